@@ -1,0 +1,91 @@
+# The one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MODEL := models/rhizotomy.tar.gz
+SPACY_META := build/spacy/en_rhizotomy/meta.json
+RESULTS := results
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+
+# Quiet TensorFlow and library deprecation chatter; errors still show.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# --- set-up -----------------------------------------------------------------------------
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find-python.sh
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "==> creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
+	@echo "==> installing pinned Python packages (first time: about 2 minutes)"
+	@$(PY) -m pip install --quiet --upgrade pip==24.3.1 wheel >/dev/null || { echo "error: could not upgrade pip in $(VENV)"; exit 1; }
+	@$(PY) -m pip install --quiet --progress-bar off -r requirements.txt -r requirements-dev.txt -c constraints.txt \
+		|| { echo "error: pip install failed (see the lines above); nothing else was changed"; exit 1; }
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the virtual environment with pinned packages
+
+$(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/nlp.py
+	@echo "==> building the spaCy pipeline (blank English + lookup lemmatizer + entity ruler)"
+	@$(PY) -m bot.nlp build
+
+.PHONY: spacy
+spacy: $(SPACY_META) ## Build the project's own spaCy pipeline
+
+.PHONY: model
+model: $(SPACY_META) ## Train the Rasa model (skipped when Rasa's fingerprint says nothing changed)
+	@echo "==> training the model if data, domain, config or content changed (about 1 minute)"
+	@$(BIN)/rasa train --fixed-model-name rhizotomy --quiet 2>&1 | grep -vE "^\s*$$|tensorflow|oneDNN|cuda|cpu_feature|TensorRT|rebuild TensorFlow|xla_computation" || true
+	@test -f $(MODEL) || { echo "error: training did not produce $(MODEL)"; exit 1; }
+
+.PHONY: widget
+widget: ## Build the website widget bundle (npm ci + esbuild)
+	@scripts/build-widget.sh
+
+# --- run --------------------------------------------------------------------------------
+
+.PHONY: run
+run: model widget ## Set up everything and start the action server and the Rasa server (Ctrl-C stops both)
+	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT)
+
+.PHONY: actions
+actions: $(VENV)/.installed ## Start only the action server
+	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT)
+
+# --- quality ----------------------------------------------------------------------------
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff and mypy
+	@echo "==> ruff"
+	@$(BIN)/ruff check bot actions tests bench
+	@echo "==> mypy"
+	@$(BIN)/mypy
+
+.PHONY: validate
+validate: $(VENV)/.installed ## rasa data validate --fail-on-warnings
+	@echo "==> rasa data validate --fail-on-warnings"
+	@$(BIN)/rasa data validate --fail-on-warnings --quiet
+
+.PHONY: test
+test: model widget ## Set up, then every check: lint, data, pytest, NLU and safety evaluations, test stories
+	@$(MAKE) --no-print-directory lint validate
+	@scripts/test.sh
+
+.PHONY: evaluate
+evaluate: model ## NLU held-out accuracy, red-flag recall and false alarms, teach-back accuracy
+	@scripts/evaluate.sh
+
+.PHONY: clean
+clean: ## Remove built artefacts (keeps the venv and var/ data)
+	rm -rf build models $(RESULTS) .pytest_cache .mypy_cache .ruff_cache widget/dist

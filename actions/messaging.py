@@ -1,0 +1,16 @@
+"""Sending the clinic's composed messages (content/messages.yml) from actions."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import messages
+
+
+def say(dispatcher: CollectingDispatcher, name: str, buttons: Optional[List[Dict[str, str]]] = None,
+        **values: Any) -> None:
+    """Send message ``name``; ``buttons`` replace the message's own buttons when given."""
+    composed = messages.message(name, **values)
+    dispatcher.utter_message(text=composed.text, buttons=list(composed.buttons) if buttons is None else buttons)

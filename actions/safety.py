@@ -1,0 +1,100 @@
+"""The safety net: emergencies, a real person, and questions about the patient's own medicines."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.messaging import say
+from bot import conversation, flags, settings
+
+logger = logging.getLogger(__name__)
+SELF_HARM = "self_harm"
+
+
+async def add_flag(tracker: Tracker, kind: str, message: str, detail: str = "") -> Optional[int]:
+    """Write a flag for the care team off the event loop; None (and an error log) if the database fails."""
+    try:
+        return await asyncio.to_thread(
+            flags.add, tracker.sender_id, tracker.get_latest_input_channel() or "unknown", kind, message, detail
+        )
+    except Exception:  # the patient's reply must not depend on the database
+        logger.exception("could not write a %s flag for conversation %s", kind, tracker.sender_id)
+        return None
+
+
+class ActionHandleEmergency(Action):
+    """Sends the patient to emergency care first, then records the emergency for the care team."""
+
+    def name(self) -> Text:
+        return "action_handle_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        categories = [str(value) for value in tracker.get_latest_entity_values("red_flag")]
+        self_harm = SELF_HARM in categories
+        say(dispatcher, "emergency_self_harm" if self_harm else "emergency")
+        text = tracker.latest_message.get("text") or ""
+        detail = ", ".join(categories) or "emergency intent (classifier)"
+        if await add_flag(tracker, "emergency", text, detail) is not None:
+            say(dispatcher, "emergency_logged")
+        return []
+
+
+async def request_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Flag a callback for the care team and say honestly when staff will see it."""
+    clinic = settings.clinic()
+    now = dt.datetime.now(dt.timezone.utc)
+    if await add_flag(tracker, "callback", tracker.latest_message.get("text") or "") is None:
+        say(dispatcher, "callback_failed")
+    elif clinic.is_open(now):
+        say(dispatcher, "callback_open")
+    else:
+        opening = clinic.next_opening(now)
+        say(dispatcher, "callback_closed", next_opening=f"{opening:%A} at {settings.clock(opening.time())}")
+
+
+class ActionRequestCallback(Action):
+    """Gives the clinic's phone and hours, and asks the care team to call back, honest about when."""
+
+    def name(self) -> Text:
+        return "action_request_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        await request_callback(dispatcher, tracker)
+        return []
+
+
+class ActionAnswerMedicationQuestion(Action):
+    """Never advises on the patient's own medicines: points to the prescriber and offers a flag."""
+
+    def name(self) -> Text:
+        return "action_answer_medication_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        say(dispatcher, "medication_question")
+        say(dispatcher, "offer_flag_medication")
+        return []
+
+
+class ActionFlagMedicationQuestion(Action):
+    """Passes the patient's medicine question on to the care team, when they said yes."""
+
+    def name(self) -> Text:
+        return "action_flag_medication_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        question = conversation.latest_user_text(tracker.events, "medication_question") or ""
+        if await add_flag(tracker, "medication", question) is None:
+            say(dispatcher, "callback_failed")
+        else:
+            say(dispatcher, "medication_flagged")
+        return []

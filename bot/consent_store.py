@@ -1,0 +1,279 @@
+"""Tamper-evident consent records: append-only, each row chained to the one before by a hash.
+
+A record holds what the care team relies on at the visit: candidacy answers with
+flags, each teach-back point with the patient's answers, the decision, the
+topics asked about and the version of the content shown. Changing or deleting a
+row breaks the chain; ``verify`` names the first broken record. A change of
+mind is a new record, never an edit.
+
+    python -m bot.consent_store list
+    python -m bot.consent_store show 3              # JSON
+    python -m bot.consent_store export 3 --html out.html
+    python -m bot.consent_store verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import html
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from bot import db
+
+GENESIS = "0" * 64
+DECISION_TITLES = {
+    "go_ahead": "Wants to go ahead",
+    "decline": "Does not want to go ahead",
+    "talk_to_doctor": "Wants to talk to the doctor first",
+}
+
+RECORDS = sa.Table(
+    "consent_records",
+    db.METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.String(40), nullable=False),  # ISO 8601 UTC text: hashed exactly as stored
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("patient_ref", sa.String(255), nullable=True),
+    sa.Column("content_version", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),  # one successor per record: no forks
+    sa.Column("record_hash", sa.String(64), nullable=False, unique=True),
+)
+
+_HASHED = ("created_at", "conversation_id", "channel", "patient_ref", "content_version", "decision", "payload",
+           "prev_hash")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored consent record."""
+
+    id: int
+    created_at: str
+    conversation_id: str
+    channel: str
+    patient_ref: Optional[str]
+    content_version: str
+    decision: str
+    payload: dict[str, Any]
+    prev_hash: str
+    record_hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "created_at": self.created_at, "conversation_id": self.conversation_id,
+            "channel": self.channel, "patient_ref": self.patient_ref, "content_version": self.content_version,
+            "decision": self.decision, **self.payload, "prev_hash": self.prev_hash, "record_hash": self.record_hash,
+        }
+
+
+def canonical(value: Any) -> str:
+    """The one JSON text of a value that every machine hashes alike."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the stored fields (payload as stored text) and the previous hash."""
+    return hashlib.sha256(canonical({key: fields[key] for key in _HASHED}).encode("utf-8")).hexdigest()
+
+
+def append(conversation_id: str, channel: str, decision: str, payload: dict[str, Any], content_version: str,
+           patient_ref: Optional[str] = None, url: Optional[str] = None, attempts: int = 5) -> Record:
+    """Add a record at the head of the chain (retrying if another server appended first)."""
+    if decision not in DECISION_TITLES:
+        raise ValueError(f"unknown decision '{decision}'")
+    engine = db.engine(url)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(7243001)"))
+                head = connection.execute(
+                    sa.select(RECORDS.c.record_hash).order_by(RECORDS.c.id.desc()).limit(1)
+                ).first()
+                fields: dict[str, Any] = {
+                    "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+                    "conversation_id": conversation_id,
+                    "channel": channel or "unknown",
+                    "patient_ref": patient_ref,
+                    "content_version": content_version,
+                    "decision": decision,
+                    "payload": canonical(payload),
+                    "prev_hash": head[0] if head else GENESIS,
+                }
+                fields["record_hash"] = record_hash(fields)
+                new_id = connection.execute(RECORDS.insert().values(**fields)).inserted_primary_key[0]
+                return _record({**fields, "id": new_id})
+        except sa.exc.IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise RuntimeError("unreachable")
+
+
+def _record(row: Any) -> Record:
+    values = dict(row)
+    values["payload"] = json.loads(values["payload"])
+    return Record(**values)
+
+
+def records(url: Optional[str] = None, conversation_id: Optional[str] = None) -> list[Record]:
+    """Records oldest first (optionally of one conversation)."""
+    query = sa.select(RECORDS).order_by(RECORDS.c.id)
+    if conversation_id is not None:
+        query = query.where(RECORDS.c.conversation_id == conversation_id)
+    with db.engine(url).connect() as connection:
+        return [_record(m) for m in connection.execute(query).mappings()]
+
+
+def latest(conversation_id: str, url: Optional[str] = None) -> Optional[Record]:
+    """The conversation's current decision: its newest record."""
+    found = records(url, conversation_id)
+    return found[-1] if found else None
+
+
+def get(record_id: int, url: Optional[str] = None) -> Record:
+    with db.engine(url).connect() as connection:
+        row = connection.execute(sa.select(RECORDS).where(RECORDS.c.id == record_id)).mappings().first()
+    if row is None:
+        raise LookupError(f"no consent record #{record_id}")
+    return _record(row)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of a chain check: ``broken_id`` is the first record that fails, if any."""
+
+    checked: int
+    head_hash: str
+    broken_id: Optional[int] = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify(url: Optional[str] = None) -> ChainReport:
+    """Recompute every hash in order; a changed, deleted or inserted row breaks the chain."""
+    expected_prev = GENESIS
+    checked = 0
+    with db.engine(url).connect() as connection:
+        for row in connection.execute(sa.select(RECORDS).order_by(RECORDS.c.id)).mappings():
+            fields = dict(row)
+            if fields["prev_hash"] != expected_prev:
+                return ChainReport(checked, expected_prev, fields["id"],
+                                   "does not follow the record before it (a record was deleted or inserted)")
+            if record_hash(fields) != fields["record_hash"]:
+                return ChainReport(checked, expected_prev, fields["id"], "its content was changed after it was written")
+            expected_prev = fields["record_hash"]
+            checked += 1
+    return ChainReport(checked, expected_prev)
+
+
+def summary_html(record: Record) -> str:
+    """A one-page printable summary for the patient's chart."""
+    data = record.payload
+    esc = html.escape
+
+    def rows(items: list[tuple[str, str]]) -> str:
+        return "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items)
+
+    candidacy = [
+        (item.get("question", item.get("id", "")),
+         f"{item.get('answer', '')}{'  ⚑ ' + item.get('flag_note', 'flagged') if item.get('flagged') else ''}")
+        for item in data.get("candidacy", [])
+    ]
+    teachback = [
+        (item.get("summary", item.get("id", "")),
+         f"{'understood' if item.get('result') == 'understood' else 'review at visit ⚑'} "
+         f"({item.get('attempts', 0)} attempt{'s' if item.get('attempts', 0) != 1 else ''}): "
+         + " / ".join(item.get("answers", [])))
+        for item in data.get("teachback", [])
+    ]
+    topics = ", ".join(data.get("topics_asked", [])) or "none"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Pre-consent record #{record.id}</title>
+<style>
+@page {{ size: letter; margin: 14mm; }}
+body {{ font: 10.5pt/1.35 system-ui, sans-serif; color: #111; max-width: 190mm; margin: auto; }}
+h1 {{ font-size: 15pt; margin: 0 0 4pt; }} h2 {{ font-size: 11.5pt; margin: 10pt 0 3pt; }}
+table {{ width: 100%; border-collapse: collapse; }} th, td {{ text-align: left; vertical-align: top;
+padding: 2pt 4pt; border-bottom: 1px solid #ccc; }} th {{ width: 42%; font-weight: 600; }}
+.decision {{ font-size: 13pt; font-weight: 700; border: 2px solid #111; padding: 5pt; margin: 6pt 0; }}
+.small {{ font-size: 8.5pt; color: #444; word-break: break-all; }}
+</style></head><body>
+<h1>Rhizotomy injection: pre-consent record #{record.id}</h1>
+<p>Prepared by the clinic's automated assistant. <strong>This is not the signed consent</strong>: the final
+consent is signed with the physician at the visit.</p>
+<table>{rows([("Recorded (UTC)", record.created_at), ("Conversation", record.conversation_id),
+             ("Channel", record.channel), ("Patient reference", record.patient_ref or "not provided by the channel")])}
+</table>
+<div class="decision">Decision: {esc(DECISION_TITLES.get(record.decision, record.decision))}</div>
+<h2>Candidacy answers (⚑ = for the care team to review)</h2><table>{rows(candidacy)}</table>
+<h2>Understanding check (teach-back)</h2><table>{rows(teachback)}</table>
+<h2>Topics the patient asked about</h2><p>{esc(topics)}</p>
+<p class="small">Content version {esc(record.content_version)} · record hash {esc(record.record_hash)} ·
+previous {esc(record.prev_hash)}</p>
+<p>Reviewed by: ____________________ Date: ____________</p>
+</body></html>
+"""
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.consent_store", description="Consent records.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="one line per record")
+    show = sub.add_parser("show", help="a record as JSON")
+    show.add_argument("record_id", type=int)
+    export = sub.add_parser("export", help="write a record as JSON and/or a printable HTML page")
+    export.add_argument("record_id", type=int)
+    export.add_argument("--json", type=Path, help="write the JSON here")
+    export.add_argument("--html", type=Path, help="write the printable summary here")
+    sub.add_parser("verify", help="check the hash chain; exit 1 and name the first broken record")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            found = records()
+            if not found:
+                print("no consent records")
+            for item in found:
+                print(f"#{item.id} {item.created_at} {item.decision:<14} conversation={item.conversation_id} "
+                      f"channel={item.channel}")
+        elif args.command == "show":
+            print(json.dumps(get(args.record_id).as_json(), indent=2, ensure_ascii=False))
+        elif args.command == "export":
+            item = get(args.record_id)
+            if not args.json and not args.html:
+                parser.error("export needs --json PATH and/or --html PATH")
+            if args.json:
+                args.json.write_text(json.dumps(item.as_json(), indent=2, ensure_ascii=False), encoding="utf-8")
+                print(f"wrote {args.json}")
+            if args.html:
+                args.html.write_text(summary_html(item), encoding="utf-8")
+                print(f"wrote {args.html}")
+        else:
+            report = verify()
+            if report.ok:
+                print(f"chain ok: {report.checked} records, head {report.head_hash}")
+                return 0
+            print(f"chain BROKEN at record #{report.broken_id}: {report.reason} "
+                  f"({report.checked} records before it are intact)")
+            return 1
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

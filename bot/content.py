@@ -1,0 +1,89 @@
+"""Content the clinic edits: topics with their buttons, and the content version stamped on records."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.settings import CONTENT_DIR, PROJECT_ROOT, SettingsError, load_yaml
+
+TOPICS_FILE = CONTENT_DIR / "topics.yml"
+SHEET_FILE = CONTENT_DIR / "rhizotomy-injection.txt"
+# Everything a patient can be shown: a change to any of them is a new content version.
+VERSIONED_FILES = (SHEET_FILE, PROJECT_ROOT / "domain.yml", CONTENT_DIR / "consent.yml", CONTENT_DIR / "teachback.yml",
+                   TOPICS_FILE)
+
+Button = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic intents, their button titles, what to offer after each, and the menu."""
+
+    titles: dict[str, str]
+    related: dict[str, tuple[str, ...]]
+    menu: tuple[str, ...]
+    start_button: Button
+    person_button: Button
+    menu_button: Button
+
+    def is_topic(self, intent: str | None) -> bool:
+        return intent in self.titles
+
+    def button(self, intent: str) -> Button:
+        return {"title": self.titles[intent], "payload": f"/{intent}"}
+
+    def buttons_after(self, intent: str) -> list[Button]:
+        """The light offer after an answer: related topics and starting the consent steps."""
+        return [self.button(other) for other in self.related.get(intent, ())] + [self.start_button]
+
+    def menu_buttons(self) -> list[Button]:
+        return [self.button(intent) for intent in self.menu] + [self.start_button]
+
+
+def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
+    entries = raw.get("topics") or {}
+    if not entries:
+        raise SettingsError(f"{source}: no topics")
+    titles = {}
+    related = {}
+    for intent, entry in entries.items():
+        if not entry.get("title"):
+            raise SettingsError(f"{source}: topic '{intent}' has no title")
+        titles[str(intent)] = str(entry["title"])
+        related[str(intent)] = tuple(str(other) for other in entry.get("related") or [])
+    for intent, others in related.items():
+        unknown = [other for other in others if other not in titles]
+        if unknown:
+            raise SettingsError(f"{source}: topic '{intent}' relates to unknown {', '.join(unknown)}")
+    for key in ("start_button", "person_button", "menu_button"):
+        if not (raw.get(key) or {}).get("title"):
+            raise SettingsError(f"{source}: '{key}' needs a title and a payload")
+    return Topics(
+        titles=titles,
+        related=related,
+        menu=tuple(intent for intent, entry in entries.items() if entry.get("menu")),
+        start_button=dict(raw["start_button"]),
+        person_button=dict(raw["person_button"]),
+        menu_button=dict(raw["menu_button"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def topics(path: Path = TOPICS_FILE) -> Topics:
+    return parse_topics(load_yaml(path) or {}, str(path))
+
+
+@lru_cache(maxsize=1)
+def content_version(files: tuple[Path, ...] = VERSIONED_FILES) -> str:
+    """SHA-256 over the sheet and every text a patient can be shown, to stamp on consent records."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,62 @@
+"""Facts about a conversation read from Rasa's event list (plain dicts, so it tests without Rasa)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+QUESTION_OPENERS = frozenset({
+    "what", "whats", "what's", "how", "hows", "how's", "why", "when", "where", "who", "which", "is", "are",
+    "can", "could", "does", "do", "will", "would", "should", "may", "might", "wat", "wht", "r", "am", "did",
+})
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether a message asks something ("how long is it?") rather than answers ("MS")."""
+    stripped = text.strip().lower()
+    if stripped.endswith("?"):
+        return True
+    words = re.findall(r"[a-z']+", stripped)
+    return bool(words) and words[0] in QUESTION_OPENERS
+
+
+def user_intents(events: Iterable[dict[str, Any]]) -> list[str]:
+    """Intent names of the user's messages, oldest first."""
+    return [
+        str(event.get("parse_data", {}).get("intent", {}).get("name"))
+        for event in events
+        if event.get("event") == "user" and event.get("parse_data", {}).get("intent", {}).get("name")
+    ]
+
+
+def topics_asked(events: Iterable[dict[str, Any]], topic_intents: Iterable[str]) -> list[str]:
+    """Distinct topics the patient asked about, in the order first asked."""
+    wanted = set(topic_intents)
+    seen: list[str] = []
+    for intent in user_intents(events):
+        if intent in wanted and intent not in seen:
+            seen.append(intent)
+    return seen
+
+
+def last_action_before_user(events: list[dict[str, Any]]) -> Optional[str]:
+    """The last action the bot ran before the latest user message (ignoring action_listen)."""
+    seen_user = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return str(event.get("name"))
+    return None
+
+
+def latest_user_text(events: Iterable[dict[str, Any]], intent: Optional[str] = None) -> Optional[str]:
+    """Text of the latest user message (of ``intent``, if given)."""
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        if intent is None or event.get("parse_data", {}).get("intent", {}).get("name") == intent:
+            return str(event.get("text") or "")
+    return None

@@ -1,0 +1,52 @@
+"""The project's own database: one SQLAlchemy engine per URL, one MetaData for all tables.
+
+Every store (flag log, consent records, SMS state) declares its tables on
+``METADATA`` and calls ``engine()``; the same code runs on the default SQLite
+file and on PostgreSQL through ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from bot import settings
+
+METADATA = sa.MetaData()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the Rasa server and the action server write the same file without 'database is locked'."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> sa.engine.Engine:
+    created = sa.create_engine(url, future=True, pool_pre_ping=True)
+    if created.dialect.name == "sqlite":
+        sa.event.listen(created, "connect", _sqlite_pragmas)
+    return created
+
+
+_CREATED: set[tuple[str, str]] = set()
+
+
+def engine(url: Optional[str] = None) -> sa.engine.Engine:
+    """The engine for ``url`` (default: ``settings.database_url()``).
+
+    Tables declared on ``METADATA`` are created if missing, once per engine and
+    table, so a store imported late still finds its table and the hot path
+    makes no schema round trips.
+    """
+    url = url or settings.database_url()
+    created = _engine(url)
+    missing = [t for t in METADATA.sorted_tables if (url, t.name) not in _CREATED]
+    if missing:
+        METADATA.create_all(created, tables=missing)
+        _CREATED.update((url, t.name) for t in missing)
+    return created

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server together; Ctrl-C stops both.
+set -euo pipefail
+RASA_PORT=${1:-5005}
+ACTIONS_PORT=${2:-5055}
+BIN=.venv/bin
+mkdir -p var logs
+
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  ENDPOINTS=var/endpoints.local.yml
+  sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml > "$ENDPOINTS"
+fi
+
+pids=()
+stop() {
+  echo; echo "==> stopping"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+echo "==> starting the action server on port $ACTIONS_PORT (log: logs/actions.log)"
+"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" > logs/actions.log 2>&1 &
+pids+=($!)
+echo "==> starting the Rasa server on port $RASA_PORT (log: logs/rasa.log)"
+"$BIN/rasa" run --model models/rhizotomy.tar.gz --endpoints "$ENDPOINTS" --credentials credentials.yml \
+  --port "$RASA_PORT" > logs/rasa.log 2>&1 &
+pids+=($!)
+
+printf "==> waiting for the assistant"
+for _ in $(seq 1 120); do
+  if curl -fsS -X POST "http://localhost:$RASA_PORT/webhooks/rest/webhook" -H 'Content-Type: application/json' \
+      -d '{"sender":"make-run-warmup","message":"/show_menu"}' 2>/dev/null | grep -q text; then
+    echo " ready."
+    cat <<INFO
+
+  The assistant is running. Ctrl-C stops it.
+
+  Website demo (chat widget):  http://localhost:$RASA_PORT/widget/demo
+  REST channel:                curl -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
+                                 -H 'Content-Type: application/json' \\
+                                 -d '{"sender": "me", "message": "how long does it take?"}'
+  SMS webhook (Twilio):        POST http://localhost:$RASA_PORT/webhooks/sms/webhook  (docs/sms.md)
+  Care team:                   .venv/bin/python -m bot.flags list
+                               .venv/bin/python -m bot.consent_store list
+INFO
+    wait -n "${pids[@]}" || true
+    echo "error: a server stopped; see logs/rasa.log and logs/actions.log" >&2
+    exit 1
+  fi
+  if ! kill -0 "${pids[@]}" 2>/dev/null; then
+    echo; echo "error: a server failed to start; see logs/rasa.log and logs/actions.log" >&2
+    tail -5 logs/rasa.log logs/actions.log >&2 || true
+    exit 1
+  fi
+  printf "."
+  sleep 1
+done
+echo; echo "error: the assistant did not answer within 120 s; see logs/rasa.log" >&2
+exit 1

@@ -1,0 +1,495 @@
+// Website chat widget for the clinic's consent assistant.
+//
+// A clinic adds one script tag; its data attributes configure the widget:
+//   <script src="https://chat.clinic.org/widget/widget.js" defer
+//           data-clinic-name="Riverside Spine & Pain Clinic"
+//           data-primary-color="#1f5f8b"
+//           data-start-payload="/greet"
+//           data-patient-token="(JWT from the patient portal, optional)"></script>
+//
+// It talks to the project's secure socket.io channel (bot/channels/socketio.py):
+// session_request -> session_confirm (signed session key, kept in localStorage)
+// -> session_history (the conversation so far), then user_uttered / bot_uttered,
+// with turn_complete when the assistant has finished answering.
+
+import { io } from "socket.io-client";
+import { themeColors } from "./color.js";
+import { createStore } from "./storage.js";
+import { css } from "./styles.js";
+import { tokenize } from "./text.js";
+
+const MAX_CHARS = 2000;
+const TYPING_TIMEOUT_MS = 60000;
+const HOST_ID = "clinic-chat-widget";
+
+const CONNECT_ERRORS = {
+  origin_not_allowed: "This website is not allowed to use the chat. Please call the clinic.",
+  token_expired: "Your sign-in has expired. Please reload the page or sign in again.",
+  invalid_token: "Your sign-in could not be checked. Please reload the page or sign in again.",
+  token_required: "Please sign in to the patient portal to use the chat.",
+  tokens_not_accepted: "The chat cannot check your sign-in right now. Please call the clinic.",
+};
+
+/** The script tag that loaded us, for its data attributes. */
+function findScript() {
+  return (
+    document.currentScript ||
+    document.querySelector("script[data-clinic-chat]") ||
+    [...document.querySelectorAll("script[src]")].find((s) => /\/widget\.js(\?|$)/.test(s.src)) ||
+    null
+  );
+}
+
+/** Settings from the script tag's data attributes, with defaults. */
+export function readConfig(script) {
+  const data = (script && script.dataset) || {};
+  let origin = window.location.origin;
+  if (script && script.src) origin = new URL(script.src, window.location.href).origin;
+  const clinicName = (data.clinicName || "our clinic").trim();
+  return {
+    serverUrl: (data.serverUrl || origin).replace(/\/+$/, ""),
+    socketPath: data.socketPath || "/socket.io",
+    clinicName,
+    subtitle: data.subtitle || "Questions about your rhizotomy injection",
+    primaryColor: data.primaryColor || "#1f5f8b",
+    startPayload: (data.startPayload || "").trim(),
+    patientToken: (data.patientToken || "").trim(),
+    notice: (data.notice || "").trim(),
+    launcherText: data.launcherText || "Questions? Chat with us",
+  };
+}
+
+/** A DOM element with attributes and children; text is always set as text. */
+function el(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** Message text as DOM nodes: links and bold become elements, the rest text nodes. */
+function renderText(text) {
+  const fragment = document.createDocumentFragment();
+  for (const token of tokenize(text)) {
+    if (token.type === "link") {
+      const external = /^https?:/.test(token.href);
+      const link = el("a", {
+        href: token.href,
+        target: external ? "_blank" : null,
+        rel: external ? "noopener noreferrer" : null,
+        text: token.text,
+      });
+      if (external) link.append(el("span", { class: "sr", text: " (opens in a new tab)" }));
+      fragment.append(link);
+    } else if (token.type === "strong") {
+      fragment.append(el("strong", { text: token.text }));
+    } else {
+      fragment.append(document.createTextNode(token.text));
+    }
+  }
+  return fragment;
+}
+
+const CHAT_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" ' +
+  'd="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+
+class ChatWidget {
+  constructor(config) {
+    this.config = config;
+    this.store = createStore(config.serverUrl);
+    this.socket = null;
+    this.ready = false; // bound to a conversation on the server
+    this.pending = []; // messages typed while not bound, sent once bound
+    this.wantNew = false; // next session_request asks for a new conversation
+    this.typingTimer = null;
+    this.build();
+    if (this.store.wasOpen()) this.open({ focus: false });
+  }
+
+  build() {
+    const { config } = this;
+    const colors = themeColors(config.primaryColor);
+    if (colors.adjusted) {
+      console.warn(
+        `Clinic chat: data-primary-color ${config.primaryColor} was darkened to ${colors.primary} ` +
+          "so that text on it meets WCAG AA contrast."
+      );
+    }
+    this.host = el("div", { id: HOST_ID });
+    const root = this.host.attachShadow({ mode: "open" });
+    if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function") {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css); // not subject to the page's style-src CSP
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.append(el("style", { text: css }));
+    }
+
+    this.launcher = el("button", {
+      class: "launcher",
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": "ccw-panel",
+    });
+    this.launcher.innerHTML = CHAT_ICON; // static markup, no data in it
+    this.launcher.append(el("span", { text: config.launcherText }));
+
+    this.restartButton = el("button", { class: "restart", type: "button", text: "Start over" });
+    this.closeButton = el("button", { class: "close", type: "button", "aria-label": "Close chat" }, [
+      el("span", { "aria-hidden": "true", text: "×" }),
+    ]);
+    this.log = el("div", {
+      class: "log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": "Conversation",
+      tabindex: "0",
+    });
+    this.typing = el("div", { class: "typing", role: "status" });
+    this.status = el("div", { class: "sr", role: "status" });
+    this.error = el("p", { class: "error", role: "alert" });
+    this.input = el("textarea", {
+      id: "ccw-input",
+      rows: "1",
+      placeholder: "Type your question…",
+      "aria-describedby": "ccw-hint ccw-counter",
+      autocomplete: "off",
+    });
+    this.counter = el("p", { class: "counter", id: "ccw-counter" });
+    this.form = el("form", { class: "composer", novalidate: true }, [
+      el("label", { for: "ccw-input", class: "sr", text: "Your message" }),
+      this.input,
+      el("button", { class: "send", type: "submit", text: "Send" }),
+      el("p", { class: "sr", id: "ccw-hint", text: "Press Enter to send, Shift and Enter for a new line." }),
+      this.counter,
+    ]);
+    this.panel = el(
+      "section",
+      { id: "ccw-panel", class: "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "ccw-title", hidden: true },
+      [
+        el("div", { class: "head" }, [
+          el("div", { class: "titles" }, [
+            el("h2", { class: "title", id: "ccw-title", text: config.clinicName }),
+            el("p", { class: "subtitle", text: config.subtitle }),
+          ]),
+          this.restartButton,
+          this.closeButton,
+        ]),
+        config.notice ? el("p", { class: "notice", text: config.notice }) : "",
+        this.log,
+        this.typing,
+        this.error,
+        this.status,
+        this.form,
+      ]
+    );
+    this.frame = el("div", { class: "ccw" }, [this.launcher, this.panel]);
+    this.frame.style.setProperty("--ccw-primary", colors.primary);
+    this.frame.style.setProperty("--ccw-on-primary", colors.onPrimary);
+    this.frame.style.setProperty("--ccw-link", colors.link);
+    root.append(this.frame);
+    document.body.append(this.host);
+
+    this.launcher.addEventListener("click", () => (this.isOpen() ? this.close() : this.open()));
+    this.closeButton.addEventListener("click", () => this.close());
+    this.restartButton.addEventListener("click", () => this.startOver());
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.close();
+      }
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener("input", () => this.updateCounter());
+  }
+
+  // --- open / close -------------------------------------------------------
+
+  isOpen() {
+    return !this.panel.hidden;
+  }
+
+  open({ focus = true } = {}) {
+    this.panel.hidden = false;
+    this.frame.classList.add("open");
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.store.setOpen(true);
+    this.connect();
+    this.scrollToEnd();
+    if (focus) this.input.focus();
+  }
+
+  close() {
+    this.panel.hidden = true;
+    this.frame.classList.remove("open");
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.store.setOpen(false);
+    this.launcher.focus();
+  }
+
+  // --- connection -------------------------------------------------------------
+
+  connect() {
+    if (this.socket) return;
+    const { config } = this;
+    const socket = io(config.serverUrl, {
+      path: config.socketPath,
+      auth: config.patientToken ? { token: config.patientToken } : {},
+      // WebSocket first: it always carries the page's Origin and needs no CORS;
+      // long-polling remains the fallback where a proxy blocks WebSockets.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      withCredentials: false,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 8000,
+      timeout: 10000,
+    });
+    this.socket = socket;
+
+    socket.on("connect", () => {
+      this.setError("");
+      const key = this.wantNew ? null : this.store.sessionKey();
+      this.requestedKey = key;
+      socket.emit("session_request", { session_key: key, new: this.wantNew });
+      this.wantNew = false;
+    });
+    socket.on("session_confirm", (key) => {
+      if (typeof key === "string") this.store.setSessionKey(key);
+      this.sessionKey = key;
+    });
+    socket.on("session_history", (data) => this.onHistory(data || {}));
+    socket.on("bot_uttered", (message) => this.onBotMessage(message || {}));
+    socket.on("turn_complete", () => this.setTyping(false));
+    socket.on("disconnect", (reason) => {
+      this.ready = false;
+      this.setTyping(false);
+      if (reason === "io server disconnect") {
+        this.setError("The chat was closed. Please reload the page to continue.");
+      } else if (reason !== "io client disconnect") {
+        this.setError("Connection lost. Trying to reconnect…");
+      }
+    });
+    socket.on("connect_error", (error) => {
+      const known = CONNECT_ERRORS[error && error.message];
+      this.setError(known || "Cannot reach the chat right now. Trying again…");
+    });
+    socket.io.on("reconnect_attempt", (attempt) => {
+      this.setError(`Connection lost. Reconnecting (attempt ${attempt})…`);
+    });
+  }
+
+  onHistory({ messages = [], resumed = false }) {
+    const askedToResume = Boolean(this.requestedKey);
+    this.log.setAttribute("aria-busy", "true");
+    this.log.replaceChildren();
+    if (askedToResume && !resumed) {
+      this.appendBot({ text: "Your earlier conversation has ended, so a new one has started.", notice: "info" });
+    }
+    for (const message of messages) {
+      if (message.sender === "user") this.appendUser(message.text || "");
+      else this.appendBot(message);
+    }
+    this.log.removeAttribute("aria-busy");
+    this.ready = true;
+    const waiting = this.pending;
+    this.pending = [];
+    for (const item of waiting) {
+      this.appendUser(item.display);
+      this.emitMessage(item.text);
+    }
+    const key = this.sessionKey;
+    if (messages.length === 0 && this.config.startPayload && key && this.store.started() !== key) {
+      this.store.setStarted(key);
+      this.emitMessage(this.config.startPayload);
+    }
+    this.scrollToEnd();
+  }
+
+  onBotMessage(message) {
+    this.appendBot(message);
+    // turn_complete ends the indicator; this is the fallback for other servers.
+    this.setTyping(this.typingTimer !== null, 2500);
+  }
+
+  // --- sending -----------------------------------------------------------------
+
+  submit() {
+    const text = this.input.value.trim();
+    if (!text) {
+      this.counter.textContent = "Type a question first.";
+      this.input.focus();
+      return;
+    }
+    if (text.length > MAX_CHARS) {
+      this.updateCounter();
+      this.setError(
+        `Your message is ${text.length.toLocaleString("en-US")} characters long. ` +
+          `Please keep it to ${MAX_CHARS.toLocaleString("en-US")} characters or fewer.`
+      );
+      this.input.focus();
+      return;
+    }
+    this.input.value = "";
+    this.updateCounter();
+    this.send(text, text);
+  }
+
+  /** Send `text` to the assistant, showing `display` (a button's title) as the user's bubble. */
+  send(text, display) {
+    this.removeReplies();
+    if (!this.ready) {
+      this.pending.push({ text, display });
+      this.appendUser(display);
+      if (!this.socket || !this.socket.connected) {
+        this.setError("You are offline. Your message will be sent when the connection is back.");
+      }
+      this.connect();
+      return;
+    }
+    this.appendUser(display);
+    this.emitMessage(text);
+  }
+
+  emitMessage(text) {
+    this.setTyping(true);
+    this.socket.emit("user_uttered", { message: text, session_id: this.sessionKey });
+  }
+
+  startOver() {
+    this.log.replaceChildren();
+    this.pending = [];
+    this.store.forget();
+    this.setTyping(false);
+    this.setError("");
+    this.input.value = "";
+    this.updateCounter();
+    this.announce("Started a new conversation.");
+    this.ready = false;
+    if (this.socket && this.socket.connected) {
+      this.requestedKey = null;
+      this.socket.emit("session_request", { new: true });
+    } else {
+      this.wantNew = true;
+      this.connect();
+    }
+    this.input.focus();
+  }
+
+  // --- rendering ---------------------------------------------------------------
+
+  appendUser(text) {
+    this.log.append(
+      el("div", { class: "msg user" }, [
+        el("div", { class: "bubble" }, [el("span", { class: "sr", text: "You said: " }), renderText(text)]),
+      ])
+    );
+    this.scrollToEnd();
+  }
+
+  appendBot(message) {
+    const parts = [];
+    if (typeof message.text === "string" && message.text) {
+      parts.push(el("div", { class: "bubble" }, [el("span", { class: "sr", text: "Assistant: " }), renderText(message.text)]));
+    }
+    const attachment = message.attachment;
+    if (attachment && attachment.type === "image" && attachment.payload && attachment.payload.src) {
+      const bubble = el("div", { class: "bubble" }, [el("span", { class: "sr", text: "Assistant: " })]);
+      bubble.append(renderText(`[View image](${attachment.payload.src})`));
+      parts.push(bubble);
+    }
+    const buttons = message.quick_replies || message.buttons || [];
+    if (Array.isArray(buttons) && buttons.length) {
+      const group = el("div", { class: "replies", role: "group", "aria-label": "Reply options" });
+      for (const button of buttons) {
+        if (!button || !button.title || !button.payload) continue;
+        const reply = el("button", { class: "reply", type: "button", text: String(button.title) });
+        reply.addEventListener("click", () => {
+          this.send(String(button.payload), String(button.title));
+          this.input.focus();
+        });
+        group.append(reply);
+      }
+      parts.push(group);
+    }
+    if (!parts.length) return;
+    const notice = message.notice ? " notice" : "";
+    this.log.append(el("div", { class: `msg bot${notice}` }, parts));
+    this.scrollToEnd();
+  }
+
+  removeReplies() {
+    for (const group of this.log.querySelectorAll(".replies")) group.remove();
+  }
+
+  scrollToEnd() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  setTyping(on, hideAfterMs = TYPING_TIMEOUT_MS) {
+    clearTimeout(this.typingTimer);
+    this.typingTimer = null;
+    if (on) {
+      if (!this.typing.firstChild) {
+        const dots = el("span", { class: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
+        this.typing.append(dots, document.createTextNode("The assistant is typing…"));
+      }
+      this.typingTimer = setTimeout(() => this.setTyping(false), hideAfterMs);
+    } else {
+      this.typing.replaceChildren();
+    }
+  }
+
+  setError(text) {
+    if (this.error.textContent !== text) this.error.textContent = text;
+  }
+
+  announce(text) {
+    this.status.textContent = text;
+  }
+
+  updateCounter() {
+    const length = this.input.value.trim().length;
+    const over = length > MAX_CHARS;
+    this.counter.classList.toggle("over", over);
+    this.input.setAttribute("aria-invalid", over ? "true" : "false");
+    this.counter.textContent =
+      length > MAX_CHARS * 0.9
+        ? `${length.toLocaleString("en-US")} of ${MAX_CHARS.toLocaleString("en-US")} characters`
+        : "";
+    if (!over && this.error.textContent.startsWith("Your message is")) this.setError("");
+  }
+}
+
+function start(tag) {
+  if (document.getElementById(HOST_ID)) return; // the tag was pasted twice
+  const widget = new ChatWidget(readConfig(tag));
+  // A small API for a portal's own "Chat with us" links.
+  window.ClinicChat = {
+    open: () => widget.open(),
+    close: () => widget.close(),
+    startOver: () => widget.startOver(),
+  };
+}
+
+// document.currentScript only exists while this file first runs: look it up now.
+const tag = findScript();
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", () => start(tag));
+} else {
+  start(tag);
+}

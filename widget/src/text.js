@@ -1,0 +1,68 @@
+// Turns a bot message into safe pieces: plain text, links and bold text.
+// The widget builds DOM nodes from these pieces with textContent, so nothing the
+// server sends is ever parsed as HTML.
+
+const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:", "tel:"]);
+
+// [label](url) | bare http(s) URL | **bold**
+const PATTERN =
+  /\[([^\]\n]{1,200})\]\(([^()\s]{1,2000})\)|(https?:\/\/[^\s<>"']+)|\*\*([^*\n]{1,500})\*\*/g;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
+
+/**
+ * The URL if it is safe to put in an href (http, https, mailto, tel), else null.
+ * `javascript:` and `data:` links from a compromised response never become links.
+ * @param {string} url
+ * @returns {string | null}
+ */
+export function safeHref(url) {
+  try {
+    const parsed = new URL(url);
+    return SAFE_SCHEMES.has(parsed.protocol) ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @typedef {{type: "text", text: string} | {type: "strong", text: string} |
+ *           {type: "link", text: string, href: string}} Token
+ */
+
+/**
+ * Split text into tokens; adjacent plain text is merged.
+ * @param {string} text
+ * @returns {Token[]}
+ */
+export function tokenize(text) {
+  /** @type {Token[]} */
+  const tokens = [];
+  const pushText = (value) => {
+    if (!value) return;
+    const last = tokens[tokens.length - 1];
+    if (last && last.type === "text") last.text += value;
+    else tokens.push({ type: "text", text: value });
+  };
+  let position = 0;
+  for (const match of String(text).matchAll(PATTERN)) {
+    pushText(text.slice(position, match.index));
+    position = match.index + match[0].length;
+    const [whole, label, target, bare, bold] = match;
+    if (label !== undefined) {
+      const href = safeHref(target);
+      if (href) tokens.push({ type: "link", text: label, href });
+      else pushText(whole);
+    } else if (bare !== undefined) {
+      const trailing = (bare.match(TRAILING_PUNCTUATION) || [""])[0];
+      const url = bare.slice(0, bare.length - trailing.length);
+      const href = safeHref(url);
+      if (href) tokens.push({ type: "link", text: url, href });
+      else pushText(url);
+      pushText(trailing);
+    } else {
+      tokens.push({ type: "strong", text: bold });
+    }
+  }
+  pushText(String(text).slice(position));
+  return tokens;
+}
