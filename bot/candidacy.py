@@ -157,7 +157,8 @@ def pick_option(options: tuple[Option, ...], text: str) -> Optional[Option]:
 def parse_scale(text: str, minimum: int, maximum: int) -> Optional[int]:
     """A whole number in the text ("7", "about a 7/10", "seven"), or None; out of range is None."""
     said = normalise(text)
-    numbers = [int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", said.replace("/10", " "))]
+    raw = text.lower().replace("/10", " ").replace("out of 10", " ")
+    numbers = [int(n) for n in re.findall(r"(?<![\d.])-?\d+(?![\d.])", raw)]
     numbers += [_NUMBER_WORDS[word] for word in said.split() if word in _NUMBER_WORDS]
     if len(set(numbers)) != 1:
         return None

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from bot.settings import PROJECT_ROOT
+from bot import launch
 
-MODEL = PROJECT_ROOT / "models" / "rhizotomy.tar.gz"
-BIN = Path(sys.executable).parent
-START_TIMEOUT = 180
 DEV_TWILIO_TOKEN = "test-auth-token"
 
 
@@ -109,96 +100,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 # --- the running assistant ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Assistant:
-    """The action server and Rasa server started for the e2e tests."""
-
-    base_url: str
-    database_url: str
-    workdir: Path
-
-    def say(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Send one message over the REST channel and return the bot's messages."""
-        body: dict[str, Any] = {"sender": sender, "message": message}
-        if metadata:
-            body["metadata"] = metadata
-        response = requests.post(f"{self.base_url}/webhooks/rest/webhook", json=body, timeout=60)
-        response.raise_for_status()
-        return list(response.json())
-
-
-def _wait_ready(base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
-            if process.poll() is not None:
-                raise RuntimeError(f"a server exited early; last lines of {log}:\n{log.read_text()[-3000:]}")
-        try:
-            reply = requests.post(f"{base_url}/webhooks/rest/webhook",
-                                  json={"sender": "warm-up", "message": "/show_menu"}, timeout=30)
-            if reply.ok and reply.json():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"the assistant did not answer within {START_TIMEOUT} s; see {logs}")
-
-
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """Start the real action server and Rasa server (trained model, project credentials) once per run."""
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make model` first (make test does)")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launch.Running]:
+    """The real action server and Rasa server (trained model, project credentials), started once per run."""
+    if not launch.MODEL.exists():
+        pytest.fail(f"{launch.MODEL} is missing: run `make model` first (make test does)")
     workdir = tmp_path_factory.mktemp("assistant")
-    rasa_port, actions_port = free_port(), free_port()
-    base_url = f"http://127.0.0.1:{rasa_port}"
-    database_url = f"sqlite:///{workdir / 'assistant.db'}"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
-    )
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "WIDGET_ALLOWED_ORIGINS": f"{base_url},http://localhost:{rasa_port}",
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", DEV_TWILIO_TOKEN),
         "SMS_ID_SECRET": os.environ.get("SMS_ID_SECRET", "test-sms-id-secret"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONPATH": str(PROJECT_ROOT),
     }
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-         "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
-         "--interface", "127.0.0.1"],
-    ]
-    processes = []
-    for command, log in zip(commands, logs):
-        with log.open("wb") as handle:
-            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=handle,
-                                              stderr=subprocess.STDOUT))
-    try:
-        _wait_ready(base_url, processes, logs)
-        yield Assistant(base_url, database_url, workdir)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with launch.assistant(workdir, env=env) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
-def rasa_server(assistant: Assistant) -> str:
+def rasa_server(assistant: launch.Running) -> str:
     """Base URL of the running Rasa server (for channel tests)."""
     return assistant.base_url

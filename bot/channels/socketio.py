@@ -34,6 +34,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import settings
 from bot.channels import web_session
@@ -260,20 +261,20 @@ class SecureSocketIOInput(SocketIOInput):
             origin = web_session.page_origin(environ)
             if not self.origins.allows(origin):
                 logger.warning("Refused a chat socket from origin %r.", origin)
-                raise ConnectionRefusedError("origin_not_allowed")
+                raise Refused("origin_not_allowed")
             token = auth.get("token") if isinstance(auth, dict) else None
             subject, expires_at = None, None
             if token:
                 if self.tokens is None:
-                    raise ConnectionRefusedError("tokens_not_accepted")
+                    raise Refused("tokens_not_accepted")
                 try:
                     claims = self.tokens.verify(token)
                 except TokenError as error:
                     logger.info("Refused a chat socket: %s (%s).", error.reason, error)
-                    raise ConnectionRefusedError(error.reason) from error
+                    raise Refused(error.reason) from error
                 subject, expires_at = claims.subject, claims.expires_at
             elif self.require_token:
-                raise ConnectionRefusedError("token_required")
+                raise Refused("token_required")
             await sio.save_session(
                 sid, {"subject": subject, "expires_at": expires_at, "sender_id": None}, namespace=namespace
             )

@@ -40,12 +40,17 @@ class ChatClient:
         for name in ("session_confirm", "session_history", "turn_complete"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("bot_uttered", self._on_bot)
+        self.refusal: Any = None
+        self.sio.on("connect_error", self._on_refused)
 
     def _recorder(self, name: str) -> Any:
         async def record(data: Any = None) -> None:
             await self.events.put((name, data))
 
         return record
+
+    async def _on_refused(self, data: Any = None) -> None:
+        self.refusal = data
 
     async def _on_bot(self, data: Any) -> None:
         self.bot_messages.append(data)
@@ -56,13 +61,17 @@ class ChatClient:
         # Rasa 3.6 pins, so this client polls; WebSocket origin checks use
         # `websockets` below, and the browser tests use WebSocket throughout.
         headers = {"Origin": self.origin} if self.origin else {}
-        await self.sio.connect(
-            self.base_url,
-            headers=headers,
-            auth={"token": self.token} if self.token else None,
-            transports=[transport],
-            wait_timeout=10,
-        )
+        try:
+            await self.sio.connect(
+                self.base_url,
+                headers=headers,
+                auth={"token": self.token} if self.token else None,
+                transports=[transport],
+                wait_timeout=10,
+            )
+        except socketio.exceptions.ConnectionError as error:
+            # Name the server's reason (e.g. origin_not_allowed) in the error.
+            raise socketio.exceptions.ConnectionError(f"{error}: {self.refusal}") from error
 
     async def expect(self, name: str, timeout: float = 60) -> Any:
         """The next event called ``name`` (bot messages before it stay recorded)."""
@@ -86,7 +95,9 @@ class ChatClient:
         return self.bot_messages[before:]
 
     async def close(self) -> None:
-        await self.sio.disconnect()
+        # A polite polling disconnect waits out the server's long-poll (~25 s);
+        # the server notices the dropped socket all the same.
+        await self.sio.eio.disconnect(abort=True)
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
