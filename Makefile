@@ -68,7 +68,7 @@ actions: $(VENV)/.installed ## Start only the action server
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff and mypy
 	@echo "==> ruff"
-	@$(BIN)/ruff check bot actions tests bench
+	@$(BIN)/ruff check .
 	@echo "==> mypy"
 	@$(BIN)/mypy
 
@@ -79,7 +79,6 @@ validate: $(VENV)/.installed ## rasa data validate --fail-on-warnings
 
 .PHONY: test
 test: model widget ## Set up, then every check: lint, data, pytest, NLU and safety evaluations, test stories
-	@$(MAKE) --no-print-directory lint validate
 	@scripts/test.sh
 
 .PHONY: evaluate
@@ -89,3 +88,7 @@ evaluate: model ## NLU held-out accuracy, red-flag recall and false alarms, teac
 .PHONY: clean
 clean: ## Remove built artefacts (keeps the venv and var/ data)
 	rm -rf build models $(RESULTS) .pytest_cache .mypy_cache .ruff_cache widget/dist
+
+.PHONY: transcript
+transcript: model ## Record a full patient conversation over REST (docs/conversation.md and the README)
+	@$(PY) -m bot.transcript --out docs/conversation.md --readme README.md

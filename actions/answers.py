@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,11 +17,11 @@ REPHRASE_TOPICS = 3
 class ActionOfferMoreTopics(Action):
     """After a topic's answer (a rule sends ``utter_<intent>``): related topics and the consent steps as buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_more_topics"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         topics = content.topics()
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
         say(dispatcher, "more_topics", buttons=topics.buttons_after(intent) if topics.is_topic(intent)
@@ -32,11 +32,11 @@ class ActionOfferMoreTopics(Action):
 class ActionShowMenu(Action):
     """Shows what the assistant can answer, as buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_menu"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         say(dispatcher, "menu", buttons=content.topics().menu_buttons())
         return []
 
@@ -44,14 +44,14 @@ class ActionShowMenu(Action):
 class ActionHandleLowConfidence(Action):
     """Two-stage fallback: first ask to rephrase with the closest topics, then the menu and a person."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_low_confidence"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         topics = content.topics()
         if conversation.last_action_before_user(tracker.events) == self.name():
-            say(dispatcher, "fallback_menu", buttons=topics.menu_buttons() + [topics.person_button])
+            say(dispatcher, "fallback_menu", buttons=[*topics.menu_buttons(), topics.person_button])
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         closest = [item["name"] for item in ranking if topics.is_topic(item.get("name"))][:REPHRASE_TOPICS]

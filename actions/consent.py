@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -32,7 +32,7 @@ DIGRESSION_RESPONSES = {"bot_challenge": "utter_bot_challenge"}
 UPSET_INTENTS = ("insult", "frustration")
 
 
-def choice_buttons(titles: List[str]) -> List[Dict[str, str]]:
+def choice_buttons(titles: list[str]) -> list[dict[str, str]]:
     """Buttons whose payload is the title itself: pressing one is the same as typing it."""
     return [{"title": title, "payload": title} for title in titles]
 
@@ -73,11 +73,11 @@ async def answer_digression(dispatcher: CollectingDispatcher, tracker: Tracker) 
 class ActionAskCandidacyFormCandidacyAnswer(Action):
     """Asks the next unanswered candidacy question, with its buttons and progress."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_candidacy_form_candidacy_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         questions = candidacy.content()
         answers = tracker.get_slot("candidacy_answers") or {}
         question = questions.next_question(answers)
@@ -92,11 +92,11 @@ class ActionAskCandidacyFormCandidacyAnswer(Action):
 class ValidateCandidacyForm(FormValidationAction):
     """Parses each candidacy answer; asks again with a hint when it can't be used; flags what needs a human."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_candidacy_form"
 
     async def validate_candidacy_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         questions = candidacy.content()
         answers = copy.deepcopy(tracker.get_slot("candidacy_answers") or {})
         question = questions.next_question(answers)
@@ -126,7 +126,7 @@ class ValidateCandidacyForm(FormValidationAction):
 # --- Step 2: the understanding check (teach-back) ------------------------------------------
 
 
-def current_point(results: Dict[str, Any]) -> Optional[teachback.Point]:
+def current_point(results: dict[str, Any]) -> teachback.Point | None:
     """The first point without a result yet."""
     _, judge = teachback.default_judge()
     return next((point for point in judge.points if (results.get(point.id) or {}).get("result") is None), None)
@@ -135,11 +135,11 @@ def current_point(results: Dict[str, Any]) -> Optional[teachback.Point]:
 class ActionAskUnderstandingFormTeachbackAnswer(Action):
     """Asks the next understanding point in an open way, with choices for those who prefer buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_understanding_form_teachback_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         results = tracker.get_slot("teachback_results") or {}
         point = current_point(results)
         if point is None:
@@ -154,11 +154,11 @@ class ActionAskUnderstandingFormTeachbackAnswer(Action):
 class ValidateUnderstandingForm(FormValidationAction):
     """Judges each answer by its key ideas; explains again once; then marks the point for the care team."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_understanding_form"
 
     async def validate_teachback_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         results = copy.deepcopy(tracker.get_slot("teachback_results") or {})
         point = current_point(results)
         if point is None:
@@ -189,11 +189,11 @@ class ValidateUnderstandingForm(FormValidationAction):
 class ActionAskDecisionFormConsentDecision(Action):
     """Summarises what was covered, then offers the three choices."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_decision_form_consent_decision"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         answers = tracker.get_slot("candidacy_answers") or {}
         results = tracker.get_slot("teachback_results") or {}
         say(
@@ -212,11 +212,11 @@ class ActionAskDecisionFormConsentDecision(Action):
 class ValidateDecisionForm(FormValidationAction):
     """Maps the patient's words or button to go ahead, not go ahead, or talk to the doctor first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_decision_form"
 
     async def validate_consent_decision(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         decision = candidacy.pick_decision(str(slot_value or ""))
         if decision is None and await answer_digression(dispatcher, tracker):
             return {"consent_decision": None}
@@ -226,7 +226,7 @@ class ValidateDecisionForm(FormValidationAction):
         return {"consent_decision": decision}
 
 
-def record_payload(tracker: Tracker, decision: str, supersedes: Optional[int]) -> Dict[str, Any]:
+def record_payload(tracker: Tracker, decision: str, supersedes: int | None) -> dict[str, Any]:
     """What the care team relies on: answers with flags, teach-back results, the decision, topics asked."""
     questions = candidacy.content()
     answers = tracker.get_slot("candidacy_answers") or {}
@@ -244,11 +244,11 @@ def record_payload(tracker: Tracker, decision: str, supersedes: Optional[int]) -
 class ActionRecordConsent(Action):
     """Appends the decision to the tamper-evident record and tells the patient what happens next."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_record_consent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         decision = tracker.get_slot("consent_decision")
         if decision not in consent_store.DECISION_TITLES:
             say(dispatcher, "decision_unclear")
@@ -263,7 +263,7 @@ class ActionRecordConsent(Action):
                 decision,
                 record_payload(tracker, decision, previous.id if previous else None),
                 content.content_version(),
-                metadata.get("patient_ref"),
+                metadata.get("patient_id"),  # set by channels that know the patient (a signed widget token)
             )
         except Exception:
             logger.exception("could not record the consent decision of %s", tracker.sender_id)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import messages
 
 
-def say(dispatcher: CollectingDispatcher, name: str, buttons: Optional[List[Dict[str, str]]] = None,
+def say(dispatcher: CollectingDispatcher, name: str, buttons: list[dict[str, str]] | None = None,
         **values: Any) -> None:
     """Send message ``name``; ``buttons`` replace the message's own buttons when given."""
     composed = messages.message(name, **values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 SELF_HARM = "self_harm"
 
 
-async def add_flag(tracker: Tracker, kind: str, message: str, detail: str = "") -> Optional[int]:
+async def add_flag(tracker: Tracker, kind: str, message: str, detail: str = "") -> int | None:
     """Write a flag for the care team off the event loop; None (and an error log) if the database fails."""
     try:
         return await asyncio.to_thread(
@@ -31,11 +31,11 @@ async def add_flag(tracker: Tracker, kind: str, message: str, detail: str = "") 
 class ActionHandleEmergency(Action):
     """Sends the patient to emergency care first, then records the emergency for the care team."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_emergency"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         categories = [str(value) for value in tracker.get_latest_entity_values("red_flag")]
         self_harm = SELF_HARM in categories
         say(dispatcher, "emergency_self_harm" if self_harm else "emergency")
@@ -62,11 +62,11 @@ async def request_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -
 class ActionRequestCallback(Action):
     """Gives the clinic's phone and hours, and asks the care team to call back, honest about when."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         await request_callback(dispatcher, tracker)
         return []
 
@@ -74,11 +74,11 @@ class ActionRequestCallback(Action):
 class ActionAnswerMedicationQuestion(Action):
     """Never advises on the patient's own medicines: points to the prescriber and offers a flag."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_medication_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         say(dispatcher, "medication_question")
         say(dispatcher, "offer_flag_medication")
         return []
@@ -87,11 +87,11 @@ class ActionAnswerMedicationQuestion(Action):
 class ActionFlagMedicationQuestion(Action):
     """Passes the patient's medicine question on to the care team, when they said yes."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_flag_medication_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         question = conversation.latest_user_text(tracker.events, "medication_question") or ""
         if await add_flag(tracker, "medication", question) is None:
             say(dispatcher, "callback_failed")

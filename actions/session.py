@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
@@ -14,7 +14,7 @@ from bot import settings
 IN_PROGRESS = ("candidacy", "understanding", "decision")
 
 
-def clinic_slots() -> List[Dict[Text, Any]]:
+def clinic_slots() -> list[dict[str, Any]]:
     """Slots that responses read for the clinic's name, phone, hours and emergency numbers."""
     clinic = settings.clinic()
     return [
@@ -29,11 +29,11 @@ def clinic_slots() -> List[Dict[Text, Any]]:
 class ActionSessionStart(Action):
     """Starts a session with the clinic's facts, carrying over earlier answers."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         carried = [SlotSet(name, value) for name, value in tracker.current_slot_values().items()
                    if value is not None and name != "requested_slot"]
         if tracker.get_slot("consent_stage") in IN_PROGRESS:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from bot.settings import CONTENT_DIR, SettingsError, load_yaml
 
@@ -72,7 +72,7 @@ class ConsentContent:
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]
 
-    def next_question(self, answered: dict[str, Any]) -> Optional[Question]:
+    def next_question(self, answered: dict[str, Any]) -> Question | None:
         """The first question without an answer, in the clinic's order."""
         return next((q for q in self.questions if q.id not in answered), None)
 
@@ -91,7 +91,7 @@ def _options(raw: Any, where: str) -> tuple[Option, ...]:
         if not isinstance(item, dict) or "value" not in item or "title" not in item:
             raise SettingsError(f"{where}: every choice needs a value and a title")
         words = tuple(normalise(str(word)) for word in item.get("words") or [])
-        options.append(Option(str(item["value"]), str(item["title"]), words + (normalise(str(item["title"])),)))
+        options.append(Option(str(item["value"]), str(item["title"]), (*words, normalise(str(item["title"])))))
     return tuple(options)
 
 
@@ -142,10 +142,10 @@ def _contains(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])", text) is not None
 
 
-def pick_option(options: tuple[Option, ...], text: str) -> Optional[Option]:
+def pick_option(options: tuple[Option, ...], text: str) -> Option | None:
     """The option whose longest word or phrase is in ``text`` (so "not sure" beats "not")."""
     said = normalise(text)
-    best: Optional[Option] = None
+    best: Option | None = None
     best_length = 0
     for option in options:
         for phrase in option.words:
@@ -154,7 +154,7 @@ def pick_option(options: tuple[Option, ...], text: str) -> Optional[Option]:
     return best
 
 
-def parse_scale(text: str, minimum: int, maximum: int) -> Optional[int]:
+def parse_scale(text: str, minimum: int, maximum: int) -> int | None:
     """A whole number in the text ("7", "about a 7/10", "seven"), or None; out of range is None."""
     said = normalise(text)
     raw = text.lower().replace("/10", " ").replace("out of 10", " ")
@@ -205,7 +205,7 @@ def _hint(question: Question) -> str:
     return "Please answer in a few words."
 
 
-def pick_decision(text: str) -> Optional[str]:
+def pick_decision(text: str) -> str | None:
     """The decision value in what the patient said, or None when it is unclear."""
     option = pick_option(content().decisions, text)
     return option.value if option else None

@@ -3,13 +3,16 @@
 It runs after the intent classifiers and overrides them: when the rule-based
 matcher (``bot.red_flags``) finds a red flag, the message's intent becomes
 ``emergency`` with confidence 1.0 and a ``red_flag`` entity names the category,
-so the emergency rule fires whatever the classifier thought.
+so the emergency rule fires whatever the classifier thought. Without a rule hit,
+the classifier's own ``emergency`` counts only when it is confident
+(``classifier_min_confidence``): "I'm losing patience here" must not send anyone
+to the emergency room, while a clear emergency the rules missed still does.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -17,6 +20,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -32,9 +36,11 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.red_flags import RED_FLAGS_FILE, RedFlagDetector as Rules
+from bot.red_flags import RED_FLAGS_FILE
+from bot.red_flags import RedFlagDetector as Rules
 
 EMERGENCY_INTENT = "emergency"
+FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 RED_FLAG_ENTITY = "red_flag"
 
 
@@ -43,30 +49,30 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
     """Sets the ``emergency`` intent and a ``red_flag`` entity when a red-flag rule matches."""
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [IntentClassifier]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"rules_file": str(RED_FLAGS_FILE)}
+    def get_default_config() -> dict[str, Any]:
+        return {"rules_file": str(RED_FLAGS_FILE), "classifier_min_confidence": 0.8}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self._config = config
-        self._rules: Optional[Rules] = None
+        self._rules: Rules | None = None
         self._vocab: Any = None
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RedFlagDetector":
+    ) -> RedFlagDetector:
         return cls(config)
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Retrain (and so re-test) when the red-flag rules change."""
         with open(config.get("rules_file", RED_FLAGS_FILE), "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -79,13 +85,14 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             self._vocab = vocab
         return self._rules
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None:
                 continue
             flags = self._rules_for(doc.vocab).detect(doc)
             if not flags:
+                self._doubt_classifier(message)
                 continue
             emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [emergency] + [

@@ -22,7 +22,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -62,7 +62,7 @@ class Record:
     created_at: str
     conversation_id: str
     channel: str
-    patient_ref: Optional[str]
+    patient_ref: str | None
     content_version: str
     decision: str
     payload: dict[str, Any]
@@ -88,7 +88,7 @@ def record_hash(fields: dict[str, Any]) -> str:
 
 
 def append(conversation_id: str, channel: str, decision: str, payload: dict[str, Any], content_version: str,
-           patient_ref: Optional[str] = None, url: Optional[str] = None, attempts: int = 5) -> Record:
+           patient_ref: str | None = None, url: str | None = None, attempts: int = 5) -> Record:
     """Add a record at the head of the chain (retrying if another server appended first)."""
     if decision not in DECISION_TITLES:
         raise ValueError(f"unknown decision '{decision}'")
@@ -126,7 +126,7 @@ def _record(row: Any) -> Record:
     return Record(**values)
 
 
-def records(url: Optional[str] = None, conversation_id: Optional[str] = None) -> list[Record]:
+def records(url: str | None = None, conversation_id: str | None = None) -> list[Record]:
     """Records oldest first (optionally of one conversation)."""
     query = sa.select(RECORDS).order_by(RECORDS.c.id)
     if conversation_id is not None:
@@ -135,13 +135,13 @@ def records(url: Optional[str] = None, conversation_id: Optional[str] = None) ->
         return [_record(m) for m in connection.execute(query).mappings()]
 
 
-def latest(conversation_id: str, url: Optional[str] = None) -> Optional[Record]:
+def latest(conversation_id: str, url: str | None = None) -> Record | None:
     """The conversation's current decision: its newest record."""
     found = records(url, conversation_id)
     return found[-1] if found else None
 
 
-def get(record_id: int, url: Optional[str] = None) -> Record:
+def get(record_id: int, url: str | None = None) -> Record:
     with db.engine(url).connect() as connection:
         row = connection.execute(sa.select(RECORDS).where(RECORDS.c.id == record_id)).mappings().first()
     if row is None:
@@ -155,7 +155,7 @@ class ChainReport:
 
     checked: int
     head_hash: str
-    broken_id: Optional[int] = None
+    broken_id: int | None = None
     reason: str = ""
 
     @property
@@ -163,7 +163,7 @@ class ChainReport:
         return self.broken_id is None
 
 
-def verify(url: Optional[str] = None) -> ChainReport:
+def verify(url: str | None = None) -> ChainReport:
     """Recompute every hash in order; a changed, deleted or inserted row breaks the chain."""
     expected_prev = GENESIS
     checked = 0
@@ -229,7 +229,7 @@ previous {esc(record.prev_hash)}</p>
 """
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.consent_store", description="Consent records.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="one line per record")

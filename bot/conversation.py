@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 QUESTION_OPENERS = frozenset({
     "what", "whats", "what's", "how", "hows", "how's", "why", "when", "where", "who", "which", "is", "are",
@@ -39,7 +40,7 @@ def topics_asked(events: Iterable[dict[str, Any]], topic_intents: Iterable[str])
     return seen
 
 
-def last_action_before_user(events: list[dict[str, Any]]) -> Optional[str]:
+def last_action_before_user(events: list[dict[str, Any]]) -> str | None:
     """The last action the bot ran before the latest user message (ignoring action_listen)."""
     seen_user = False
     for event in reversed(events):
@@ -52,7 +53,7 @@ def last_action_before_user(events: list[dict[str, Any]]) -> Optional[str]:
     return None
 
 
-def latest_user_text(events: Iterable[dict[str, Any]], intent: Optional[str] = None) -> Optional[str]:
+def latest_user_text(events: Iterable[dict[str, Any]], intent: str | None = None) -> str | None:
     """Text of the latest user message (of ``intent``, if given)."""
     for event in reversed(list(events)):
         if event.get("event") != "user":

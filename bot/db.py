@@ -8,7 +8,7 @@ file and on PostgreSQL through ``DATABASE_URL``.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -36,7 +36,7 @@ def _engine(url: str) -> sa.engine.Engine:
 _CREATED: set[tuple[str, str]] = set()
 
 
-def engine(url: Optional[str] = None) -> sa.engine.Engine:
+def engine(url: str | None = None) -> sa.engine.Engine:
     """The engine for ``url`` (default: ``settings.database_url()``).
 
     Tables declared on ``METADATA`` are created if missing, once per engine and

@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from bot import red_flags, teachback
 from bot.settings import load_yaml
@@ -76,7 +76,7 @@ def _model_intents(model: Path, texts: list[str]) -> list[str]:
     return asyncio.run(parse_all())
 
 
-def red_flag_gate(set_path: Path, model: Optional[Path], min_recall: float, max_false_alarms: float) -> bool:
+def red_flag_gate(set_path: Path, model: Path | None, min_recall: float, max_false_alarms: float) -> bool:
     data = load_yaml(set_path)
     flags = [item["text"] for item in data["red_flags"]]
     lookalikes = [item["text"] for item in data["lookalikes"]]
@@ -87,10 +87,10 @@ def red_flag_gate(set_path: Path, model: Optional[Path], min_recall: float, max_
         false_alarms = sum(alarmed) / len(lookalikes)
         print(f"{label}: red-flag recall {recall:.1%} of {len(flags)} (minimum {min_recall:.0%}), "
               f"false alarms {false_alarms:.1%} of {len(lookalikes)} look-alikes (maximum {max_false_alarms:.0%})")
-        for text, hit in zip(flags, flagged):
+        for text, hit in zip(flags, flagged, strict=False):
             if not hit:
                 print(f"  missed: {text}")
-        for text, hit in zip(lookalikes, alarmed):
+        for text, hit in zip(lookalikes, alarmed, strict=False):
             if hit:
                 print(f"  false alarm: {text}")
         return recall >= min_recall and false_alarms <= max_false_alarms
@@ -118,7 +118,7 @@ def teachback_gate(set_path: Path, minimum: float) -> bool:
     return passed
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     nlu = sub.add_parser("nlu", help="held-out intent accuracy from `rasa test nlu`'s intent_report.json")

@@ -14,7 +14,6 @@ import argparse
 import datetime as dt
 import sys
 from dataclasses import dataclass
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -52,7 +51,7 @@ class Flag:
     message: str
     detail: str
     status: str
-    resolves_id: Optional[int]
+    resolves_id: int | None
     actor: str
 
 
@@ -61,7 +60,7 @@ def now() -> dt.datetime:
 
 
 def add(conversation_id: str, channel: str, kind: str, message: str, detail: str = "",
-        url: Optional[str] = None) -> int:
+        url: str | None = None) -> int:
     """Append an open flag and return its id."""
     if kind not in KINDS:
         raise ValueError(f"unknown flag kind '{kind}' (one of {', '.join(KINDS)})")
@@ -73,7 +72,7 @@ def add(conversation_id: str, channel: str, kind: str, message: str, detail: str
         return int(result.inserted_primary_key[0])
 
 
-def resolve(flag_id: int, actor: str, note: str = "", url: Optional[str] = None) -> int:
+def resolve(flag_id: int, actor: str, note: str = "", url: str | None = None) -> int:
     """Append a row that resolves ``flag_id``; the open row itself is never changed."""
     with db.engine(url).begin() as connection:
         original = connection.execute(sa.select(FLAGS).where(FLAGS.c.id == flag_id)).mappings().first()
@@ -96,7 +95,7 @@ def _row(mapping: sa.engine.RowMapping) -> Flag:
     return Flag(**{**dict(mapping), "created_at": created})
 
 
-def all_rows(url: Optional[str] = None, conversation_id: Optional[str] = None) -> list[Flag]:
+def all_rows(url: str | None = None, conversation_id: str | None = None) -> list[Flag]:
     """Every row, oldest first (optionally of one conversation)."""
     query = sa.select(FLAGS).order_by(FLAGS.c.id)
     if conversation_id is not None:
@@ -105,7 +104,7 @@ def all_rows(url: Optional[str] = None, conversation_id: Optional[str] = None) -
         return [_row(m) for m in connection.execute(query).mappings()]
 
 
-def open_flags(url: Optional[str] = None, kind: Optional[str] = None) -> list[Flag]:
+def open_flags(url: str | None = None, kind: str | None = None) -> list[Flag]:
     """Open flags that no later row resolves, oldest first."""
     resolved = sa.select(FLAGS.c.resolves_id).where(FLAGS.c.resolves_id.is_not(None))
     query = sa.select(FLAGS).where(FLAGS.c.status == OPEN, FLAGS.c.id.not_in(resolved)).order_by(FLAGS.c.id)
@@ -130,7 +129,7 @@ def _print(flags: list[Flag]) -> None:
             print(f"    ({flag.detail})")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.flags", description="The care team's flag log.")
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="open flags (or --all rows)")

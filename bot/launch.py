@@ -3,6 +3,13 @@
 One place knows how to launch the assistant away from a developer's own
 ``make run``: its own ports, its own SQLite files in a work folder, and the
 project's credentials, so several runs never share state.
+
+The defaults are what tests and transcripts need (one Rasa server, one action
+server, SQLite). The benchmark and the scale-out test also use it for other
+set-ups: another endpoints file (PostgreSQL tracker store, Redis lock store,
+with ``${VAR}`` settings from ``env``), several Rasa servers on one shared
+store, chosen ports, another bot (the stock ``rasa init`` baseline) without an
+action server.
 """
 
 from __future__ import annotations
@@ -12,11 +19,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import requests
 
@@ -25,6 +32,9 @@ from bot.settings import PROJECT_ROOT
 MODEL = PROJECT_ROOT / "models" / "rhizotomy.tar.gz"
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 180
+READY_POLL_SECONDS = 0.1
+# The endpoints file a custom ``endpoints`` may use for the action server's URL.
+ACTION_ENDPOINT_ENV = "ACTION_ENDPOINT_URL"
 
 
 def free_port() -> int:
@@ -43,76 +53,117 @@ class Running:
     workdir: Path
     rasa_pid: int
     actions_pid: int
+    # Every Rasa server when several were started (the first is ``base_url``).
+    base_urls: tuple[str, ...] = ()
+    rasa_pids: tuple[int, ...] = ()
+    actions_url: str = ""
+    # Seconds from starting the Rasa server(s) to the first answer over REST.
+    cold_start_s: float = 0.0
+    logs: tuple[Path, ...] = field(default_factory=tuple)
 
-    def say(self, sender: str, message: str, metadata: Optional[dict[str, Any]] = None,
-            timeout: float = 60) -> list[dict[str, Any]]:
+    def say(self, sender: str, message: str, metadata: dict[str, Any] | None = None,
+            timeout: float = 60, base_url: str | None = None) -> list[dict[str, Any]]:
         """Send one message over the REST channel and return the bot's messages."""
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
-        response = requests.post(f"{self.base_url}/webhooks/rest/webhook", json=body, timeout=timeout)
+        response = requests.post(f"{base_url or self.base_url}/webhooks/rest/webhook", json=body, timeout=timeout)
         response.raise_for_status()
         return list(response.json())
 
 
-def _wait_ready(base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+def _wait_ready(base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path],
+                message: str = "/show_menu") -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
+        for process, log in zip(processes, logs, strict=False):
             if process.poll() is not None:
                 raise RuntimeError(f"a server exited early; last lines of {log}:\n{log.read_text()[-3000:]}")
         try:
             reply = requests.post(f"{base_url}/webhooks/rest/webhook",
-                                  json={"sender": "launch-warm-up", "message": "/show_menu"}, timeout=30)
+                                  json={"sender": "launch-warm-up", "message": message}, timeout=30)
             if reply.ok and reply.json():
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.5)
+        time.sleep(READY_POLL_SECONDS)
     raise RuntimeError(f"the assistant did not answer within {START_TIMEOUT} s; see {logs}")
 
 
+def default_endpoints(workdir: Path, actions_url: str | None) -> Path:
+    """One machine: the action server (if any) and an SQLite tracker store in ``workdir``."""
+    endpoints = workdir / "endpoints.yml"
+    text = f'action_endpoint:\n  url: "{actions_url}"\n' if actions_url else ""
+    text += f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+    endpoints.write_text(text)
+    return endpoints
+
+
 @contextmanager
-def assistant(workdir: Path, model: Path = MODEL, env: Optional[dict[str, str]] = None,
-              rasa_args: tuple[str, ...] = ()) -> Iterator[Running]:
-    """Run both servers until the ``with`` block ends; logs go to ``workdir``.
+def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = None,
+              rasa_args: tuple[str, ...] = (), *, endpoints: Path | None = None, servers: int = 1,
+              rasa_ports: Sequence[int] | None = None, actions_port: int | None = None, actions: bool = True,
+              credentials: Path | None = PROJECT_ROOT / "credentials.yml", cwd: Path = PROJECT_ROOT,
+              database_url: str | None = None, ready_message: str = "/show_menu") -> Iterator[Running]:
+    """Run the action server and the Rasa server(s) until the ``with`` block ends; logs go to ``workdir``.
 
     The website widget may connect from the server's own (random) port.
+
+    ``endpoints`` replaces the default endpoints file (action server plus an
+    SQLite tracker store in ``workdir``); it may read the action server's URL
+    from ``${ACTION_ENDPOINT_URL}`` and anything else from ``env``. ``servers``
+    Rasa servers share it (use a shared tracker store and a lock store then).
+    ``actions=False`` starts no action server (a bot without custom actions).
     """
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make model` first")
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
     workdir.mkdir(parents=True, exist_ok=True)
-    rasa_port, actions_port = free_port(), free_port()
-    base_url = f"http://127.0.0.1:{rasa_port}"
-    database_url = f"sqlite:///{workdir / 'assistant.db'}"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
-    )
+    ports = list(rasa_ports) if rasa_ports else [free_port() for _ in range(servers)]
+    if len(ports) != servers:
+        raise ValueError(f"{servers} servers need {servers} ports, got {ports}")
+    actions_port = actions_port or free_port()
+    actions_url = f"http://127.0.0.1:{actions_port}/webhook" if actions else ""
+    base_urls = [f"http://127.0.0.1:{port}" for port in ports]
+    base_url = base_urls[0]
+    database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
+    endpoints = endpoints or default_endpoints(workdir, actions_url)
+    origins = ",".join(f"{url},http://localhost:{port}" for url, port in zip(base_urls, ports, strict=True))
     full_env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONPATH": str(PROJECT_ROOT),
-        "WIDGET_ALLOWED_ORIGINS": f"{base_url},http://localhost:{rasa_port}",
+        "WIDGET_ALLOWED_ORIGINS": origins,
+        ACTION_ENDPOINT_ENV: actions_url,
         **(env or {}),
     }
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-         "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
-         "--interface", "127.0.0.1", *rasa_args],
-    ]
-    processes = []
-    for command, log in zip(commands, logs):
-        with log.open("wb") as handle:
-            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdout=handle,
-                                              stderr=subprocess.STDOUT))
+    logs: list[Path] = []
+    commands: list[list[str]] = []
+    if actions:
+        logs.append(workdir / "actions.log")
+        commands.append([str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)])
+    for index, port in enumerate(ports):
+        logs.append(workdir / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"))
+        commands.append([str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+                         *(["--credentials", str(credentials)] if credentials else []), "--port", str(port),
+                         "--interface", "127.0.0.1", *rasa_args])
+    processes: list[subprocess.Popen[bytes]] = []
+    started = time.monotonic()
     try:
-        _wait_ready(base_url, processes, logs)
-        yield Running(base_url, database_url, workdir, processes[1].pid, processes[0].pid)
+        for command, log in zip(commands, logs, strict=True):
+            with log.open("wb") as handle:
+                processes.append(subprocess.Popen(command, cwd=cwd, env=full_env, stdout=handle,
+                                                  stderr=subprocess.STDOUT))
+        for url in base_urls:
+            _wait_ready(url, processes, logs, ready_message)
+        cold_start = time.monotonic() - started
+        rasa_processes = processes[1:] if actions else processes
+        yield Running(base_url, database_url, workdir, rasa_processes[0].pid,
+                      processes[0].pid if actions else 0, base_urls=tuple(base_urls),
+                      rasa_pids=tuple(p.pid for p in rasa_processes), actions_url=actions_url,
+                      cold_start_s=cold_start, logs=tuple(logs))
     finally:
         for process in processes:
             process.terminate()
@@ -121,3 +172,4 @@ def assistant(workdir: Path, model: Path = MODEL, env: Optional[dict[str, str]] 
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=5)

@@ -15,9 +15,10 @@ a clinic edits words, not code. Negation is checked in the clause before a match
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 # Pieces of English contractions whose lemma is not a word: "ca" + "n't" -> can not.
 _CONTRACTION_NORMS = {"ca": "can", "wo": "will", "sha": "shall", "n't": "not", "nt": "not"}

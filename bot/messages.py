@@ -49,7 +49,8 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
         if isinstance(entry, str):
             result[str(name)] = Message(entry)
         elif isinstance(entry, dict) and entry.get("text"):
-            buttons = tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in entry.get("buttons") or [])
+            buttons = tuple({"title": str(b["title"]), "payload": str(b["payload"])}
+                            for b in entry.get("buttons") or [])
             result[str(name)] = Message(str(entry["text"]), buttons)
         else:
             raise SettingsError(f"{path}: message '{name}' needs a text")

@@ -9,10 +9,11 @@ else) stands before it in the same sentence. Used inside Rasa by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bot.matching import Hit, PhraseMatcher
 from bot.settings import CONTENT_DIR, load_yaml
@@ -75,7 +76,7 @@ class RedFlagDetector:
         self._matcher = PhraseMatcher(vocab, phrases)
 
     @classmethod
-    def from_file(cls, vocab: Any, path: Path = RED_FLAGS_FILE) -> "RedFlagDetector":
+    def from_file(cls, vocab: Any, path: Path = RED_FLAGS_FILE) -> RedFlagDetector:
         return cls(vocab, load_yaml(path) or {})
 
     def detect(self, doc: Any) -> list[RedFlag]:

@@ -63,7 +63,7 @@ _PRUNE_EVERY = dt.timedelta(hours=1)
 def utcnow() -> dt.datetime:
     """Naive UTC, so SQLite and PostgreSQL compare timestamps the same way."""
     # timezone.utc, not datetime.UTC: the project runs on Python 3.10.
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # noqa: UP017
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class SmsStore:

@@ -68,7 +68,7 @@ class TeachBackJudge:
         self._matcher = PhraseMatcher(vocab, phrases)
 
     @classmethod
-    def from_file(cls, vocab: Any, path: Path = TEACHBACK_FILE) -> "TeachBackJudge":
+    def from_file(cls, vocab: Any, path: Path = TEACHBACK_FILE) -> TeachBackJudge:
         return cls(vocab, load_yaml(path) or {})
 
     def point(self, point_id: str) -> Point:

@@ -5,6 +5,9 @@ BIN=.venv/bin
 MODEL=models/rhizotomy.tar.gz
 status=0
 
+make --no-print-directory lint || status=1
+make --no-print-directory validate || status=1
+
 echo "==> starting PostgreSQL for the store tests"
 if url=$(scripts/start-postgres.sh); then
   export TEST_POSTGRES_URL="$url"

@@ -11,9 +11,6 @@ import pytest
 
 from bot import launch
 
-DEV_TWILIO_TOKEN = "test-auth-token"
-
-
 # --- Rasa SDK helpers ----------------------------------------------------------------
 
 
@@ -106,11 +103,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launch.Runni
     if not launch.MODEL.exists():
         pytest.fail(f"{launch.MODEL} is missing: run `make model` first (make test does)")
     workdir = tmp_path_factory.mktemp("assistant")
-    env = {
-        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", DEV_TWILIO_TOKEN),
-        "SMS_ID_SECRET": os.environ.get("SMS_ID_SECRET", "test-sms-id-secret"),
-    }
-    with launch.assistant(workdir, env=env) as running:
+    with launch.assistant(workdir) as running:
         yield running
 
 

@@ -75,7 +75,8 @@ def test_emergency_reply_comes_first_then_the_care_team_is_told(dispatcher: Any,
 
 
 def test_self_harm_gets_the_crisis_line(dispatcher: Any, make_tracker: Callable) -> None:
-    tracker = make_tracker("i want to end my life", "emergency", entities=[{"entity": "red_flag", "value": "self_harm"}])
+    tracker = make_tracker("i want to end my life", "emergency",
+                           entities=[{"entity": "red_flag", "value": "self_harm"}])
     run(safety.ActionHandleEmergency(), dispatcher, tracker)
     assert "988" in texts(dispatcher)[0] and "911" in texts(dispatcher)[0]
 
@@ -185,8 +186,8 @@ def test_a_miss_is_explained_again_then_marked_for_the_care_team(dispatcher: Any
                       make_tracker("no idea", "dont_know"))
     assert texts(dispatcher) == [point.explain_again] and result["teachback_results"][point.id]["result"] is None
     dispatcher.messages.clear()
-    result = validate(consent.ValidateUnderstandingForm(), "teachback_answer", dispatcher,
-                      make_tracker("still not sure", "dont_know", slots={"teachback_results": result["teachback_results"]}))
+    again = make_tracker("still not sure", "dont_know", slots={"teachback_results": result["teachback_results"]})
+    result = validate(consent.ValidateUnderstandingForm(), "teachback_answer", dispatcher, again)
     entry = result["teachback_results"][point.id]
     assert entry == {"summary": point.summary, "answers": ["no idea", "still not sure"], "attempts": 2,
                      "result": "review"}

@@ -13,8 +13,8 @@ from bot import consent_store, db
 PAYLOAD = {
     "candidacy": [{"id": "blood_thinners", "question": "Do you take a blood thinner?", "answer": "yes",
                    "said": "yes, warfarin", "flagged": True, "flag_note": "takes a blood thinner"}],
-    "teachback": [{"id": "wears_off", "summary": "that the effect may wear off", "answers": ["it's forever", "it fades"],
-                   "attempts": 2, "result": "understood"}],
+    "teachback": [{"id": "wears_off", "summary": "that the effect may wear off",
+                   "answers": ["it's forever", "it fades"], "attempts": 2, "result": "understood"}],
     "decision": "go_ahead",
     "topics_asked": ["ask_duration"],
     "supersedes": None,

@@ -33,7 +33,8 @@ def content_texts() -> list[tuple[str, str]]:
         found.append((f"candidacy:{question.id}", question.text))
     _, judge = teachback.default_judge()
     for point in judge.points:
-        found += [(f"teachback:{point.id}:question", point.question), (f"teachback:{point.id}:again", point.explain_again)]
+        found += [(f"teachback:{point.id}:question", point.question),
+                  (f"teachback:{point.id}:again", point.explain_again)]
     return found
 
 

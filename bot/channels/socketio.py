@@ -103,6 +103,8 @@ class SecureSocketIOInput(SocketIOInput):
             widget_bundle=credentials.get("widget_bundle"),
             demo_page=bool(credentials.get("demo_page", True)),
             demo_start_payload=credentials.get("demo_start_payload"),
+            rate_limit_messages=int(credentials.get("rate_limit_messages", web_session.RATE_LIMIT_MESSAGES)),
+            rate_limit_seconds=float(credentials.get("rate_limit_seconds", web_session.RATE_LIMIT_SECONDS)),
         )
 
     def __init__(
@@ -120,6 +122,8 @@ class SecureSocketIOInput(SocketIOInput):
         widget_bundle: str | None = None,
         demo_page: bool = True,
         demo_start_payload: str | None = None,
+        rate_limit_messages: int = web_session.RATE_LIMIT_MESSAGES,
+        rate_limit_seconds: float = web_session.RATE_LIMIT_SECONDS,
         allowed_origins: list[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
@@ -150,6 +154,8 @@ class SecureSocketIOInput(SocketIOInput):
         key, source = web_session.session_secret(environ)
         self.keys = SessionKeys(key, max_age=int(session_max_age_days * 24 * 3600))
         self.max_message_chars = max_message_chars
+        self.rate_limit_messages = rate_limit_messages
+        self.rate_limit_seconds = rate_limit_seconds
         self.bundle_path = Path(widget_bundle) if widget_bundle else DEFAULT_BUNDLE
         if not self.bundle_path.is_absolute():
             self.bundle_path = settings.PROJECT_ROOT / self.bundle_path
@@ -169,8 +175,7 @@ class SecureSocketIOInput(SocketIOInput):
         """The widget script a clinic's page loads with one script tag."""
         if not self.bundle_path.is_file():
             return response.text(
-                "The chat widget has not been built: run `make widget` "
-                "(npm ci && npm run build in widget/).",
+                "The chat widget has not been built: run `make widget` (npm ci && npm run build in widget/).",
                 status=503,
             )
         return await response.file(
@@ -192,9 +197,7 @@ class SecureSocketIOInput(SocketIOInput):
         }
         if self.demo_start_payload:
             attributes["data-start-payload"] = self.demo_start_payload
-        script_attributes = " ".join(
-            f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items()
-        )
+        script_attributes = " ".join(f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
         page = string.Template(DEMO_TEMPLATE.read_text(encoding="utf-8")).substitute(
             clinic_name=html.escape(clinic.name),
             phone=html.escape(clinic.phone),
@@ -252,9 +255,7 @@ class SecureSocketIOInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         async def reply(room: str, text: str, notice: str) -> None:
-            await sio.emit(
-                self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace
-            )
+            await sio.emit(self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace)
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -321,6 +322,15 @@ class SecureSocketIOInput(SocketIOInput):
                 await reply(sid, web_session.REPLY_TOKEN_EXPIRED, "token_expired")
                 await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
                 await sio.disconnect(sid, namespace=namespace)
+                return
+            allowed, recent = web_session.within_rate(
+                session.get("recent", []), time.monotonic(), self.rate_limit_messages, self.rate_limit_seconds
+            )
+            session["recent"] = recent
+            await sio.save_session(sid, session, namespace=namespace)
+            if not allowed:
+                await reply(sid, web_session.REPLY_TOO_FAST, "too_fast")
+                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
                 return
             text = data.get("message") if isinstance(data, dict) else None
             refusal = web_session.check_message(text, self.max_message_chars)

@@ -48,9 +48,11 @@ REPLY_TOO_LONG = (
 REPLY_UNREADABLE = "Sorry, I could not read that message. Please type it again."
 REPLY_NOT_READY = "The chat is still connecting. Please send your message again in a moment."
 REPLY_TOKEN_EXPIRED = (
-    "Your sign-in to the chat has expired. Please reload the page or sign in to the "
-    "patient portal again to continue."
+    "Your sign-in to the chat has expired. Please reload the page or sign in to the patient portal again to continue."
 )
+REPLY_TOO_FAST = "You are sending messages very quickly. Please wait a few seconds, then try again."
+RATE_LIMIT_MESSAGES = 15
+RATE_LIMIT_SECONDS = 30
 
 _SUBJECT = re.compile(r"^[A-Za-z0-9._@:+-]{1,128}$")
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
@@ -85,8 +87,7 @@ def normalize_origin(origin: str) -> str:
         raise WidgetConfigError(f"'{origin}' is not an origin like https://www.clinic.org")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise WidgetConfigError(
-            f"'{origin}' has more than scheme, host and port; list the origin only, "
-            "e.g. https://www.clinic.org"
+            f"'{origin}' has more than scheme, host and port; list the origin only, e.g. https://www.clinic.org"
         )
     if "*" in text:
         raise WidgetConfigError(f"'{origin}': wildcards are not allowed, list each origin")
@@ -190,7 +191,6 @@ class PatientTokenVerifier:
         """The token's claims, or ``TokenError``; ``exp`` and ``sub`` are required."""
         if not isinstance(token, str) or not token or len(token) > 4096:
             raise TokenError("invalid_token", "token is not a JWT string")
-        options = {"require": ["exp", "sub"], "verify_aud": self.audience is not None}
         try:
             claims = jwt.decode(
                 token,
@@ -199,7 +199,7 @@ class PatientTokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway_seconds,
-                options=options,  # type: ignore[arg-type]
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
             )
         except jwt.ExpiredSignatureError as error:
             raise TokenError("token_expired", str(error)) from error
@@ -302,6 +302,20 @@ def session_secret(env: Mapping[str, str] | None = None) -> tuple[bytes, str]:
 # --- messages ----------------------------------------------------------------
 
 
+def within_rate(
+    recent: Sequence[float], now: float, limit: int = RATE_LIMIT_MESSAGES, window: float = RATE_LIMIT_SECONDS
+) -> tuple[bool, list[float]]:
+    """Whether one more message fits ``limit`` per ``window`` seconds, and the times to keep.
+
+    A person types or taps far below this; a script looping on one socket gets a
+    polite reply instead of tying up the assistant.
+    """
+    kept = [moment for moment in recent if now - moment < window]
+    if len(kept) >= limit:
+        return False, kept
+    return True, [*kept, now]
+
+
 def check_message(text: object, limit: int = MAX_MESSAGE_CHARS) -> str | None:
     """``None`` if a user message may go to the assistant, else the reply explaining why not."""
     if not isinstance(text, str):
@@ -357,9 +371,7 @@ def history_from_events(events: Sequence[Mapping[str, Any]], limit: int = HISTOR
                 messages.append({"sender": "bot", "text": part})
             image = data.get("image") if isinstance(data, Mapping) else None
             if isinstance(image, str) and image:
-                messages.append(
-                    {"sender": "bot", "attachment": {"type": "image", "payload": {"src": image}}}
-                )
+                messages.append({"sender": "bot", "attachment": {"type": "image", "payload": {"src": image}}})
             if buttons:
                 if not messages or messages[-1]["sender"] != "bot":
                     messages.append({"sender": "bot", "text": ""})

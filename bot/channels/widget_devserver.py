@@ -11,6 +11,7 @@ buttons, HTML-looking text, a failing turn. Never used by ``rasa run``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import socket
@@ -36,6 +37,11 @@ BUTTONS = [
     {"title": "No, thanks", "payload": "/deny"},
 ]
 
+TOPICS = [
+    {"title": "What happens?", "payload": "/ask_procedure_steps"},
+    {"title": "Recovery", "payload": "/ask_recovery"},
+]
+
 
 def scripted_replies(text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
     """What the stand-in assistant answers; each reply is ``text`` plus optional ``buttons``."""
@@ -47,7 +53,12 @@ def scripted_replies(text: str, metadata: dict[str, Any]) -> list[dict[str, Any]
     if text == "/deny":
         return [{"text": "You chose no."}]
     if "how long" in lowered:
-        return [{"text": "The injection itself takes less than an hour.\n\nPlan to be at the clinic for about two hours."}]
+        return [
+            {"text": "The injection itself takes less than an hour.\n\nPlan to be at the clinic for about two hours."},
+            {"text": "What else would you like to know?", "buttons": TOPICS},
+        ]
+    if text.startswith("/ask_"):
+        return [{"text": f"Here is what to know about {text[5:].replace('_', ' ')}."}]
     if "buttons" in lowered:
         return [{"text": "Would you like to hear about the risks?", "buttons": BUTTONS}]
     if "link" in lowered:
@@ -69,6 +80,8 @@ class ScriptedAgent:
         """Record the turn in the tracker store (for history) and send the replies."""
         tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
         tracker.update(UserUttered(message.text, metadata=message.metadata))
+        if "slow" in (message.text or "").lower():
+            await asyncio.sleep(1.5)  # time for the typing indicator to be seen
         replies = scripted_replies(message.text or "", message.metadata or {})
         for reply in replies:
             output = message.output_channel
@@ -88,7 +101,9 @@ def channel_credentials(path: Path | None = None) -> dict[str, Any]:
 
 
 def serve(host: str, port: int) -> None:
-    """Run the dev server in this process until it is stopped."""
+    """Run the dev server in this process until it is stopped; its own pages may connect."""
+    own = f"http://{host}:{port},http://localhost:{port}"
+    os.environ["WIDGET_ALLOWED_ORIGINS"] = ",".join(filter(None, [os.environ.get("WIDGET_ALLOWED_ORIGINS"), own]))
     channel = SecureSocketIOInput.from_credentials(channel_credentials())
     app = configure_app([channel], cors=None, enable_api=False, port=port, use_uvloop=False)
     app.ctx.agent = ScriptedAgent()
@@ -115,7 +130,9 @@ def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: f
     raise TimeoutError(f"widget dev server did not listen on port {port} within {timeout}s")
 
 
-def start_in_subprocess(port: int, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
+def start_in_subprocess(
+    port: int, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start the dev server as a child process and wait until it listens (used by tests)."""
     environment = {**os.environ, **(env or {})}
     environment["PYTHONPATH"] = os.pathsep.join(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import time
 import urllib.error
 import urllib.request
@@ -70,6 +71,7 @@ class ChatClient:
                 wait_timeout=10,
             )
         except socketio.exceptions.ConnectionError as error:
+            await self._abort()
             # Name the server's reason (e.g. origin_not_allowed) in the error.
             raise socketio.exceptions.ConnectionError(f"{error}: {self.refusal}") from error
 
@@ -95,9 +97,17 @@ class ChatClient:
         return self.bot_messages[before:]
 
     async def close(self) -> None:
+        await self._abort()
+
+    async def _abort(self) -> None:
         # A polite polling disconnect waits out the server's long-poll (~25 s);
         # the server notices the dropped socket all the same.
-        await self.sio.eio.disconnect(abort=True)
+        eio = self.sio.eio
+        tasks = [task for task in (eio.read_loop_task, eio.write_loop_task) if task is not None]
+        await eio.disconnect(abort=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
@@ -122,20 +132,23 @@ async def test_foreign_origin_websocket_is_refused(chat_server: str) -> None:
     assert refused.value.status_code == 400
 
 
-async def socket_io_connect_reply(url: str, origin: str | None) -> str:
-    """Open a raw Engine.IO WebSocket and return the server's answer to a Socket.IO connect."""
+async def socket_io_connect_reply(base_url: str, origin: str | None, auth: dict[str, str] | None = None) -> str:
+    """Open a raw Engine.IO WebSocket and return the server's answer to a Socket.IO connect.
+
+    ``40{"sid": ...}`` means connected, ``44{"message": reason}`` refused.
+    """
+    url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with websockets.connect(url, origin=origin, open_timeout=10) as ws:  # type: ignore[arg-type]
         opened = await asyncio.wait_for(ws.recv(), 10)
         assert str(opened).startswith("0{")
-        await ws.send("40{}")
+        await ws.send("40" + json.dumps(auth or {}))
         return str(await asyncio.wait_for(ws.recv(), 10))
 
 
 async def test_websocket_origin_check(chat_server: str) -> None:
-    url = chat_server.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    allowed = await socket_io_connect_reply(url, chat_server)
+    allowed = await socket_io_connect_reply(chat_server, chat_server)
     assert allowed.startswith("40{") and '"sid"' in allowed
-    without_origin = await socket_io_connect_reply(url, None)
+    without_origin = await socket_io_connect_reply(chat_server, None)
     assert without_origin.startswith("44") and "origin_not_allowed" in without_origin
 
 
@@ -216,12 +229,15 @@ async def test_patient_a_cannot_read_or_write_patient_bs_conversation(chat_serve
 
 
 async def test_expired_and_forged_tokens_are_refused_at_connect(chat_server: str, jwt_secret: str) -> None:
-    expired = ChatClient(chat_server, token=patient_token(jwt_secret, "patient-A", expires_in=-600))
-    with pytest.raises(socketio.exceptions.ConnectionError, match="token_expired"):
-        await expired.connect()
-    forged = ChatClient(chat_server, token=patient_token("an-attacker-chosen-key-" + "x" * 20, "patient-A"))
-    with pytest.raises(socketio.exceptions.ConnectionError, match="invalid_token"):
-        await forged.connect()
+    cases = {
+        "token_expired": patient_token(jwt_secret, "patient-A", expires_in=-600),
+        "invalid_token": patient_token("an-attacker-chosen-key-" + "x" * 20, "patient-A"),
+    }
+    for reason, token in cases.items():
+        reply = await socket_io_connect_reply(chat_server, chat_server, {"token": token})
+        assert reply.startswith("44") and reason in reply
+    valid = await socket_io_connect_reply(chat_server, chat_server, {"token": patient_token(jwt_secret, "patient-A")})
+    assert valid.startswith("40{")
 
 
 async def test_oversized_and_empty_messages_get_a_clear_reply_and_the_socket_lives(chat_server: str) -> None:
@@ -310,3 +326,15 @@ def test_widget_bundle_and_demo_page_are_served(chat_server: str) -> None:
         assert html.escape(settings.clinic().name) in page
         assert 'src="/widget/widget.js"' in page
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_message_loop_is_slowed_down_with_a_reply(widget_stub: str) -> None:
+    client = ChatClient(widget_stub)
+    await client.connect()
+    await client.start_session()
+    for number in range(web_session.RATE_LIMIT_MESSAGES):
+        assert texts(await client.say(f"message {number}")) == f"You said: message {number}"
+    reply = await client.say("one too many")
+    assert texts(reply) == web_session.REPLY_TOO_FAST and reply[0]["notice"] == "too_fast"
+    assert client.sio.connected
+    await client.close()

@@ -302,3 +302,14 @@ def test_tokens_are_rechecked_for_expiry_on_each_message() -> None:
     assert not web_session.token_expired(NOW + 10, NOW)
     assert not web_session.token_expired(NOW - 10, NOW, leeway_seconds=30)
     assert web_session.token_expired(NOW - 31, NOW, leeway_seconds=30)
+
+
+def test_rate_limit_allows_people_and_stops_loops() -> None:
+    recent: list[float] = []
+    for second in range(15):
+        allowed, recent = web_session.within_rate(recent, NOW + second, limit=15, window=30)
+        assert allowed
+    allowed, recent = web_session.within_rate(recent, NOW + 15, limit=15, window=30)
+    assert not allowed and len(recent) == 15
+    allowed, _ = web_session.within_rate(recent, NOW + 31, limit=15, window=30)
+    assert allowed  # the oldest messages have left the window

@@ -295,21 +295,26 @@ class ChatWidget {
 
   onHistory({ messages = [], resumed = false }) {
     const askedToResume = Boolean(this.requestedKey);
-    this.log.setAttribute("aria-busy", "true");
-    this.log.replaceChildren();
-    if (askedToResume && !resumed) {
-      this.appendBot({ text: "Your earlier conversation has ended, so a new one has started.", notice: "info" });
+    // A resumed conversation the server has no record of (its store was reset):
+    // keep what this page already shows rather than blank it.
+    const keepShown = resumed && messages.length === 0 && this.log.querySelector(".msg");
+    if (!keepShown) {
+      this.log.setAttribute("aria-busy", "true");
+      this.log.replaceChildren();
+      if (askedToResume && !resumed) {
+        this.appendBot({ text: "Your earlier conversation has ended, so a new one has started.", notice: "info" });
+      }
+      for (const message of messages) {
+        if (message.sender === "user") this.appendUser(message.text || "");
+        else this.appendBot(message);
+      }
+      this.log.removeAttribute("aria-busy");
     }
-    for (const message of messages) {
-      if (message.sender === "user") this.appendUser(message.text || "");
-      else this.appendBot(message);
-    }
-    this.log.removeAttribute("aria-busy");
     this.ready = true;
     const waiting = this.pending;
     this.pending = [];
     for (const item of waiting) {
-      this.appendUser(item.display);
+      if (!keepShown) this.appendUser(item.display); // its bubble was wiped with the log
       this.emitMessage(item.text);
     }
     const key = this.sessionKey;
@@ -367,7 +372,8 @@ class ChatWidget {
 
   emitMessage(text) {
     this.setTyping(true);
-    this.socket.emit("user_uttered", { message: text, session_id: this.sessionKey });
+    // The server knows this socket's conversation; no id travels with a message.
+    this.socket.emit("user_uttered", { message: text });
   }
 
   startOver() {

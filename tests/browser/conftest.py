@@ -1,0 +1,91 @@
+"""Headless Chromium (Debian's package) driven by Playwright, and the servers it visits.
+
+``demo_server`` runs a test against the channel with a scripted assistant and
+against the real assistant (``rasa_server``). Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+
+from bot.channels import widget_devserver
+from tests.browser.widget_page import start_stub, stop
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The real assistant answers in well under a second, but a cold first turn may not.
+expect.set_options(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """The system Chromium; Playwright's own browser downloads are not used.
+
+    Module-scoped: Playwright's sync API keeps an asyncio loop marked as running
+    while it is open, which would break later tests that call ``asyncio.run``.
+    """
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: run scripts/install-browser.sh (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_stub() -> Iterator[str]:
+    """Base URL of the channel with the scripted assistant, for the browser tests."""
+    port = widget_devserver.free_port()
+    process = start_stub(port, "widget-stub-browser.log")
+    yield f"http://127.0.0.1:{port}"
+    stop(process)
+
+
+@pytest.fixture(params=["stub", "rasa"])
+def demo_server(request: pytest.FixtureRequest) -> str:
+    """Base URL serving /widget/demo: the scripted stub, then the real assistant."""
+    if request.param == "stub":
+        return str(request.getfixturevalue("browser_stub"))
+    try:
+        return str(request.getfixturevalue("rasa_server"))
+    except pytest.FixtureLookupError:
+        pytest.skip("the rasa_server fixture is not available")
+
+
+@pytest.fixture
+def new_context(chromium: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Make browser contexts (fresh storage each) that are closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:
+        context = chromium.new_context(**{"viewport": {"width": 1280, "height": 800}, **options})
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught script errors of the pages a test opened; a test ends with none."""
+    return []
