@@ -17,6 +17,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 export PYTHONPATH := $(CURDIR)
+# No telemetry or crash reports leave the machine: this assistant handles patient messages.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help
 help: ## List the targets

@@ -85,6 +85,16 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             self._vocab = vocab
         return self._rules
 
+    def _doubt_classifier(self, message: Message) -> None:
+        """An unsure classifier ``emergency`` becomes the low-confidence fallback (ask to rephrase)."""
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != EMERGENCY_INTENT:
+            return
+        confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        if confidence < self._config["classifier_min_confidence"]:
+            message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence},
+                        add_to_output=True)
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])

@@ -134,6 +134,7 @@ def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = N
         **os.environ,
         "DATABASE_URL": database_url,
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONPATH": str(PROJECT_ROOT),
         "WIDGET_ALLOWED_ORIGINS": origins,
         ACTION_ENDPOINT_ENV: actions_url,

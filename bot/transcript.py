@@ -75,6 +75,16 @@ def record(running: launch.Running, sender: str = "transcript-patient") -> list[
     return lines
 
 
+START_MARK = "<!-- transcript:start (written by make transcript) -->"
+END_MARK = "<!-- transcript:end -->"
+
+
+def replace_between_marks(document: str, body: str) -> str:
+    """``document`` with the text between the transcript marks replaced by ``body``."""
+    start, end = document.index(START_MARK) + len(START_MARK), document.index(END_MARK)
+    return document[:start] + "\n" + body.strip() + "\n" + document[end:]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.transcript", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/conversation.md"))

@@ -4,6 +4,7 @@ set -euo pipefail
 RASA_PORT=${1:-5005}
 ACTIONS_PORT=${2:-5055}
 BIN=.venv/bin
+export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports leave the machine
 mkdir -p var logs
 
 ENDPOINTS=endpoints.yml

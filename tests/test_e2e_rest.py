@@ -62,7 +62,10 @@ def test_an_emergency_is_answered_at_once_and_flagged(assistant: Running) -> Non
 
 
 def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
-    assert "911" not in joined(assistant.say(new_sender(), "no chest pain, just a bit sore where the needle went"))
+    sender = new_sender()
+    reply = joined(assistant.say(sender, "no chest pain, just a bit sore where the needle went"))
+    assert "could be an emergency" not in reply and "emergency room" not in reply
+    assert not [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
 
 
 def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) -> None:

@@ -221,6 +221,7 @@ class SecureSocketIOInput(SocketIOInput):
     # --- socket ---------------------------------------------------------------
 
     def _allows_origin(self, origin: str | None, _environ: dict[str, Any] | None = None) -> bool:
+        """Engine.IO's own check: refuses the handshake and withholds CORS headers for other pages."""
         return self.origins.allows(origin)
 
     async def _history(self, sender_id: str) -> list[dict[str, Any]]:

@@ -110,13 +110,6 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port, access_log=False, workers=1)
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     """Block until the server accepts connections, failing early if it died."""
     deadline = time.monotonic() + timeout

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One Rasa server of a several-server deployment (docs/scaling.md).
+#   deploy/rasa-node.sh [PORT]        (default RASA_PORT or 5005)
+# Environment (e.g. from /etc/rhizotomy/env, see deploy/env.example): DATABASE_URL (PostgreSQL),
+# REDIS_URL, WIDGET_SESSION_SECRET, ACTION_ENDPOINT_URL, WIDGET_ALLOWED_ORIGINS, and the channel
+# secrets. RASA_INTERFACE (default 127.0.0.1: nginx on the same machine) is where it listens.
+# RASA_API_TOKEN, if set, enables Rasa's HTTP API with that token (never proxied by nginx).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${1:-${RASA_PORT:-5005}}
+MODEL=${RASA_MODEL:-models/rhizotomy.tar.gz}
+settings=$(.venv/bin/python -m deploy.settings) || exit 1
+eval "$settings"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+api=()
+if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
+exec .venv/bin/rasa run --model "$MODEL" --endpoints deploy/endpoints.yml --credentials credentials.yml \
+  --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$PORT" "${api[@]}"
