@@ -72,18 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         model = args.model or (variants.trained_model(setup.config, log) if setup.config else launch.MODEL)
         info = machine.describe()
         load_before = machine.load_text()
-        extra = ""
-        if setup.endpoints:
-            extra = "".join(line + "\n" for line in setup.endpoints.read_text().splitlines()
-                            if line.startswith("  enable_selective_domain"))
-        text, figures = profile.profile(model, endpoints_extra=extra, length=args.messages,
+        # The Rasa agent runs in this process: apply the variants' patches and import paths here too.
+        import runpy
+
+        sys.path[:0] = [p for p in setup.pythonpath if p not in sys.path] + [str(variants.HERE)]
+        for patch in setup.patches:
+            runpy.run_path(str(patch))
+        text, figures = profile.profile(model, endpoints=setup.endpoints, length=args.messages,
                                         use_cprofile=args.cprofile, env=setup.env)
         print(text)
         if not args.no_record:
             machine_keys = ("nproc", "memory_gb", "cpu", "python")
             results.append({"kind": "profile", **{k: v for k, v in info.items() if k not in machine_keys},
                             "machine": {k: info[k] for k in machine_keys}, "label": args.label,
-                            "variants": setup.names, "load_before": load_before,
+                            "variants": setup.names, "variant_descriptions": setup.descriptions,
+                            "load_before": load_before,
                             "load_after": machine.load_text(), "figures": figures, "text": text})
             print(f"\nappended to {results.JSONL}")
         else:

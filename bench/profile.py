@@ -162,6 +162,8 @@ async def _replay(captured: list[dict[str, Any]], profiler: cProfile.Profile | N
 
     executor = ActionExecutor()
     executor.register_package("actions")
+    for body in captured:  # warm-up pass: first uses load content and matchers
+        await executor.run(json.loads(json.dumps(body)))
     spent = []
     for body in captured:
         text = json.dumps(body)
@@ -185,8 +187,10 @@ async def _play(model: Path, endpoints: Path, messages: list[str], timers: Timer
     from rasa.core.utils import AvailableEndpoints
 
     agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints)))
-    # Warm up: the first message of a process loads lazily-built parts.
-    await agent.handle_message(UserMessage("/show_menu", CollectingOutputChannel(), "profile-warm-up"))
+    # Warm up both servers with the same conversation as another patient: the first use of each
+    # action and component loads lazily-built parts (once per process, not per message).
+    for text in ["/show_menu", *messages]:
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), "profile-warm-up"))
     timers.take()
     per_message = []
     for text in messages:
@@ -280,20 +284,26 @@ def quiet_logging() -> None:
     configure_structlog(level)
 
 
-def profile(model: Path = launch.MODEL, endpoints_extra: str = "", length: int = 20, index: int = 0,
+def profile(model: Path = launch.MODEL, endpoints: Path | None = None, length: int = 20, index: int = 0,
             use_cprofile: bool = False, env: dict[str, str] | None = None,
             focus: str = "how long does it take?") -> tuple[str, dict[str, Any]]:
-    """Profile conversation ``index`` of ``length`` messages; returns the report and its figures."""
+    """Profile conversation ``index`` of ``length`` messages; returns the report and its figures.
+
+    ``endpoints`` (a variant's file) may use ``${ACTION_ENDPOINT_URL}`` and ``${BENCH_WORKDIR}``;
+    ``env`` goes to the action server and into this process (where the Rasa agent runs).
+    """
     messages = list(scenario.conversation(index, length).messages)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder:
         workdir = Path(folder)
         database_url = f"sqlite:///{workdir / 'assistant.db'}"
         os.environ.update({"DATABASE_URL": database_url, **(env or {})})
-        with launch.assistant(workdir / "servers", model=model, database_url=database_url) as running:
-            endpoints = workdir / "endpoints.yml"
-            endpoints.write_text(f'action_endpoint:\n  url: "{running.actions_url}"\n{endpoints_extra}'
-                                 f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n'
-                                 f'  db: "{workdir / "profile-tracker.db"}"\n')
+        with launch.assistant(workdir / "servers", model=model, database_url=database_url, env=env) as running:
+            os.environ.update({launch.ACTION_ENDPOINT_ENV: running.actions_url, "BENCH_WORKDIR": str(workdir)})
+            if endpoints is None:
+                endpoints = workdir / "endpoints.yml"
+                endpoints.write_text(f'action_endpoint:\n  url: "{running.actions_url}"\n'
+                                     f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n'
+                                     f'  db: "{workdir / "profile-tracker.db"}"\n')
             quiet_logging()
             timers, captured, sizes = Timers(), [], []  # type: ignore[var-annotated]
             undo = instrument(timers, captured, sizes)

@@ -147,13 +147,14 @@ def render(path: Path = JSONL, out: Path = MARKDOWN) -> str:
     scale = [e for e in all_entries if e.get("kind") == "scale"]
     if scale:
         lines += ["## Scale-out (scripts/scale-test.sh: nginx, PostgreSQL, Redis)", "",
-                  "| date | commit | load | servers | C×N | p50 ms | p95 ms | msg/s | errors | checks |",
-                  "|" + "---|" * 10]
+                  "| date | commit | load | variants | servers | C×N | p50 ms | p95 ms | msg/s | errors | checks |",
+                  "|" + "---|" * 11]
         for entry in scale:
             for run in entry.get("throughput", []):
                 lines.append("| " + " | ".join([
                     entry["date"], entry["commit"], f"{entry['load_before']} → {entry['load_after']}",
-                    str(run["servers"]), f"{run['concurrency']}×{run['messages_per_conversation']}",
+                    ", ".join(entry.get("variants") or []) or "none", str(run["servers"]),
+                    f"{run['concurrency']}×{run['messages_per_conversation']}",
                     _fmt(run["p50_ms"]), _fmt(run["p95_ms"]), _fmt(run["msgs_per_s"]), str(run["errors"]),
                     "all passed" if entry.get("passed") else "FAILED: " + "; ".join(entry.get("failures", [])),
                 ]) + " |")

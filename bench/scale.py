@@ -56,7 +56,8 @@ import aiohttp
 import requests
 import sqlalchemy as sa
 
-from bench import load, machine, results, scenario
+from bench import load, machine, results, scenario, variants
+from bench.run import bench_credentials
 from bot import consent_store, launch
 from bot.settings import PROJECT_ROOT
 from deploy import nginx, settings
@@ -369,7 +370,7 @@ def sockets(report: Report, nginx_url: str, engine: sa.engine.Engine, conf: Path
 
 
 def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length: int = 20,
-               control: bool = False, model: Path = launch.MODEL) -> Report:
+               control: bool = False, model: Path = launch.MODEL, extra_env: dict[str, str] | None = None) -> Report:
     report = Report()
     reset_database(database_url)
     clear_locks(redis_url)
@@ -381,7 +382,7 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
                         *(f"http://127.0.0.1:{p}" for p in rasa_ports)])
     secret = secrets.token_hex(32)
     api_token = secrets.token_hex(16)
-    env = node_env(database_url, redis_url, secret, origins)
+    env = {**node_env(database_url, redis_url, secret, origins), **(extra_env or {})}
     upstreams = [f"127.0.0.1:{p}" for p in rasa_ports]
     with tempfile.TemporaryDirectory(prefix="scale-test-") as folder:
         workdir = Path(folder)
@@ -391,6 +392,7 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
         try:
             with launch.assistant(workdir / "servers", model=model, env=env, endpoints=DEPLOY / "endpoints.yml",
                                   servers=2, rasa_ports=rasa_ports, database_url=database_url,
+                                  credentials=bench_credentials(),
                                   rasa_args=("--enable-api", "--auth-token", api_token)) as running, \
                     running_nginx(conf):
                 print(f"    ready in {running.cold_start_s:.1f} s; nginx on {nginx_url}", flush=True)
@@ -456,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--messages", type=int, default=20)
     parser.add_argument("--control", action="store_true",
                         help="also run the simultaneous-messages check without the lock store")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="a folder under bench/variants/: its env and patches (not its endpoints) on every node")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis_url:
@@ -464,7 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine.describe()
     load_before = machine.load_text()
     started = time.monotonic()
-    report = scale_test(args.database_url, args.redis_url, args.concurrency, args.messages, args.control)
+    setup = variants.load(args.variant)
+    report = scale_test(args.database_url, args.redis_url, args.concurrency, args.messages, args.control,
+                        extra_env=setup.env)
     passed = not report.failures
     print("")
     print(f"scale test: {'all checks passed' if passed else str(len(report.failures)) + ' check(s) FAILED'} "
@@ -474,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append({"kind": "scale", **{k: v for k, v in info.items() if k not in machine_keys},
                         "machine": {k: info[k] for k in machine_keys}, "load_before": load_before,
                         "load_after": machine.load_text(), "checks": report.checks,
-                        "throughput": report.throughput, "passed": passed, "failures": report.failures})
+                        "throughput": report.throughput, "passed": passed, "failures": report.failures,
+                        "variants": setup.names})
         print(f"appended to {results.JSONL.relative_to(PROJECT_ROOT)}")
     return 0 if passed else 1
 

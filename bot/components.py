@@ -5,8 +5,10 @@ matcher (``bot.red_flags``) finds a red flag, the message's intent becomes
 ``emergency`` with confidence 1.0 and a ``red_flag`` entity names the category,
 so the emergency rule fires whatever the classifier thought. Without a rule hit,
 the classifier's own ``emergency`` counts only when it is confident
-(``classifier_min_confidence``): "I'm losing patience here" must not send anyone
-to the emergency room, while a clear emergency the rules missed still does.
+(``classifier_min_confidence``) and the rules did not dismiss a red-flag phrase
+in the message as negated or "not now": "I'm losing patience here" and "my
+husband had chest pain last year" must not send anyone to the emergency room,
+while a clear emergency in words the rules do not know still does.
 """
 
 from __future__ import annotations
@@ -85,13 +87,13 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             self._vocab = vocab
         return self._rules
 
-    def _doubt_classifier(self, message: Message) -> None:
-        """An unsure classifier ``emergency`` becomes the low-confidence fallback (ask to rephrase)."""
+    def _doubt_classifier(self, message: Message, dismissed: bool) -> None:
+        """A doubtful classifier ``emergency`` becomes the low-confidence fallback (ask to rephrase)."""
         intent = message.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) != EMERGENCY_INTENT:
             return
         confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        if confidence < self._config["classifier_min_confidence"]:
+        if dismissed or confidence < self._config["classifier_min_confidence"]:
             message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence},
                         add_to_output=True)
 
@@ -100,9 +102,9 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None:
                 continue
-            flags = self._rules_for(doc.vocab).detect(doc)
+            flags, dismissed = self._rules_for(doc.vocab).assess(doc)
             if not flags:
-                self._doubt_classifier(message)
+                self._doubt_classifier(message, dismissed)
                 continue
             emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [emergency] + [

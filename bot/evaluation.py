@@ -67,7 +67,14 @@ def nlu_gate(report_path: Path, minimum: float) -> bool:
 
 def _model_intents(model: Path, texts: list[str]) -> list[str]:
     """The intent the full trained NLU pipeline gives each text (classifier + rules)."""
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     async def parse_all() -> list[str]:
         agent = Agent.load(str(model))

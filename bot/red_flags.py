@@ -81,15 +81,26 @@ class RedFlagDetector:
 
     def detect(self, doc: Any) -> list[RedFlag]:
         """Red flags present now in ``doc``, one per category."""
+        return self.assess(doc)[0]
+
+    def assess(self, doc: Any) -> tuple[list[RedFlag], bool]:
+        """Red flags present now, and whether a red-flag phrase was seen but dismissed.
+
+        Dismissed means negated ("no chest pain") or explained away ("my dad had
+        chest pain last year"): the rules have an opinion, and it is "not now".
+        """
         hits = self._matcher.hits(doc)
         cues = [hit for hit in hits if hit.label in (_BEFORE, _ANYWHERE)]
         live: dict[str, list[Hit]] = {}
+        dismissed = False
         for hit in hits:
-            if hit.label in (_BEFORE, _ANYWHERE) or hit.negated:
+            if hit.label in (_BEFORE, _ANYWHERE):
                 continue
             category = hit.label.split("#")[0]
-            if category in self._always or not self._explained_away(doc, hit, cues):
-                live.setdefault(hit.label, []).append(hit)
+            if hit.negated or (category not in self._always and self._explained_away(doc, hit, cues)):
+                dismissed = dismissed or "#" not in hit.label
+                continue
+            live.setdefault(hit.label, []).append(hit)
         found: list[RedFlag] = []
         for category in self._categories:
             if category in live:
@@ -99,7 +110,7 @@ class RedFlagDetector:
                 if all(label in live for label in labels):
                     found.append(RedFlag(category, " + ".join(live[label][0].text for label in labels)))
                     break
-        return found
+        return found, dismissed and not found
 
     def _explained_away(self, doc: Any, hit: Hit, cues: Iterable[Hit]) -> bool:
         """Whether the sentence of ``hit`` makes it a question, a story or a past event."""

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
-from bot.channels import widget_devserver
+from bot.launch import free_port
 from tests.browser.widget_page import start_stub, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,7 +53,7 @@ def chromium() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def browser_stub() -> Iterator[str]:
     """Base URL of the channel with the scripted assistant, for the browser tests."""
-    port = widget_devserver.free_port()
+    port = free_port()
     process = start_stub(port, "widget-stub-browser.log")
     yield f"http://127.0.0.1:{port}"
     stop(process)

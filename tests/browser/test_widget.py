@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.channels import widget_devserver
+from bot.launch import free_port
 from tests.browser.widget_page import Chat, focused, start_stub, stop, watch
 
 pytestmark = pytest.mark.browser
@@ -345,7 +345,7 @@ def test_oversized_messages_are_stopped_before_sending(
 
 
 def test_error_line_and_automatic_reconnect(new_context: Callable[..., BrowserContext], page_errors: list[str]) -> None:
-    port = widget_devserver.free_port()
+    port = free_port()
     server = f"http://127.0.0.1:{port}"
     process = start_stub(port, "widget-stub-reconnect.log")
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels import widget_devserver
+from bot.launch import free_port
 
 # Key for test patient tokens. Set before any server starts, so the real
 # assistant started by ``rasa_server`` (which inherits the environment) accepts
@@ -30,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def start_stub(log_name: str) -> tuple[str, subprocess.Popen[bytes]]:
     """Start the scripted server on a free port; its own origin is allowed."""
-    port = widget_devserver.free_port()
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     process = widget_devserver.start_in_subprocess(
         port,

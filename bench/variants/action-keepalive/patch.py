@@ -13,7 +13,7 @@ from typing import Any
 
 from _posthook import after_import  # bench/variants is on PYTHONPATH
 
-_SESSIONS: dict[int, Any] = {}
+_SESSIONS: dict[tuple[int, int], Any] = {}
 
 
 def _patch(module: ModuleType) -> None:
@@ -27,13 +27,14 @@ def _patch(module: ModuleType) -> None:
             return None
 
     def session(self: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        key = id(loop)
+        key = (id(asyncio.get_running_loop()), id(self))
         shared = _SESSIONS.get(key)
         if shared is None or shared.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
             shared = _SESSIONS[key] = _Shared(
-                headers=self.headers, auth=self.auth,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers=self.headers, auth=auth,
+                timeout=aiohttp.ClientTimeout(total=module.DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
             )
         return shared
