@@ -7,6 +7,7 @@ file and on PostgreSQL through ``DATABASE_URL``.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +35,7 @@ def _engine(url: str) -> sa.engine.Engine:
 
 
 _CREATED: set[tuple[str, str]] = set()
+_CREATING = threading.Lock()
 
 
 def engine(url: str | None = None) -> sa.engine.Engine:
@@ -45,8 +47,24 @@ def engine(url: str | None = None) -> sa.engine.Engine:
     """
     url = url or settings.database_url()
     created = _engine(url)
-    missing = [t for t in METADATA.sorted_tables if (url, t.name) not in _CREATED]
-    if missing:
-        METADATA.create_all(created, tables=missing)
-        _CREATED.update((url, t.name) for t in missing)
+    if any((url, t.name) not in _CREATED for t in METADATA.sorted_tables):
+        with _CREATING:  # threads of one process (actions run DB work in threads)
+            missing = [t for t in METADATA.sorted_tables if (url, t.name) not in _CREATED]
+            if missing:
+                _create(created, missing)
+                _CREATED.update((url, t.name) for t in missing)
     return created
+
+
+def _create(engine_: sa.engine.Engine, tables: list[sa.Table], attempts: int = 3) -> None:
+    """Create missing tables; another process creating them at the same moment is not an error."""
+    for attempt in range(attempts):
+        try:
+            METADATA.create_all(engine_, tables=tables, checkfirst=True)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
+            existing = set(sa.inspect(engine_).get_table_names())
+            if all(table.name in existing for table in tables):
+                return
+            if attempt == attempts - 1:
+                raise

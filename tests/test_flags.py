@@ -61,3 +61,14 @@ def test_the_table_has_no_update_path_in_code() -> None:
     source = inspect.getsource(flags)
     assert ".update(" not in source and ".delete(" not in source
     assert isinstance(flags.FLAGS, sa.Table) and flags.FLAGS.metadata is db.METADATA
+
+
+def test_first_writes_from_many_threads_create_the_tables_once(database_url: str) -> None:
+    """The action server writes from worker threads; the first writes race to create the tables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db._CREATED.clear()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda n: flags.add(f"conv-{n}", "rest", "callback", "call me", url=database_url),
+                            range(16)))
+    assert sorted(ids) == sorted({*ids}) and len(flags.open_flags(database_url)) == 16
