@@ -87,6 +87,20 @@ test: model widget ## Set up, then every check: lint, data, pytest, NLU and safe
 evaluate: model ## NLU held-out accuracy, red-flag recall and false alarms, teach-back accuracy
 	@scripts/evaluate.sh
 
+# --- speed and scale ---------------------------------------------------------------------
+
+.PHONY: bench
+bench: model ## Load test (C=20 x N=20, REST and socket.io) against a stock rasa init bot; appends to bench/results.md
+	@$(PY) -m bench run $(BENCH_ARGS)
+
+.PHONY: profile
+profile: model ## Where one message's time goes (NLU, policies, actions, tracker store)
+	@$(PY) -m bench profile --cprofile
+
+.PHONY: scale-test
+scale-test: model ## Two Rasa servers + an action server on PostgreSQL and Redis behind nginx (loopback)
+	@scripts/scale-test.sh
+
 .PHONY: clean
 clean: ## Remove built artefacts (keeps the venv and var/ data)
 	rm -rf build models $(RESULTS) .pytest_cache .mypy_cache .ruff_cache widget/dist

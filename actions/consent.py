@@ -30,6 +30,9 @@ DIGRESSION_CONFIDENCE = 0.6
 # Non-topic questions answered in the middle of a step (topics are answered from the sheet).
 DIGRESSION_RESPONSES = {"bot_challenge": "utter_bot_challenge"}
 UPSET_INTENTS = ("insult", "frustration")
+# Load the spaCy pipeline and the teach-back concepts when the action server starts, not when the
+# first patient reaches the understanding check (measured: 2.5 s wait for that patient otherwise).
+teachback.default_judge()
 
 
 def choice_buttons(titles: list[str]) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("variants", help="list the variants under bench/variants/")
 
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the servers a run started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.command == "render":
         from bench import results
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -67,6 +68,7 @@ class LoadResult:
     errors: int = 0
     error_examples: list[str] = field(default_factory=list)
     empty_replies: int = 0
+    client_cpu_s: float = 0.0
     wall_s: float = 0.0
     conversations: int = 0
     senders: list[str] = field(default_factory=list)
@@ -102,6 +104,8 @@ class LoadResult:
             "max_ms": round(max(self.latencies_ms, default=0.0), 1),
             "msgs_per_s": round(self.answered / self.wall_s, 1) if self.wall_s else 0.0,
             "wall_s": round(self.wall_s, 2),
+            # CPU this load generator used per answered message (it shares the machine with the servers).
+            "client_cpu_ms_per_message": round(self.client_cpu_s * 1000 / self.answered, 1) if self.answered else 0,
             "p50_by_kind_ms": by_kind,
         }
 
@@ -350,10 +354,13 @@ async def run_load(base_urls: Sequence[str], transport: str = "rest", concurrenc
                 return
 
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         await asyncio.gather(*(worker(n) for n in range(concurrency)))
     finally:
         result.wall_s = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        result.client_cpu_s = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 60)
         await http.close()
     return result

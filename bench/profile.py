@@ -215,7 +215,7 @@ def group(stage: str) -> str:
     if stage.startswith("policies: "):
         return "policies"
     if stage.startswith("action"):
-        return "action server"
+        return "action calls"
     if stage.startswith("tracker store"):
         return "tracker store"
     return "other"

@@ -61,6 +61,10 @@ def frozen_model(model: Path) -> tuple[Path, str]:
     copy = BUILD / f"model-{digest}.tar.gz"
     if not copy.exists():
         shutil.copyfile(model, copy)
+    older = sorted(BUILD.glob("model-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-3]
+    for stale in older:  # keep the three newest copies
+        if stale != copy:
+            stale.unlink(missing_ok=True)
     return copy, digest
 
 
@@ -109,6 +113,7 @@ def measure(name: str, model: Path, transports: tuple[str, ...], concurrency: in
                 figures["cpu_ms_per_message"][transport] = {
                     "rasa": round((cpu_after[0] - cpu_before[0]) * 1000 / answered, 1),
                     "actions": round((cpu_after[1] - cpu_before[1]) * 1000 / answered, 1) if actions else None,
+                    "load_generator": summary["client_cpu_ms_per_message"],
                 }
                 if actions:
                     stored = {r.conversation_id for r in consent_store.records(url=running.database_url)}
@@ -208,6 +213,7 @@ def summary_text(entry: dict[str, Any]) -> str:
             lines.append(f"{bot_name:<10} {transport:<17} {shape:>6} {f['p50_ms']:7.1f} {f['p95_ms']:7.1f} "
                          f"{f['p99_ms']:7.1f} {f['msgs_per_s']:7.1f} {f['errors']:6d}")
         cpu = ", ".join(f"{t}: Rasa {v['rasa']}" + (f" + actions {v['actions']}" if v["actions"] is not None else "")
+                        + (f" (load generator {v['load_generator']})" if v.get("load_generator") is not None else "")
                         for t, v in bot["cpu_ms_per_message"].items())
         lines.append(f"{'':<10} peak RSS {bot['peak_rss_mb']:.0f} MB, cold start {bot['cold_start_s']:.1f} s, "
                      f"CPU ms/message {cpu}"

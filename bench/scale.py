@@ -40,6 +40,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,7 @@ import aiohttp
 import requests
 import sqlalchemy as sa
 
-from bench import load, machine, results, scenario, variants
+from bench import load, machine, proc, results, scenario, variants
 from bench.run import bench_credentials
 from bot import consent_store, launch
 from bot.settings import PROJECT_ROOT
@@ -64,6 +65,8 @@ from deploy import nginx, settings
 
 DEPLOY = PROJECT_ROOT / "deploy"
 START_NGINX = PROJECT_ROOT / "scripts" / "start-nginx.sh"
+# A fixed place, so scripts/scale-test.sh can stop this nginx even if this process is killed.
+NGINX_DIR = PROJECT_ROOT / "build" / "scale-test" / "nginx"
 LOCK_PREFIX = "rhizotomy:lock:"
 LOCK_PAIRS = len(scenario.TOPICS) // 2  # every question once: 5 pairs
 SOCKET_MESSAGES = 10
@@ -299,20 +302,27 @@ def simultaneous(report: Report, running: launch.Running, engine: sa.engine.Engi
     if expect_pass:
         report.check(name, passed, detail)
     else:  # a control: recorded, never a failure of the run (a race need not show every time)
-        report.check(name, True, ("yes: " + detail) if not passed else "not this time: every turn was whole")
+        report.check(name, True, ("fault shown: " + detail) if not passed
+                     else "no fault this time: every turn was whole")
     return passed
 
 
 def rest_load(report: Report, nginx_url: str, engine: sa.engine.Engine, database_url: str, conf: Path,
-              concurrency: int, length: int, servers: int, prefix: str) -> load.LoadResult:
+              concurrency: int, length: int, servers: int, prefix: str, running: launch.Running) -> load.LoadResult:
     before = len(access_log(conf))
+    pids = [*running.rasa_pids[:servers], running.actions_pid]
+    cpu_before = [proc.cpu_seconds(pid) for pid in pids]
     result = load.run([nginx_url], "rest", concurrency, length, prefix=prefix)
+    cpu = [round((proc.cpu_seconds(pid) - was) * 1000 / max(1, result.answered), 1)
+           for pid, was in zip(pids, cpu_before, strict=True)]
     summary = result.summary()
     report.throughput.append({"servers": servers, **{k: summary[k] for k in (
-        "concurrency", "messages_per_conversation", "p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "errors")},
+        "concurrency", "messages_per_conversation", "p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "errors",
+        "client_cpu_ms_per_message")}, "rasa_cpu_ms_per_message": cpu[:-1], "actions_cpu_ms_per_message": cpu[-1],
         "load": machine.load_text()})
     print(f"        {servers} server(s) through nginx: p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, "
-          f"{summary['msgs_per_s']} msg/s, {summary['errors']} errors", flush=True)
+          f"{summary['msgs_per_s']} msg/s, {summary['errors']} errors; CPU ms/message: Rasa {cpu[:-1]}, "
+          f"actions {cpu[-1]}, load generator {summary['client_cpu_ms_per_message']}", flush=True)
     report.check(f"{concurrency}x{length} through nginx, {servers} server(s): no errors", summary["errors"] == 0,
                  "; ".join(summary["error_examples"][:2]))
     senders = [f"{prefix}-{i}" for i in range(concurrency)]
@@ -384,9 +394,12 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
     api_token = secrets.token_hex(16)
     env = {**node_env(database_url, redis_url, secret, origins), **(extra_env or {})}
     upstreams = [f"127.0.0.1:{p}" for p in rasa_ports]
+    NGINX_DIR.mkdir(parents=True, exist_ok=True)
+    for old in NGINX_DIR.glob("*.log"):
+        old.unlink()
     with tempfile.TemporaryDirectory(prefix="scale-test-") as folder:
         workdir = Path(folder)
-        conf = nginx.write(workdir / "nginx" / "nginx.conf", upstreams, [f"127.0.0.1:{nginx_port}"])
+        conf = nginx.write(NGINX_DIR / "nginx.conf", upstreams, [f"127.0.0.1:{nginx_port}"])
         print(f"==> two Rasa servers ({', '.join(upstreams)}) and one action server on PostgreSQL and Redis",
               flush=True)
         try:
@@ -401,13 +414,15 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
                 print("==> 2. simultaneous messages of one conversation on both servers (Redis lock)", flush=True)
                 simultaneous(report, running, engine, "Redis lock: simultaneous messages handled one at a time")
                 print(f"==> 3. {concurrency} conversations x {length} messages through nginx (REST)", flush=True)
-                rest_load(report, nginx_url, engine, database_url, conf, concurrency, length, 2, "scale-rest-two")
+                rest_load(report, nginx_url, engine, database_url, conf, concurrency, length, 2, "scale-rest-two",
+                          running)
                 print("==> 4. the website socket through nginx", flush=True)
                 sockets(report, nginx_url, engine, conf, concurrency)
                 print("==> 5. the same REST load with one server behind nginx", flush=True)
                 nginx.write(conf, upstreams[:1], [f"127.0.0.1:{nginx_port}"])
                 reload_nginx(conf)
-                rest_load(report, nginx_url, engine, database_url, conf, concurrency, length, 1, "scale-rest-one")
+                rest_load(report, nginx_url, engine, database_url, conf, concurrency, length, 1, "scale-rest-one",
+                          running)
                 two, one = report.throughput[0]["msgs_per_s"], report.throughput[1]["msgs_per_s"]
                 report.check("throughput, two servers compared with one (recorded, not a pass mark)", True,
                              f"{two} vs {one} msg/s: x{two / one:.2f}" if one else "n/a")
@@ -421,7 +436,7 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
         except Exception:
             keep = PROJECT_ROOT / "build" / "bench" / "scale-failed"
             keep.mkdir(parents=True, exist_ok=True)
-            for log in [*(workdir / "servers").glob("*.log"), *(workdir / "nginx").glob("*.log")]:
+            for log in [*(workdir / "servers").glob("*.log"), *NGINX_DIR.glob("*.log")]:
                 (keep / log.name).write_bytes(log.read_bytes())
             print(f"logs kept in {keep}", file=sys.stderr)
             raise
@@ -442,7 +457,7 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
                                       servers=2, database_url=database_url) as running:
                     for attempt in range(CONTROL_ATTEMPTS):
                         if not simultaneous(report, running, engine,
-                                            f"control, {title}, attempt {attempt + 1}: the fault shows",
+                                            f"control, {title}, attempt {attempt + 1}",
                                             expect_pass=False):
                             break
     engine.dispose()
@@ -465,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url or not args.redis_url:
         parser.error("--database-url and --redis-url (or SCALE_DATABASE_URL, SCALE_REDIS_URL) are needed; "
                      "scripts/scale-test.sh starts both")
+    # SIGTERM (scripts/scale-test.sh passes it on) unwinds like Ctrl-C: servers and nginx are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = machine.describe()
     load_before = machine.load_text()
     started = time.monotonic()

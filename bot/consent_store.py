@@ -15,11 +15,14 @@ mind is a new record, never an edit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import html
 import json
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ import sqlalchemy as sa
 from bot import db
 
 GENESIS = "0" * 64
+_SQLITE_APPENDS = threading.Lock()
 DECISION_TITLES = {
     "go_ahead": "Wants to go ahead",
     "decline": "Does not want to go ahead",
@@ -93,9 +97,12 @@ def append(conversation_id: str, channel: str, decision: str, payload: dict[str,
     if decision not in DECISION_TITLES:
         raise ValueError(f"unknown decision '{decision}'")
     engine = db.engine(url)
+    # SQLite has no row locks: one append at a time per process (the action server appends from
+    # threads), and a retry when another process held the file. PostgreSQL uses an advisory lock.
+    serial = _SQLITE_APPENDS if engine.dialect.name == "sqlite" else contextlib.nullcontext()
     for attempt in range(attempts):
         try:
-            with engine.begin() as connection:
+            with serial, engine.begin() as connection:
                 if engine.dialect.name == "postgresql":
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(7243001)"))
                 head = connection.execute(
@@ -114,9 +121,10 @@ def append(conversation_id: str, channel: str, decision: str, payload: dict[str,
                 fields["record_hash"] = record_hash(fields)
                 new_id = connection.execute(RECORDS.insert().values(**fields)).inserted_primary_key[0]
                 return _record({**fields, "id": new_id})
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, sa.exc.OperationalError):
             if attempt == attempts - 1:
                 raise
+            time.sleep(0.05 * (attempt + 1))
     raise RuntimeError("unreachable")
 
 

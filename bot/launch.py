@@ -138,6 +138,7 @@ def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = N
         "PYTHONPATH": str(PROJECT_ROOT),
         "WIDGET_ALLOWED_ORIGINS": origins,
         ACTION_ENDPOINT_ENV: actions_url,
+        "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only (rasa_sdk reads SANIC_HOST)
         **(env or {}),
     }
     logs: list[Path] = []

@@ -39,7 +39,7 @@ PATIENT = [
     "not sure",
     "soreness where the needle goes in",
     "an infection",
-    "stop",
+    "later",
     "continue",
     "No, it can wear off and I may need another",
     "no, it helps but it is not a cure",

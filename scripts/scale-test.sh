@@ -14,8 +14,12 @@ export TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=i
 pg_online() { command -v pg_lsclusters >/dev/null 2>&1 && pg_lsclusters -h 2>/dev/null | awk '$4 ~ /online/' | grep -q .; }
 pg_was_online=0; pg_online && pg_was_online=1
 redis_started=0
+driver=
+NGINX_CONF=build/scale-test/nginx/nginx.conf
 stop() {
   status=$?
+  if [ -n "$driver" ] && kill -0 "$driver" 2>/dev/null; then kill -TERM "$driver" 2>/dev/null || true; wait "$driver" 2>/dev/null || true; fi
+  if [ -f "$NGINX_CONF" ]; then scripts/start-nginx.sh "$NGINX_CONF" stop >/dev/null 2>&1 || true; fi
   if [ $redis_started = 1 ]; then scripts/start-redis.sh stop || true; fi
   if [ $pg_was_online = 0 ] && pg_online; then
     others=$(su postgres -c "psql -qtAc \"SELECT count(*) FROM pg_stat_activity WHERE backend_type='client backend' AND pid <> pg_backend_pid()\"" 2>/dev/null || echo 0)
@@ -31,7 +35,8 @@ stop() {
   exit $status
 }
 trap stop EXIT
-trap 'exit 130' INT TERM
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 echo "==> PostgreSQL (tracker store and the project's tables)"
 SCALE_DATABASE_URL=$(PG_TEST_DB=rhizotomy_scale scripts/start-postgres.sh)
@@ -48,4 +53,7 @@ export SCALE_REDIS_URL
 echo "==> nginx"
 scripts/start-nginx.sh --install
 
-"$BIN/python" -m bench.scale "$@"
+# In the background so a TERM to this script reaches it (stop() passes it on and waits).
+"$BIN/python" -m bench.scale "$@" &
+driver=$!
+wait "$driver"

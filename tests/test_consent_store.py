@@ -99,3 +99,14 @@ def test_summary_escapes_patient_text() -> None:
     record = consent_store.Record(1, "t", "c", "rest", None, "v", "go_ahead",
                                   {**PAYLOAD, "topics_asked": ["<script>x</script>"]}, "p", "h")
     assert "<script>" not in consent_store.summary_html(record)
+
+
+def test_concurrent_decisions_are_all_stored_in_one_chain(database_url: str) -> None:
+    """The action server appends from worker threads; decisions arriving together must all land."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        stored = list(pool.map(lambda n: add(database_url, f"conv-{n}"), range(60)))
+    assert len({record.id for record in stored}) == 60
+    report = consent_store.verify(database_url)
+    assert report.ok and report.checked == 60
