@@ -38,6 +38,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+# Loaded with the model, so every Rasa process gets the faster action and tracker handling.
+from bot import rasa_speedups  # noqa: F401
 from bot.red_flags import RED_FLAGS_FILE
 from bot.red_flags import RedFlagDetector as Rules
 
