@@ -23,7 +23,7 @@ import json
 import resource
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +142,17 @@ class RestChat:
         return None
 
 
+async def turn_replies(next_event: Callable[[tuple[str, ...], float], Awaitable[tuple[str, Any]]]
+                       ) -> list[dict[str, Any]]:
+    """The bot's messages of one turn on the website socket, up to the channel's turn_complete event."""
+    replies: list[dict[str, Any]] = []
+    while True:
+        name, data = await next_event(("bot_uttered", "turn_complete"), MESSAGE_TIMEOUT)
+        if name == "turn_complete":
+            return refused(replies)
+        replies.append(data)
+
+
 class WebSocketChat:
     """A patient on the website channel over a WebSocket, speaking Engine.IO 4 frames directly.
 
@@ -206,12 +217,7 @@ class WebSocketChat:
 
     async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
         await self.ws.send("42" + json.dumps(["user_uttered", {"message": text}]))
-        replies: list[dict[str, Any]] = []
-        while True:
-            name, data = await self._next(("bot_uttered", "turn_complete"), MESSAGE_TIMEOUT)
-            if name == "turn_complete":
-                return refused(replies)
-            replies.append(data)
+        return await turn_replies(self._next)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -261,12 +267,7 @@ class PollingChat:
 
     async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
         await self.sio.emit("user_uttered", {"message": text})
-        replies: list[dict[str, Any]] = []
-        while True:
-            name, data = await self._next(("bot_uttered", "turn_complete"), MESSAGE_TIMEOUT)
-            if name == "turn_complete":
-                return refused(replies)
-            replies.append(data)
+        return await turn_replies(self._next)
 
     async def close(self) -> None:
         try:
