@@ -91,3 +91,23 @@ def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) ->
     reply = assistant.say(sender, "Talk to my doctor first")
     newest = consent_store.latest(sender, assistant.database_url)
     assert newest.decision == "talk_to_doctor" and newest.payload["supersedes"] == record.id
+
+
+def test_an_emergency_in_the_questions_comes_first_and_the_patient_can_continue(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    assert "(2 of" in joined(assistant.say(sender, "Pain"))
+    reply = assistant.say(sender, "my throat is closing up")
+    assert "call 911 now" in (reply[0].get("text") or "").lower()
+    assert "(2 of" in joined(assistant.say(sender, "continue")), "the pending question is asked again"
+
+
+def test_a_medicine_question_is_never_advised_and_flagged_on_request(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "how long does it take")
+    reply = joined(assistant.say(sender, "should i stop my warfarin before the injection?"))
+    assert "doctor or pharmacist who prescribed it" in reply
+    assert "you can stop" not in reply and "you should stop" not in reply
+    assert "passed your question on" in joined(assistant.say(sender, "yes please"))
+    logged = [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
+    assert [(f.kind, f.message) for f in logged] == [("medication", "should i stop my warfarin before the injection?")]
