@@ -23,7 +23,7 @@ import json
 import resource
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,18 +142,55 @@ class RestChat:
         return None
 
 
-async def turn_replies(next_event: Callable[[tuple[str, ...], float], Awaitable[tuple[str, Any]]]
-                       ) -> list[dict[str, Any]]:
-    """The bot's messages of one turn on the website socket, up to the channel's turn_complete event."""
-    replies: list[dict[str, Any]] = []
-    while True:
-        name, data = await next_event(("bot_uttered", "turn_complete"), MESSAGE_TIMEOUT)
-        if name == "turn_complete":
-            return refused(replies)
-        replies.append(data)
+class SocketChat:
+    """What both website-socket clients share: events arrive on a queue; turns end with turn_complete."""
+
+    def __init__(self) -> None:
+        self.sender_id = ""
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    async def _send(self, event: str, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _closed(self) -> bool:
+        """Whether no more events can arrive (the reader stopped)."""
+        return False
+
+    async def _next(self, names: tuple[str, ...], timeout: float) -> tuple[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {names} within {timeout} s")
+            if self._closed() and self.queue.empty():
+                raise RuntimeError(f"socket closed while waiting for {names}")
+            try:
+                name, data = await asyncio.wait_for(self.queue.get(), min(remaining, 1.0))
+            except asyncio.TimeoutError:
+                continue
+            if name in names:
+                return name, data
+            if name == "disconnect":
+                raise RuntimeError("the server closed the socket")
+
+    async def _confirm_session(self) -> None:
+        """Ask the channel for a session; its server-issued key names the conversation."""
+        await self._send("session_request", {})
+        _, key = await self._next(("session_confirm",), CONNECT_TIMEOUT)
+        self.sender_id = "web-" + str(key).split(".")[1] if str(key).startswith("v1.") else str(key)
+
+    async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
+        """The bot's messages of one turn, up to the channel's turn_complete event."""
+        await self._send("user_uttered", {"message": text})
+        replies: list[dict[str, Any]] = []
+        while True:
+            name, data = await self._next(("bot_uttered", "turn_complete"), MESSAGE_TIMEOUT)
+            if name == "turn_complete":
+                return refused(replies)
+            replies.append(data)
 
 
-class WebSocketChat:
+class WebSocketChat(SocketChat):
     """A patient on the website channel over a WebSocket, speaking Engine.IO 4 frames directly.
 
     ``0{...}`` open, ``40`` connect, ``42[event, data]`` events, ``2``/``3`` ping/pong.
@@ -162,10 +199,9 @@ class WebSocketChat:
     def __init__(self, base_url: str, origin: str, path: str = "/socket.io") -> None:
         self.url = base_url.replace("http://", "ws://").replace("https://", "wss://") + \
             f"{path}/?EIO=4&transport=websocket"
+        super().__init__()
         self.origin = origin
-        self.sender_id = ""
         self.ws: Any = None
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.reader: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -179,9 +215,13 @@ class WebSocketChat:
         name, data = await self._next(("connect", "connect_error"), CONNECT_TIMEOUT)
         if name == "connect_error":
             raise RuntimeError(f"socket refused: {data}")
-        await self.ws.send("42" + json.dumps(["session_request", {}]))
-        _, key = await self._next(("session_confirm",), CONNECT_TIMEOUT)
-        self.sender_id = "web-" + str(key).split(".")[1] if str(key).startswith("v1.") else str(key)
+        await self._confirm_session()
+
+    async def _send(self, event: str, data: dict[str, Any]) -> None:
+        await self.ws.send("42" + json.dumps([event, data]))
+
+    def _closed(self) -> bool:
+        return self.reader is not None and self.reader.done()
 
     async def _read(self) -> None:
         async for frame in self.ws:
@@ -198,27 +238,6 @@ class WebSocketChat:
             elif text.startswith("41") or text == "1":
                 await self.queue.put(("disconnect", None))
 
-    async def _next(self, names: tuple[str, ...], timeout: float) -> tuple[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no {names} within {timeout} s")
-            if self.reader is not None and self.reader.done() and self.queue.empty():
-                raise RuntimeError(f"socket closed while waiting for {names}")
-            try:
-                name, data = await asyncio.wait_for(self.queue.get(), min(remaining, 1.0))
-            except asyncio.TimeoutError:
-                continue
-            if name in names:
-                return name, data
-            if name == "disconnect":
-                raise RuntimeError("the server closed the socket")
-
-    async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
-        await self.ws.send("42" + json.dumps(["user_uttered", {"message": text}]))
-        return await turn_replies(self._next)
-
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
@@ -226,7 +245,7 @@ class WebSocketChat:
             self.reader.cancel()
 
 
-class PollingChat:
+class PollingChat(SocketChat):
     """A patient on the website channel through python-socketio's client (HTTP long-polling)."""
 
     def __init__(self, base_url: str, origin: str, local_address: str | None = None) -> None:
@@ -235,8 +254,8 @@ class PollingChat:
         connector = aiohttp.TCPConnector(local_addr=(local_address, 0)) if local_address else None
         self.http = aiohttp.ClientSession(connector=connector)
         self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=self.http)
-        self.base_url, self.origin, self.sender_id = base_url, origin, ""
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        super().__init__()
+        self.base_url, self.origin = base_url, origin
         for name in ("session_confirm", "bot_uttered", "turn_complete", "disconnect"):
             self.sio.on(name, self._recorder(name))
 
@@ -246,28 +265,13 @@ class PollingChat:
 
         return record
 
-    async def _next(self, names: tuple[str, ...], timeout: float) -> tuple[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no {names} within {timeout} s")
-            name, data = await asyncio.wait_for(self.queue.get(), remaining)
-            if name in names:
-                return name, data
-            if name == "disconnect":
-                raise RuntimeError("the server closed the socket")
-
     async def open(self) -> None:
         await self.sio.connect(self.base_url, headers={"Origin": self.origin}, transports=["polling"],
                                wait_timeout=CONNECT_TIMEOUT)
-        await self.sio.emit("session_request", {})
-        _, key = await self._next(("session_confirm",), CONNECT_TIMEOUT)
-        self.sender_id = "web-" + str(key).split(".")[1] if str(key).startswith("v1.") else str(key)
+        await self._confirm_session()
 
-    async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
-        await self.sio.emit("user_uttered", {"message": text})
-        return await turn_replies(self._next)
+    async def _send(self, event: str, data: dict[str, Any]) -> None:
+        await self.sio.emit(event, data)
 
     async def close(self) -> None:
         try:
