@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 
 from bot.settings import PROJECT_ROOT
 
@@ -94,7 +95,9 @@ def default_endpoints(workdir: Path, actions_url: str | None) -> Path:
     """One machine: the action server (if any) and an SQLite tracker store in ``workdir``."""
     endpoints = workdir / "endpoints.yml"
     text = f'action_endpoint:\n  url: "{actions_url}"\n' if actions_url else ""
-    text += f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+    tracker_store = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())["tracker_store"]
+    tracker_store["db"] = str(workdir / "tracker.db")
+    text += yaml.safe_dump({"tracker_store": tracker_store}, sort_keys=False)
     endpoints.write_text(text)
     return endpoints
 

@@ -1,43 +1,144 @@
-"""Two per-message costs of Rasa 3.6 removed, same results (measured in bench/results.md, issue 8).
+"""Per-message costs of Rasa 3.6 removed, same results (each measured in bench/results.md, issue 8).
 
-Imported by bot/components.py, so every Rasa process that loads the model has it.
+Imported by bot/components.py, so every Rasa process that loads the model has them. Each
+one computes what Rasa computes, only without repeating work; tests/test_rasa_speedups.py
+checks each against Rasa's own code.
 
-1. ``RemoteAction`` checks each action server answer with ``jsonschema.validate``, which
-   first re-validates Rasa's large event schema against the JSON Schema meta-schema - on
-   every custom action call (17 ms each here). The validator is built once per schema.
-2. ``Event.resolve_by_type`` walks the whole ``Event`` class tree for every event read back
-   (tracker replay, action server answers). The class found for each type name is kept.
+1. ``RemoteAction`` checks each action server answer against a JSON schema whose events
+   are a ``oneOf`` over every event type, so each event was tried against all of them
+   (about 1 ms a call). An event is now checked against the one alternative its ``event``
+   field names; an answer that fails is checked again by the whole schema, so errors
+   read as before.
+2. ``Event.resolve_by_type`` walks the whole ``Event`` class tree for every event read
+   back. The class found for each type name is kept.
+3. ``DialogueStateTracker.applied_events`` re-reads the whole conversation several times a
+   message (quadratic in form turns). It now continues from its last answer for the same
+   tracker when events were only appended and no new form appeared.
+4. ``DaskGraphRunner.run`` hands each message's NLU and policy graphs to dask's scheduler,
+   whose bookkeeping cost more than most components. The graph is now run depth-first in
+   this thread, each node once, as dask's synchronous scheduler does.
+5. ``LogisticRegressionClassifier``: scikit-learn multiplies the features by the
+   transposed coefficients, which scipy copied into a new array (MBs) for every message.
+   The coefficients are stored column-major once, so the transpose needs no copy. And it
+   asked each message for its word-level and sentence-level features, each combined from
+   four featurizers, to use only the sentence-level ones: now only those are combined.
+6. Calls to the action server: each opened a new connection (a name look-up in a thread,
+   a TCP handshake, a new pool) and wrote the whole conversation as JSON (about 60 KB) with
+   the standard library, 0.4 ms a call. Connections are now kept open between calls (one
+   pool per event loop, idle ones closed after ``KEEPALIVE_SECONDS``, well before the
+   action server's own 5 s), and orjson writes the same JSON in a tenth of the time
+   (falling back to the standard library for anything it refuses; NaN is written as null).
+7. Rasa's message processor and forms deep-copy events, slots and messages for every
+   debug log line they pass to structlog, also when debug logging is off and the line is
+   dropped. There those copies are made only when the ``rasa`` logger logs debug lines.
+8. Not a cost but an order: Rasa works on every message that arrives at once, switching
+   between them at each call to the action server, so under a burst a message with more
+   steps waits behind every other message at each step. At most
+   ``MAX_CONCURRENT_MESSAGES`` messages (default 4; 0: no limit) are worked on at a time,
+   the others wait their turn in arrival order: the same throughput, a shorter tail.
+
+Each has a name (``SPEEDUPS``); ``SPEEDUPS_OFF=name,name`` leaves those off, which is how
+bench/variants/without-* measure what each is worth (bench/results.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import itertools
 import json
+import logging
+import weakref
+from collections.abc import Callable
 from typing import Any
 
-import jsonschema
+import aiohttp
+import numpy as np
+import orjson
+import scipy.sparse
 from jsonschema import exceptions, validators
-from rasa.shared.core.events import Event
+from rasa.core import processor as rasa_processor
+from rasa.core.actions import forms as rasa_forms
+from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.core import trackers as rasa_trackers
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
-_validate = jsonschema.validate
+from bot import heap, settings
+
+# --- 1. the action server's answers ----------------------------------------------------------
+
+
+class ActionResponseCheck:
+    """Rasa's action-response schema, with each event checked only against its own event type."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.full = validators.validator_for(schema)(schema)
+        self.base: Any = None
+        self.by_type: dict[str, Any] = {}
+        items = schema.get("properties", {}).get("events", {}).get("items", {})
+        alternatives = items.get("oneOf") or []
+        names = [alt.get("properties", {}).get("event", {}).get("const") for alt in alternatives]
+        if not names or None in names or len(set(names)) != len(names) or "event" not in items.get("required", []):
+            return  # not the shape this relies on: every answer goes through the full schema
+        base = copy.deepcopy(schema)
+        del base["properties"]["events"]["items"]["oneOf"]
+        self.base = self.full.__class__(base)
+        self.by_type = {name: self.full.__class__(alt) for name, alt in zip(names, alternatives, strict=True)}
+
+    def passes_quickly(self, result: Any) -> bool:
+        """True only if the full schema passes too: base schema, and each event's own alternative.
+
+        Every alternative pins ``event`` to a different constant, so an event valid for the
+        alternative its type names fails every other one: exactly one of ``oneOf`` holds.
+        """
+        if self.base is None or not self.base.is_valid(result):
+            return False
+        for event in result.get("events") or ():
+            check = self.by_type.get(event.get("event"))
+            if check is None or not check.is_valid(event):
+                return False
+        return True
+
+    def validate(self, result: Any) -> None:
+        """Raises ``jsonschema.ValidationError`` exactly when the full schema does."""
+        if self.passes_quickly(result):
+            return
+        error = exceptions.best_match(self.full.iter_errors(result))
+        if error is not None:
+            raise error
+
+
+ACTION_RESPONSE = ActionResponseCheck(RemoteAction.action_response_format_spec())
+_validate_action_result = RemoteAction._validate_action_result
+
+
+def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """``RemoteAction._validate_action_result`` with the quick check first; failures as Rasa reports them."""
+    if ACTION_RESPONSE.passes_quickly(result):
+        return True
+    return _validate_action_result(self, result)
+
+
+# --- 2. event classes by type name -----------------------------------------------------------
+
 _resolve_by_type = Event.resolve_by_type
-_VALIDATORS: dict[str, Any] = {}
 _EVENT_CLASSES: dict[str, Any] = {}
-
-
-def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
-    """``jsonschema.validate`` with the schema checked and the validator built once per schema."""
-    if cls is not None or args or kwargs:
-        return _validate(instance, schema, cls, *args, **kwargs)
-    key = json.dumps(schema, sort_keys=True, default=str)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        validator_class = validators.validator_for(schema)
-        validator_class.check_schema(schema)
-        validator = _VALIDATORS[key] = validator_class(schema)
-    error = exceptions.best_match(validator.iter_errors(instance))
-    if error is not None:
-        raise error
-    return None
 
 
 def resolve_by_type(type_name: str, default: Any = None) -> Any:
@@ -51,5 +152,202 @@ def resolve_by_type(type_name: str, default: Any = None) -> Any:
     return found
 
 
-jsonschema.validate = validate
-Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+# --- 3. applied events -----------------------------------------------------------------------
+
+_CACHE_ATTRIBUTE = "_rhizotomy_applied_events"
+_applied_events = rasa_trackers.DialogueStateTracker.applied_events
+
+
+def applied_events(self: Any) -> list[Event]:
+    """``DialogueStateTracker.applied_events``, continued from the last answer when events were only added.
+
+    Rasa's loop looks at each event with the applied events so far and the names of every
+    form in the conversation. The answer for the first n events is kept with those names;
+    it is reused while the first n events are the same objects and the names have not
+    changed (a new form changes how earlier events count, so then it starts again), and
+    never when the tracker keeps only its latest events (old ones drop out).
+    """
+    events = self.events
+    count = len(events)
+    loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
+    cached = self.__dict__.get(_CACHE_ATTRIBUTE)
+    start, applied = 0, []
+    if (cached is not None and cached[0] is events and cached[1] <= count and cached[3] == loop_names
+            and events.maxlen is None and (cached[1] == 0 or events[cached[1] - 1] is cached[2])):
+        start, applied = cached[1], list(cached[4])
+    for event in itertools.islice(events, start, None):
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied = []
+        elif isinstance(event, ActionReverted):
+            self._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            self._undo_till_previous(UserUttered, applied)
+            self._undo_till_previous(ActionExecuted, applied)
+        elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
+              and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+            self._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+    self.__dict__[_CACHE_ATTRIBUTE] = (events, count, events[-1] if count else None, loop_names, list(applied))
+    return applied
+
+
+# --- 4. running the graph --------------------------------------------------------------------
+
+
+def run_graph(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
+              targets: list[str] | None = None) -> dict[str, Any]:
+    """``DaskGraphRunner.run`` without dask: each needed node once, its inputs first, in this thread."""
+    run_targets = targets if targets else self._graph_schema.target_names
+    minimal = self.__dict__.setdefault("_rhizotomy_minimal", {})
+    key = tuple(run_targets)
+    schema = minimal.get(key)
+    if schema is None:
+        schema = minimal[key] = self._graph_schema.minimal_graph_schema(run_targets)
+    results: dict[str, Any] = {}
+    if inputs:
+        self._add_inputs_to_graph(inputs, dict.fromkeys(schema.nodes))  # Rasa's name-clash check
+        results.update({name: (name, value) for name, value in inputs.items()})
+
+    def compute(name: str) -> Any:
+        if name not in results:
+            node = schema.nodes.get(name)
+            if node is None:  # dask passes a key it does not know on as the value itself
+                return name
+            results[name] = self._instantiated_nodes[name](*(compute(need) for need in node.needs.values()))
+        return results[name]
+
+    try:
+        return dict(compute(target) for target in run_targets)
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+# --- 5. the intent classifier ----------------------------------------------------------------
+
+_load_classifier: Callable[..., Any] = LogisticRegressionClassifier.load.__func__  # type: ignore[attr-defined]
+
+
+def create_x(self: LogisticRegressionClassifier, messages: list[Message]) -> scipy.sparse.csr_matrix:
+    """``LogisticRegressionClassifier._create_X``, combining only the sentence features it uses."""
+    rows = []
+    for message in messages:
+        _, sentence = message._filter_sparse_features(TEXT, [])
+        sparse = message._combine_features(sentence, [])
+        dense = message.get_dense_features(attribute=TEXT)[1]
+        rows.append(scipy.sparse.hstack([scipy.sparse.csr_matrix(sparse.features if sparse else []),
+                                         scipy.sparse.csr_matrix(dense.features if dense else [])]))
+    return scipy.sparse.vstack(rows)
+
+
+def load_classifier(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """``LogisticRegressionClassifier.load``, with the coefficients column-major (same numbers)."""
+    component = _load_classifier(cls, *args, **kwargs)
+    classifier = getattr(component, "clf", None)
+    if classifier is not None and hasattr(classifier, "coef_"):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return component
+
+
+# --- 6. JSON for the action server ----------------------------------------------------------
+
+# Dataclasses and dates go to ``_float_subclass`` (refused) as the standard library refuses them;
+# numpy's float64 (a float) is written as a float, other numpy values are refused.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _float_subclass(value: Any) -> float:
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    """JSON text of ``value``, as ``json.dumps`` writes it: orjson where it can, else the standard library.
+
+    Two differences, neither in a tracker Rasa sends: NaN and infinities (not JSON) are
+    written as null instead of NaN/Infinity, and plain Enum members and UUIDs are written
+    instead of refused.
+    """
+    try:
+        return orjson.dumps(value, default=_float_subclass, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+KEEPALIVE_SECONDS = 1.0
+_CONNECTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
+    weakref.WeakKeyDictionary())
+
+
+def session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """``EndpointConfig.session`` (same headers, auth and time-out) on this loop's kept connections."""
+    loop = asyncio.get_running_loop()
+    connector = _CONNECTORS.get(loop)
+    if connector is None or connector.closed:
+        connector = _CONNECTORS[loop] = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS)
+    auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+    return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=dumps, connector=connector,
+                                 connector_owner=False, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+
+
+# --- 7. copies made only for debug log lines ------------------------------------------------
+
+_RASA_LOGGER = logging.getLogger("rasa")
+
+
+class CopyForDebugLogs:
+    """The ``copy`` module for modules whose deep copies only go into debug log lines."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return copy.deepcopy(value, memo) if _RASA_LOGGER.isEnabledFor(logging.DEBUG) else value
+
+
+# --- 8. messages worked on at a time ---------------------------------------------------------
+
+MAX_CONCURRENT_MESSAGES = settings.max_concurrent_messages()
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+_handle_message = MessageProcessor.handle_message
+
+
+async def handle_message(self: MessageProcessor, message: Any) -> Any:
+    """``MessageProcessor.handle_message`` once one of ``MAX_CONCURRENT_MESSAGES`` turns is free."""
+    heap.freeze_startup()  # the model is loaded by the first message
+    if MAX_CONCURRENT_MESSAGES <= 0:
+        return await _handle_message(self, message)
+    loop = asyncio.get_running_loop()
+    turns = _TURNS.get(loop)
+    if turns is None:
+        turns = _TURNS[loop] = asyncio.Semaphore(MAX_CONCURRENT_MESSAGES)
+    async with turns:
+        return await _handle_message(self, message)
+
+
+# --- applying them ---------------------------------------------------------------------------
+
+SPEEDUPS: dict[str, list[tuple[Any, str, Any]]] = {  # name: (owner, attribute, new value) to set
+    "action-response-check": [(RemoteAction, "_validate_action_result", validate_action_result)],
+    "event-lookup": [(Event, "resolve_by_type", staticmethod(resolve_by_type))],
+    "applied-events": [(rasa_trackers.DialogueStateTracker, "applied_events", applied_events)],
+    "graph-runner": [(DaskGraphRunner, "run", run_graph)],
+    "classifier": [(LogisticRegressionClassifier, "load", classmethod(load_classifier)),
+                   (LogisticRegressionClassifier, "_create_X", create_x)],
+    "action-server-connection": [(EndpointConfig, "session", session)],
+    "debug-log-copies": [(rasa_processor, "copy", CopyForDebugLogs()), (rasa_forms, "copy", CopyForDebugLogs())],
+    # Always in place; off means MAX_CONCURRENT_MESSAGES=0. It also freezes the heap (bot/heap.py).
+    "message-turns": [(MessageProcessor, "handle_message", handle_message)],
+}
+_unknown = settings.speedups_off() - SPEEDUPS.keys() - {heap.NAME}
+if _unknown:
+    raise settings.SettingsError(f"SPEEDUPS_OFF names {', '.join(sorted(_unknown))}; the speed-ups are "
+                                 f"{', '.join([*SPEEDUPS, heap.NAME])}")
+if "message-turns" in settings.speedups_off():
+    MAX_CONCURRENT_MESSAGES = 0
+for _name, _patches in SPEEDUPS.items():
+    if _name not in settings.speedups_off() or _name == "message-turns":
+        for _owner, _attribute, _value in _patches:
+            setattr(_owner, _attribute, _value)

@@ -157,3 +157,19 @@ def database_url() -> str:
         return url
     VAR_DIR.mkdir(exist_ok=True)
     return f"sqlite:///{VAR_DIR / 'assistant.db'}"
+
+
+def speedups_off() -> frozenset[str]:
+    """Speed-ups named in ``SPEEDUPS_OFF`` (comma-separated) stay off (bot/rasa_speedups.py, bot/heap.py).
+
+    For measuring what each one is worth (bench/variants/without-*), or ruling one out.
+    """
+    return frozenset(name.strip() for name in os.environ.get("SPEEDUPS_OFF", "").split(",") if name.strip())
+
+
+def max_concurrent_messages() -> int:
+    """``MAX_CONCURRENT_MESSAGES``: messages one Rasa server works on at a time (0: no limit; default 4)."""
+    raw = os.environ.get("MAX_CONCURRENT_MESSAGES", "4").strip()
+    if not raw.isdigit():
+        raise SettingsError(f"MAX_CONCURRENT_MESSAGES must be a whole number, 0 for no limit, not {raw!r}")
+    return int(raw)

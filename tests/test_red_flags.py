@@ -43,7 +43,7 @@ def test_self_harm_is_never_explained_away() -> None:
 
 def test_phrases_compile_to_lemma_slots() -> None:
     pattern = compile_phrase("can|cannot not? *2 breathe")
-    assert pattern[0] == {"_": {"key": {"IN": ["can", "cannot"]}}}
+    assert pattern[0] == {"NORM": {"IN": ["can", "cannot"]}}
     assert pattern[1]["OP"] == "?" and len(pattern) == 5
     assert word_key("Passed") == "pass" and word_key("n't") == "not"
     with pytest.raises(ValueError):
