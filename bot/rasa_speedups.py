@@ -9,29 +9,27 @@ checks each against Rasa's own code.
    (about 1 ms a call). An event is now checked against the one alternative its ``event``
    field names; an answer that fails is checked again by the whole schema, so errors
    read as before.
-2. ``Event.resolve_by_type`` walks the whole ``Event`` class tree for every event read
-   back. The class found for each type name is kept.
-3. ``DialogueStateTracker.applied_events`` re-reads the whole conversation several times a
+2. ``DialogueStateTracker.applied_events`` re-reads the whole conversation several times a
    message (quadratic in form turns). It now continues from its last answer for the same
    tracker when events were only appended and no new form appeared.
-4. ``DaskGraphRunner.run`` hands each message's NLU and policy graphs to dask's scheduler,
+3. ``DaskGraphRunner.run`` hands each message's NLU and policy graphs to dask's scheduler,
    whose bookkeeping cost more than most components. The graph is now run depth-first in
    this thread, each node once, as dask's synchronous scheduler does.
-5. ``LogisticRegressionClassifier``: scikit-learn multiplies the features by the
+4. ``LogisticRegressionClassifier``: scikit-learn multiplies the features by the
    transposed coefficients, which scipy copied into a new array (MBs) for every message.
    The coefficients are stored column-major once, so the transpose needs no copy. And it
    asked each message for its word-level and sentence-level features, each combined from
    four featurizers, to use only the sentence-level ones: now only those are combined.
-6. Calls to the action server: each opened a new connection (a name look-up in a thread,
+5. Calls to the action server: each opened a new connection (a name look-up in a thread,
    a TCP handshake, a new pool) and wrote the whole conversation as JSON (about 60 KB) with
    the standard library, 0.4 ms a call. Connections are now kept open between calls (one
    pool per event loop, idle ones closed after ``KEEPALIVE_SECONDS``, well before the
    action server's own 5 s), and orjson writes the same JSON in a tenth of the time
    (falling back to the standard library for anything it refuses; NaN is written as null).
-7. Rasa's message processor and forms deep-copy events, slots and messages for every
+6. Rasa's message processor and forms deep-copy events, slots and messages for every
    debug log line they pass to structlog, also when debug logging is off and the line is
    dropped. There those copies are made only when the ``rasa`` logger logs debug lines.
-8. Not a cost but an order: Rasa works on every message that arrives at once, switching
+7. Not a cost but an order: Rasa works on every message that arrives at once, switching
    between them at each call to the action server, so under a burst a message with more
    steps waits behind every other message at each step. At most
    ``MAX_CONCURRENT_MESSAGES`` messages (default 4; 0: no limit) are worked on at a time,
@@ -135,24 +133,7 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return _validate_action_result(self, result)
 
 
-# --- 2. event classes by type name -----------------------------------------------------------
-
-_resolve_by_type = Event.resolve_by_type
-_EVENT_CLASSES: dict[str, Any] = {}
-
-
-def resolve_by_type(type_name: str, default: Any = None) -> Any:
-    """``Event.resolve_by_type``, remembering the class found for each type name."""
-    found = _EVENT_CLASSES.get(type_name)
-    if found is not None:
-        return found
-    found = _resolve_by_type(type_name, default)
-    if found is not None and found is not default and getattr(found, "type_name", None) == type_name:
-        _EVENT_CLASSES[type_name] = found
-    return found
-
-
-# --- 3. applied events -----------------------------------------------------------------------
+# --- 2. applied events -----------------------------------------------------------------------
 
 _CACHE_ATTRIBUTE = "_rhizotomy_applied_events"
 _applied_events = rasa_trackers.DialogueStateTracker.applied_events
@@ -192,7 +173,7 @@ def applied_events(self: Any) -> list[Event]:
     return applied
 
 
-# --- 4. running the graph --------------------------------------------------------------------
+# --- 3. running the graph --------------------------------------------------------------------
 
 
 def run_graph(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
@@ -223,7 +204,7 @@ def run_graph(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
         raise GraphRunError("Error running runner.") from error
 
 
-# --- 5. the intent classifier ----------------------------------------------------------------
+# --- 4. the intent classifier ----------------------------------------------------------------
 
 _load_classifier: Callable[..., Any] = LogisticRegressionClassifier.load.__func__  # type: ignore[attr-defined]
 
@@ -249,7 +230,7 @@ def load_classifier(cls: Any, *args: Any, **kwargs: Any) -> Any:
     return component
 
 
-# --- 6. JSON for the action server ----------------------------------------------------------
+# --- 5. JSON for the action server ----------------------------------------------------------
 
 # Dataclasses and dates go to ``_float_subclass`` (refused) as the standard library refuses them;
 # numpy's float64 (a float) is written as a float, other numpy values are refused.
@@ -291,7 +272,7 @@ def session(self: EndpointConfig) -> aiohttp.ClientSession:
                                  connector_owner=False, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
 
 
-# --- 7. copies made only for debug log lines ------------------------------------------------
+# --- 6. copies made only for debug log lines ------------------------------------------------
 
 _RASA_LOGGER = logging.getLogger("rasa")
 
@@ -307,7 +288,7 @@ class CopyForDebugLogs:
         return copy.deepcopy(value, memo) if _RASA_LOGGER.isEnabledFor(logging.DEBUG) else value
 
 
-# --- 8. messages worked on at a time ---------------------------------------------------------
+# --- 7. messages worked on at a time ---------------------------------------------------------
 
 MAX_CONCURRENT_MESSAGES = settings.max_concurrent_messages()
 _TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
@@ -331,7 +312,6 @@ async def handle_message(self: MessageProcessor, message: Any) -> Any:
 
 SPEEDUPS: dict[str, list[tuple[Any, str, Any]]] = {  # name: (owner, attribute, new value) to set
     "action-response-check": [(RemoteAction, "_validate_action_result", validate_action_result)],
-    "event-lookup": [(Event, "resolve_by_type", staticmethod(resolve_by_type))],
     "applied-events": [(rasa_trackers.DialogueStateTracker, "applied_events", applied_events)],
     "graph-runner": [(DaskGraphRunner, "run", run_graph)],
     "classifier": [(LogisticRegressionClassifier, "load", classmethod(load_classifier)),

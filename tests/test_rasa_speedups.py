@@ -47,7 +47,6 @@ from rasa.shared.core.slots import AnySlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from bot import heap, rasa_speedups
@@ -176,29 +175,7 @@ def test_a_schema_of_another_shape_always_goes_through_the_full_check() -> None:
         check.validate({"events": 1})
 
 
-# --- 2. event classes by type name -----------------------------------------------------------
-
-
-def test_every_event_type_resolves_to_the_same_class() -> None:
-    assert Event.resolve_by_type is rasa_speedups.resolve_by_type
-    type_names = {cls.type_name for cls in all_subclasses(Event) if getattr(cls, "type_name", None)}
-    assert len(type_names) > 20
-    for type_name in sorted(type_names):
-        expected = rasa_speedups._resolve_by_type(type_name)
-        assert Event.resolve_by_type(type_name) is expected, type_name
-        assert Event.resolve_by_type(type_name) is expected, f"{type_name}, remembered"
-
-
-def test_unknown_event_types_behave_as_before() -> None:
-    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
-        Event.resolve_by_type("no_such_event")
-    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
-    assert Event.resolve_by_type("topic") is None
-    with pytest.raises(ValueError):  # not remembered from the call with a default
-        Event.resolve_by_type("no_such_event")
-
-
-# --- 3. applied events -----------------------------------------------------------------------
+# --- 2. applied events -----------------------------------------------------------------------
 
 
 def listen_then(text: str, intent: str) -> list[Event]:
@@ -303,7 +280,7 @@ def test_the_same_event_object_appended_to_a_full_history() -> None:
         assert_same_applied_events(tracker, len(tracker.events))
 
 
-# --- 4 and 5. the graph runner and the intent classifier, on the trained model ---------------
+# --- 3 and 4. the graph runner and the intent classifier, on the trained model ---------------
 
 MESSAGES = [
     "what is a rhizotomy?",
@@ -445,7 +422,7 @@ def test_the_features_are_those_rasa_combines(agent: Agent) -> None:
         assert (component._create_X([message]) != create_x_reference(component, [message])).nnz == 0
 
 
-# --- 6. JSON for the action server ----------------------------------------------------------
+# --- 5. JSON for the action server ----------------------------------------------------------
 
 
 @dataclasses.dataclass
@@ -522,7 +499,7 @@ def test_action_server_sessions_share_one_pool_per_loop() -> None:
     asyncio.run(check())
 
 
-# --- 7. copies made only for debug log lines ------------------------------------------------
+# --- 6. copies made only for debug log lines ------------------------------------------------
 
 
 @pytest.fixture
@@ -556,7 +533,7 @@ def test_a_real_copy_when_debug_lines_are_logged(rasa_logger: logging.Logger) ->
     assert copied["slots"][0]["value"] is not value["slots"][0]["value"]
 
 
-# --- 8. messages worked on at a time ---------------------------------------------------------
+# --- 7. messages worked on at a time ---------------------------------------------------------
 
 
 class FakeHandler:
