@@ -125,7 +125,7 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
         def make(original: Callable[..., Any], name: str) -> Callable[..., Any]:
             @functools.wraps(original)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                with in_phase(name), timers.measure(f"{name}: graph runner (dask) overhead"):
+                with in_phase(name), timers.measure(f"{name}: graph runner overhead"):
                     return original(*args, **kwargs)
             return wrapper
 
