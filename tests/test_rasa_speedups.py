@@ -593,3 +593,37 @@ def test_the_first_message_freezes_startup_objects(handler: FakeHandler, monkeyp
     finally:
         if frozen_before == 0:
             gc.unfreeze()
+
+
+def test_a_stuck_turn_holds_no_one_up_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every turn held by a message that does not finish (an action server that does not
+    answer), a new message goes ahead after TURN_WAIT_SECONDS; no turn is lost on the way."""
+    monkeypatch.setattr(heap, "_frozen", True)
+    monkeypatch.setattr(rasa_speedups, "MAX_CONCURRENT_MESSAGES", 2)
+    monkeypatch.setattr(rasa_speedups, "TURN_WAIT_SECONDS", 0.05)
+    release = asyncio.Event()
+
+    async def handle(processor: Any, message: str) -> str:
+        if message.startswith("stuck"):
+            await release.wait()
+        return message
+
+    monkeypatch.setattr(rasa_speedups, "_handle_message", handle)
+    processor = cast(MessageProcessor, None)
+
+    async def scenario() -> tuple[str, int, int]:
+        stuck = [asyncio.ensure_future(rasa_speedups.handle_message(processor, f"stuck {i}")) for i in range(2)]
+        await asyncio.sleep(0.01)
+        urgent = await asyncio.wait_for(rasa_speedups.handle_message(processor, "I can't breathe"), 1)
+        waiting = asyncio.ensure_future(rasa_speedups.handle_message(processor, "cancelled"))
+        await asyncio.sleep(0.01)
+        waiting.cancel()  # the patient's connection closed while it waited
+        release.set()
+        await asyncio.gather(*stuck)
+        turns = rasa_speedups._TURNS[asyncio.get_running_loop()]
+        await asyncio.sleep(0.01)
+        return urgent, turns._value, len([w for w in turns._waiters or () if not w.done()])
+
+    urgent, free, waiting = asyncio.run(scenario())
+    assert urgent == "I can't breathe"
+    assert (free, waiting) == (2, 0)
