@@ -26,7 +26,7 @@ checks each against Rasa's own code.
    pool per event loop, idle ones closed after ``KEEPALIVE_SECONDS``, well before the
    action server's own 5 s), and orjson writes the same JSON in a tenth of the time
    (falling back to the standard library for anything it refuses; NaN is written as null).
-6. Rasa's message processor and forms deep-copy events, slots and messages for every
+6. Rasa's message processor, forms and rule policy deep-copy events, slots and messages for every
    debug log line they pass to structlog, also when debug logging is off and the line is
    dropped. There those copies are made only when the ``rasa`` logger logs debug lines.
 7. Not a cost but an order: Rasa works on every message that arrives at once, switching
@@ -60,6 +60,7 @@ from jsonschema import exceptions, validators
 from rasa.core import processor as rasa_processor
 from rasa.core.actions import forms as rasa_forms
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies import rule_policy
 from rasa.core.processor import MessageProcessor
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -349,7 +350,7 @@ SPEEDUPS: dict[str, list[tuple[Any, str, Any]]] = {  # name: (owner, attribute, 
     "classifier": [(LogisticRegressionClassifier, "load", classmethod(load_classifier)),
                    (LogisticRegressionClassifier, "_create_X", create_x)],
     "action-server-connection": [(EndpointConfig, "session", session)],
-    "debug-log-copies": [(rasa_processor, "copy", CopyForDebugLogs()), (rasa_forms, "copy", CopyForDebugLogs())],
+    "debug-log-copies": [(module, "copy", CopyForDebugLogs()) for module in (rasa_processor, rasa_forms, rule_policy)],
     # Always in place; off means MAX_CONCURRENT_MESSAGES=0. It also freezes the heap (bot/heap.py).
     "message-turns": [(MessageProcessor, "handle_message", handle_message)],
 }
