@@ -132,15 +132,16 @@ def render(path: Path = JSONL, out: Path = MARKDOWN) -> str:
                   "server, building the request and checking the answer (jsonschema); `action SDK work` is the "
                   "action server's own share of the round trip.",
                   "",
-                  "| date | commit | label | load | mean ms | NLU | policies | action calls | tracker store | "
-                  "other | action SDK work | calls/msg | request KB |",
-                  "|" + "---|" * 13]
+                  "| date | commit | label | load | mean ms | Rasa CPU ms | NLU | policies | action calls | "
+                  "tracker store | other | action SDK work | calls/msg | request KB |",
+                  "|" + "---|" * 14]
         for entry in profiles:
             figures = entry["figures"]
             parts = figures["by_part_ms"]
             lines.append("| " + " | ".join([
                 entry["date"], entry["commit"], entry.get("label") or "–", entry["load_before"],
-                _fmt(figures["mean_ms"]), _fmt(parts.get("NLU")), _fmt(parts.get("policies")),
+                _fmt(figures["mean_ms"]), _fmt(figures.get("rasa_cpu_ms")), _fmt(parts.get("NLU")),
+                _fmt(parts.get("policies")),
                 _fmt(parts.get("action calls", parts.get("action server"))), _fmt(parts.get("tracker store")),
                 _fmt(parts.get("other")),
                 _fmt(figures["sdk_ms"]), _fmt(figures["action_calls_per_message"]),
