@@ -11,7 +11,11 @@ checks each against Rasa's own code.
    read as before.
 2. ``DialogueStateTracker.applied_events`` re-reads the whole conversation several times a
    message (quadratic in form turns). It now continues from its last answer for the same
-   tracker when events were only appended and no new form appeared.
+   tracker when events were only appended and no new form appeared. Likewise
+   ``Domain.states_for_tracker_history``, which the rule policy asks for several times a
+   message, replayed the whole conversation into a new tracker to describe the state before
+   each action: the states before actions already described are kept, with the replayed
+   tracker, while the applied events only grow.
 3. ``DaskGraphRunner.run`` hands each message's NLU and policy graphs to dask's scheduler,
    whose bookkeeping cost more than most components. The graph is now run depth-first in
    this thread, each node once, as dask's synchronous scheduler does.
@@ -66,6 +70,7 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.core import trackers as rasa_trackers
+from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
@@ -174,6 +179,42 @@ def applied_events(self: Any) -> list[Event]:
             applied.append(event)
     self.__dict__[_CACHE_ATTRIBUTE] = (events, count, events[-1] if count else None, loop_names, list(applied))
     return applied
+
+
+_states_for_tracker_history = Domain.states_for_tracker_history
+_STATES_ATTRIBUTE = "_rhizotomy_states"
+
+
+def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
+                               ignore_rule_only_turns: bool = False,
+                               rule_only_data: dict[str, Any] | None = None) -> list[State]:
+    """``Domain.states_for_tracker_history``, continued from the states it described last time.
+
+    Rasa's loop replays the applied events into a new tracker and, before each action,
+    describes that tracker's state; the last state describes the end. The replayed tracker
+    and the states before actions are kept while the applied events still begin with the
+    ones replayed (the same objects): an action's state is only described once it ran, when
+    nothing can change its past any more. Callers change the states they get (the rule
+    policy drops text or intent), so each call hands out copies. Rule-only turns (ML
+    policies) take Rasa's own path.
+    """
+    if ignore_rule_only_turns:
+        return _states_for_tracker_history(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    applied = tracker.applied_events()
+    key = (id(self), omit_unset_slots)
+    cached = tracker.__dict__.get(_STATES_ATTRIBUTE)
+    if (cached is not None and cached[0] == key and len(cached[1]) <= len(applied)
+            and all(done is event for done, event in zip(cached[1], applied, strict=False))):
+        _, replayed_events, replay, states = cached
+    else:
+        replayed_events, replay, states = [], tracker.init_copy(), []
+    for event in applied[len(replayed_events):]:
+        if isinstance(event, ActionExecuted):
+            states.append(self._clean_state(self.get_active_state(replay, omit_unset_slots=omit_unset_slots)))
+        replay.update(event)
+    tracker.__dict__[_STATES_ATTRIBUTE] = (key, applied, replay, states)
+    final = self._clean_state(self.get_active_state(replay, omit_unset_slots=omit_unset_slots))
+    return [{kind: dict(sub_state) for kind, sub_state in state.items()} for state in states] + [final]
 
 
 # --- 3. running the graph --------------------------------------------------------------------
@@ -345,7 +386,8 @@ def _give_back(acquiring: asyncio.Future[Any], turns: asyncio.Semaphore) -> None
 
 SPEEDUPS: dict[str, list[tuple[Any, str, Any]]] = {  # name: (owner, attribute, new value) to set
     "action-response-check": [(RemoteAction, "_validate_action_result", validate_action_result)],
-    "applied-events": [(rasa_trackers.DialogueStateTracker, "applied_events", applied_events)],
+    "applied-events": [(rasa_trackers.DialogueStateTracker, "applied_events", applied_events),
+                       (Domain, "states_for_tracker_history", states_for_tracker_history)],
     "graph-runner": [(DaskGraphRunner, "run", run_graph)],
     "classifier": [(LogisticRegressionClassifier, "load", classmethod(load_classifier)),
                    (LogisticRegressionClassifier, "_create_X", create_x)],

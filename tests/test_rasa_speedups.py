@@ -30,6 +30,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
@@ -49,7 +50,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
-from bot import heap, rasa_speedups
+from bench import scenario
+from bot import heap, launch, rasa_speedups
+from bot.settings import PROJECT_ROOT
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "rhizotomy.tar.gz"
 SCHEMA = RemoteAction.action_response_format_spec()
@@ -258,6 +261,27 @@ def test_applied_events_match_rasa_after_every_event(events: list[Event], max_ev
         assert_same_applied_events(tracker, step)  # asked twice with nothing new
 
 
+def assert_same_states(domain: Domain, tracker: DialogueStateTracker, step: int) -> None:
+    expected = rasa_speedups._states_for_tracker_history(domain, tracker)
+    actual = domain.states_for_tracker_history(tracker)
+    assert actual == expected, f"after event {step}: {tracker.events[-1] if tracker.events else None}"
+    for state in actual:  # as the rule policy does to the states it gets: must not reach the kept ones
+        state.get("user", {}).pop("text", None)
+        state.pop("slots", None)
+
+
+@pytest.mark.parametrize("events", CONVERSATIONS.values(), ids=CONVERSATIONS.keys())
+def test_states_match_rasa_after_every_event(events: list[Event]) -> None:
+    """The states before each action are kept while the conversation only grows; each answer is Rasa's."""
+    assert Domain.states_for_tracker_history is rasa_speedups.states_for_tracker_history
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("patient", events[:2], slots=[AnySlot("requested_slot", [])])
+    for step, event in enumerate(events[2:], start=3):
+        tracker.update(copy.deepcopy(event))
+        assert_same_states(domain, tracker, step)
+        assert_same_states(domain, tracker, step)  # asked twice with nothing new, after the caller's edits
+
+
 def test_the_caller_may_change_the_answer() -> None:
     """Rasa hands the list to code that edits it; the next answer must not see those edits."""
     events = CONVERSATIONS["a form, start to end"]
@@ -303,6 +327,33 @@ def agent() -> Agent:
     if not MODEL.exists():
         pytest.skip(f"{MODEL} is missing: run `make model` first")
     return Agent.load(str(MODEL))
+
+
+def test_states_match_rasa_in_real_conversations(assistant: launch.Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated patients (small talk, topics, the consent forms with the real action server) through
+    the model: every time a policy asks for the states, the kept-and-continued answer is the one
+    Rasa computes afresh."""
+    agent = Agent.load(str(MODEL), action_endpoint=EndpointConfig(assistant.actions_url))
+    asked = []
+
+    def checked(domain: Domain, tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> list[Any]:
+        expected = rasa_speedups._states_for_tracker_history(domain, tracker, *args, **kwargs)
+        actual = rasa_speedups.states_for_tracker_history(domain, tracker, *args, **kwargs)
+        assert actual == expected, f"{tracker.sender_id} after {len(tracker.events)} events"
+        asked.append(len(actual))
+        return actual
+
+    monkeypatch.setattr(Domain, "states_for_tracker_history", checked)
+
+    async def play() -> None:
+        for index in range(3):
+            for text in scenario.conversation(index, 20).messages:
+                await agent.handle_message(UserMessage(text, sender_id=f"states-{index}"))
+
+    asyncio.run(play())
+    assert len(asked) > 60 and max(asked) > 10  # many predictions, well into each conversation
+    tracker = asyncio.run(agent.tracker_store.retrieve("states-0"))
+    assert tracker is not None and any(isinstance(e, ActiveLoop) and e.name for e in tracker.events)  # forms ran
 
 
 def graph_runner(agent: Agent) -> DaskGraphRunner:
