@@ -18,11 +18,16 @@ from bot import settings
 METADATA = sa.MetaData()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the Rasa server and the action server write the same file without 'database is locked'."""
+def sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str | None = None) -> None:
+    """WAL lets the Rasa server and the action server write the same file without 'database is locked'.
+
+    ``synchronous`` (SQLite's own setting) is left at SQLite's default (FULL) unless given.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    if synchronous:
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
@@ -30,7 +35,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _engine(url: str) -> sa.engine.Engine:
     created = sa.create_engine(url, future=True, pool_pre_ping=True)
     if created.dialect.name == "sqlite":
-        sa.event.listen(created, "connect", _sqlite_pragmas)
+        sa.event.listen(created, "connect", sqlite_pragmas)
     return created
 
 

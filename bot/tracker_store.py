@@ -33,6 +33,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot import db
+
 if TYPE_CHECKING:
     from rasa.shared.core.trackers import DialogueStateTracker
     from sqlalchemy.orm import Session
@@ -52,14 +54,6 @@ class _Stored:
 
     events: int  # how many of the tracker's events were stored (its length then)
     last_id: int | None  # the conversation's newest event id then
-
-
-def _sqlite_pragmas(connection: Any, _record: Any, synchronous: str) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -82,7 +76,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                                  f" not {sqlite_synchronous!r}")
             # SQLAlchemy 1.4 opens a new SQLite connection for every session: keep one per thread.
             self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.SingletonThreadPool)
-            sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
+            sa.event.listen(self.engine, "connect", functools.partial(db.sqlite_pragmas, synchronous=synchronous))
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, tuple[DialogueStateTracker, _Stored]] = OrderedDict()

@@ -391,3 +391,25 @@ def test_rows_are_written_as_rasa_writes_them(make_store: MakeStore) -> None:
         "action_session_start", "action_listen", "utter_greet", "action_listen",
         "utter_ask_duration", "action_listen"]
     assert all(row["timestamp"] == json.loads(row["data"])["timestamp"] for row in written)
+
+
+# --- SQLite settings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting, expected", [({}, 1), ({"sqlite_synchronous": "full"}, 2)])
+def test_sqlite_commits_wait_for_the_disk_only_when_asked(sqlite_url: str, setting: dict[str, Any],
+                                                          expected: int) -> None:
+    """WAL in both cases; NORMAL (1) by default, FULL (2) when endpoints.yml says so."""
+    store = CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=sa.engine.make_url(sqlite_url).database, **setting)
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == expected
+    finally:
+        store.engine.dispose()
+
+
+def test_an_unknown_sqlite_setting_is_refused_by_name(sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="sqlite_synchronous must be one of OFF, NORMAL, FULL, EXTRA, not 'sometimes'"):
+        CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=sa.engine.make_url(sqlite_url).database,
+                              sqlite_synchronous="sometimes")
