@@ -22,6 +22,7 @@ _frozen = False
 def freeze_startup() -> None:
     """Once per process: exempt every object alive now from garbage collection scans."""
     global _frozen
-    if not _frozen and NAME not in settings.speedups_off():
-        _frozen = True
-        gc.freeze()
+    if not _frozen:
+        _frozen = True  # asked once per process, also when left off
+        if NAME not in settings.speedups_off():
+            gc.freeze()

@@ -396,13 +396,13 @@ SPEEDUPS: dict[str, list[tuple[Any, str, Any]]] = {  # name: (owner, attribute, 
     # Always in place; off means MAX_CONCURRENT_MESSAGES=0. It also freezes the heap (bot/heap.py).
     "message-turns": [(MessageProcessor, "handle_message", handle_message)],
 }
-_unknown = settings.speedups_off() - SPEEDUPS.keys() - {heap.NAME}
-if _unknown:
-    raise settings.SettingsError(f"SPEEDUPS_OFF names {', '.join(sorted(_unknown))}; the speed-ups are "
-                                 f"{', '.join([*SPEEDUPS, heap.NAME])}")
-if "message-turns" in settings.speedups_off():
+_OFF = settings.speedups_off()
+if _OFF - SPEEDUPS.keys() - {heap.NAME}:
+    raise settings.SettingsError(f"SPEEDUPS_OFF names {', '.join(sorted(_OFF - SPEEDUPS.keys() - {heap.NAME}))}; "
+                                 f"the speed-ups are {', '.join([*SPEEDUPS, heap.NAME])}")
+if "message-turns" in _OFF:
     MAX_CONCURRENT_MESSAGES = 0
 for _name, _patches in SPEEDUPS.items():
-    if _name not in settings.speedups_off() or _name == "message-turns":
+    if _name not in _OFF or _name == "message-turns":
         for _owner, _attribute, _value in _patches:
             setattr(_owner, _attribute, _value)

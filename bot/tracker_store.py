@@ -37,7 +37,6 @@ from bot import db
 
 if TYPE_CHECKING:
     from rasa.shared.core.trackers import DialogueStateTracker
-    from sqlalchemy.orm import Session
 
 DEFAULT_CACHE_SIZE = 256
 # SQLite only. WAL lets a read run while a write commits. NORMAL: a commit does not wait for
@@ -97,22 +96,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 and len(kept[0].events) == kept[1].events):  # unchanged since saved, here and in the database
             tracker = kept[0]
         else:
-            with self.session_scope() as session:
-                tracker = self._read(session, sender_id)
+            tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=False)  # Rasa's own read
         if tracker is not None:
             self._handed[sender_id] = (weakref.ref(tracker), _Stored(len(tracker.events), last_id))
             if len(self._handed) > HANDED_PRUNE_AT:  # trackers read and never saved (API reads)
                 self._handed = {k: v for k, v in self._handed.items() if v[0]() is not None}
         return tracker
-
-    def _read(self, session: Session, sender_id: str) -> DialogueStateTracker | None:
-        """Rasa's own read: the latest session's events, replayed into a new tracker."""
-        from rasa.shared.core.trackers import DialogueStateTracker
-
-        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-        if not self.domain or not rows:
-            return None
-        return DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
 
     # --- writing ------------------------------------------------------------------------
 
