@@ -38,9 +38,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the virtual environment with pinned packages
 
-$(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/nlp.py
+$(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/language/pipeline.py
 	@echo "==> building the spaCy pipeline (blank English + lookup lemmatizer + entity ruler)"
-	@$(PY) -m bot.nlp build
+	@$(PY) -m bot pipeline build
 
 .PHONY: spacy
 spacy: $(SPACY_META) ## Build the project's own spaCy pipeline
@@ -107,4 +107,4 @@ clean: ## Remove built artefacts (keeps the venv and var/ data)
 
 .PHONY: transcript
 transcript: model ## Record a full patient conversation over REST (docs/conversation.md and the README)
-	@$(PY) -m bot.transcript --out docs/conversation.md --readme README.md
+	@$(PY) -m devtools.transcript --out docs/conversation.md --readme README.md

@@ -21,7 +21,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.messaging import say
 from actions.safety import add_flag, request_callback
-from bot import candidacy, consent_store, content, conversation, teachback
+from bot import content, conversation
+from bot.consent import candidacy
+from bot.language import teachback
+from bot.records import consent_store
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ class ActionAskCandidacyFormCandidacyAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        questions = candidacy.content()
+        questions = content.consent_content()
         answers = tracker.get_slot("candidacy_answers") or {}
         question = questions.next_question(answers)
         if question is None:
@@ -100,7 +103,7 @@ class ValidateCandidacyForm(FormValidationAction):
 
     async def validate_candidacy_answer(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        questions = candidacy.content()
+        questions = content.consent_content()
         answers = copy.deepcopy(tracker.get_slot("candidacy_answers") or {})
         question = questions.next_question(answers)
         if question is None:
@@ -129,7 +132,7 @@ class ValidateCandidacyForm(FormValidationAction):
 # --- Step 2: the understanding check (teach-back) ------------------------------------------
 
 
-def current_point(results: dict[str, Any]) -> teachback.Point | None:
+def current_point(results: dict[str, Any]) -> content.Point | None:
     """The first point without a result yet."""
     _, judge = teachback.default_judge()
     return next((point for point in judge.points if (results.get(point.id) or {}).get("result") is None), None)
@@ -207,7 +210,7 @@ class ActionAskDecisionFormConsentDecision(Action):
             understood=sum(1 for item in results.values() if item.get("result") == "understood"),
             review=sum(1 for item in results.values() if item.get("result") == "review"),
         )
-        titles = [option.title for option in candidacy.content().decisions]
+        titles = [option.title for option in content.consent_content().decisions]
         say(dispatcher, "ask_decision", buttons=choice_buttons(titles))
         return [SlotSet("consent_stage", "decision")]
 
@@ -231,7 +234,7 @@ class ValidateDecisionForm(FormValidationAction):
 
 def record_payload(tracker: Tracker, decision: str, supersedes: int | None) -> dict[str, Any]:
     """What the care team relies on: answers with flags, teach-back results, the decision, topics asked."""
-    questions = candidacy.content()
+    questions = content.consent_content()
     answers = tracker.get_slot("candidacy_answers") or {}
     results = tracker.get_slot("teachback_results") or {}
     _, judge = teachback.default_judge()

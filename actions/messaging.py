@@ -6,11 +6,11 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import messages
+from bot import content
 
 
 def say(dispatcher: CollectingDispatcher, name: str, buttons: list[dict[str, str]] | None = None,
         **values: Any) -> None:
     """Send message ``name``; ``buttons`` replace the message's own buttons when given."""
-    composed = messages.message(name, **values)
+    composed = content.message(name, **values)
     dispatcher.utter_message(text=composed.text, buttons=list(composed.buttons) if buttons is None else buttons)

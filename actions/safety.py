@@ -11,7 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messaging import say
-from bot import conversation, flags, settings
+from bot import content, conversation
+from bot.records import flags
 
 logger = logging.getLogger(__name__)
 SELF_HARM = "self_harm"
@@ -48,7 +49,7 @@ class ActionHandleEmergency(Action):
 
 async def request_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Flag a callback for the care team and say honestly when staff will see it."""
-    clinic = settings.clinic()
+    clinic = content.clinic()
     now = dt.datetime.now(dt.timezone.utc)
     if await add_flag(tracker, "callback", tracker.latest_message.get("text") or "") is None:
         say(dispatcher, "callback_failed")
@@ -56,7 +57,7 @@ async def request_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -
         say(dispatcher, "callback_open")
     else:
         opening = clinic.next_opening(now)
-        say(dispatcher, "callback_closed", next_opening=f"{opening:%A} at {settings.clock(opening.time())}")
+        say(dispatcher, "callback_closed", next_opening=f"{opening:%A} at {content.clock(opening.time())}")
 
 
 class ActionRequestCallback(Action):

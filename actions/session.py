@@ -9,14 +9,14 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messaging import say
-from bot import settings
+from bot import content
 
 IN_PROGRESS = ("candidacy", "understanding", "decision")
 
 
 def clinic_slots() -> list[dict[str, Any]]:
     """Slots that responses read for the clinic's name, phone, hours and emergency numbers."""
-    clinic = settings.clinic()
+    clinic = content.clinic()
     return [
         SlotSet("clinic_name", clinic.name),
         SlotSet("clinic_phone", clinic.phone),

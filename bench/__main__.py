@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if entry["targets"]["errors"]["met"] else 1
     if args.command == "profile":
         from bench import machine, profile, results, variants
-        from bot import launch
+        from devtools import launch
 
         setup = variants.load(args.variant)
         model = args.model or (variants.trained_model(setup.config, log) if setup.config else launch.MODEL)

@@ -4,7 +4,7 @@
 
 Loads the trained model in this process (Rasa's own ``Agent``, the same code
 path as ``rasa run`` minus HTTP), against a real action server started by
-``bot.launch`` and an SQLite tracker store, and plays one simulated patient's
+``devtools.launch`` and an SQLite tracker store, and plays one simulated patient's
 conversation message by message. Timers wrapped around Rasa's own functions
 record, per message and *exclusive of nested timers*:
 
@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenario
-from bot import launch
 from bot.settings import PROJECT_ROOT
+from devtools import launch
 
 OUT = PROJECT_ROOT / "build" / "bench"
 
@@ -101,8 +101,8 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
     from rasa.engine.graph import GraphNode
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot import rasa_speedups  # patches Rasa as the model load would: wrap the patched functions
-    from bot.tracker_store import CachedSQLTrackerStore
+    from bot.rasa import speedups as rasa_speedups
+    from bot.rasa.tracker_store import CachedSQLTrackerStore
 
     phase = {"name": "other"}
 

@@ -1,6 +1,6 @@
 """`make bench`: the assistant and the stock `rasa init` bot under the same load, in the same run.
 
-For each bot, on its own fresh servers (bot.launch, SQLite in a temporary folder):
+For each bot, on its own fresh servers (devtools.launch, SQLite in a temporary folder):
 
 1. cold start: from starting the processes to the first answer over REST;
 2. one conversation alone over REST (the single-conversation latency);
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import load, machine, proc, results, stock, variants
-from bot import consent_store, launch
+from bot.records import consent_store
 from bot.settings import PROJECT_ROOT
+from devtools import launch
 
 BUILD = PROJECT_ROOT / "build" / "bench"
 

@@ -18,7 +18,7 @@ checks, each printed as PASS or FAIL:
    one to each server, are handled one after the other - every turn complete
    before the next user message, each answer matching its question
    (``--control`` repeats this with no lock store and with Rasa's own
-   ``RedisLockStore``, recording whether the fault shows: deploy/lock_store.py);
+   ``RedisLockStore``, recording whether the fault shows: bot/rasa/lock_store.py);
 3. C conversations x N messages through nginx over REST: no errors, every
    message and answer in each tracker, a consent record for every consent pass,
    both servers used;
@@ -59,9 +59,10 @@ import sqlalchemy as sa
 
 from bench import load, machine, proc, results, scenario, variants
 from bench.run import bench_credentials
-from bot import consent_store, launch
+from bot.records import consent_store
 from bot.settings import PROJECT_ROOT
 from deploy import nginx, settings
+from devtools import launch
 
 DEPLOY = PROJECT_ROOT / "deploy"
 START_NGINX = PROJECT_ROOT / "scripts" / "start-nginx.sh"
@@ -197,7 +198,7 @@ def check_tracker(events: list[dict[str, Any]], sent: Sequence[str],
 def node_env(database_url: str, redis_url: str, secret: str, origins: str) -> dict[str, str]:
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "WIDGET_SESSION_SECRET": secret}
     derived = settings.derive(env)
-    derived.pop("ACTION_ENDPOINT_URL")  # bot.launch points the servers at the action server it starts
+    derived.pop("ACTION_ENDPOINT_URL")  # devtools.launch points the servers at the action server it starts
     return {**env, **derived, "WIDGET_ALLOWED_ORIGINS": origins,
             "TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
 
@@ -445,7 +446,7 @@ def scale_test(database_url: str, redis_url: str, concurrency: int = 20, length:
             controls = {
                 "no lock store (each server its own in-memory lock)": text.split("lock_store:")[0],
                 "Rasa's own RedisLockStore (type: redis)": text.replace(
-                    "type: deploy.lock_store.AtomicRedisLockStore", "type: redis").replace(
+                    "type: bot.rasa.lock_store.AtomicRedisLockStore", "type: redis").replace(
                     "  wait_seconds: 0.05\n", ""),
             }
             for number, (title, endpoints_text) in enumerate(controls.items()):

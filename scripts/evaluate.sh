@@ -8,10 +8,10 @@ echo "==> NLU evaluation on the held-out set (tests/nlu/heldout.yml)"
 "$BIN/rasa" test nlu --nlu tests/nlu/heldout.yml --model "$MODEL" --out results/nlu --quiet > results/nlu.log 2>&1 \
   || { tail -20 results/nlu.log; exit 1; }
 status=0
-"$BIN/python" -m bot.evaluation nlu results/nlu/intent_report.json --min 0.95 || status=1
+"$BIN/python" -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95 || status=1
 echo "==> emergency detection on the labelled set (tests/data/red_flags.yml)"
-"$BIN/python" -m bot.evaluation red-flags tests/data/red_flags.yml --model "$MODEL" \
+"$BIN/python" -m devtools.evaluation red-flags tests/data/red_flags.yml --model "$MODEL" \
   --min-recall 1.0 --max-false-alarms 0.05 2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT" >&2) || status=1
 echo "==> teach-back judge on the labelled answers (tests/data/teachback_answers.yml)"
-"$BIN/python" -m bot.evaluation teachback tests/data/teachback_answers.yml --min 0.9 || status=1
+"$BIN/python" -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9 || status=1
 exit $status

@@ -43,8 +43,8 @@ for _ in $(seq 1 120); do
                                  -H 'Content-Type: application/json' \\
                                  -d '{"sender": "me", "message": "how long does it take?"}'
   SMS webhook (Twilio):        POST http://localhost:$RASA_PORT/webhooks/sms/webhook  (docs/sms.md)
-  Care team:                   .venv/bin/python -m bot.flags list
-                               .venv/bin/python -m bot.consent_store list
+  Care team:                   .venv/bin/python -m bot flags list
+                               .venv/bin/python -m bot consent list
 INFO
     wait -n "${pids[@]}" || true
     echo "error: a server stopped; see logs/rasa.log and logs/actions.log" >&2

@@ -22,8 +22,8 @@ fi
 
 scripts/evaluate.sh || status=1
 
-echo "==> test stories: rasa test core --stories tests/ --fail-on-prediction-errors"
-if ! "$BIN/rasa" test core --stories tests/ --model "$MODEL" --out results/core --fail-on-prediction-errors \
+echo "==> test stories: rasa test core --stories tests/stories/ --fail-on-prediction-errors"
+if ! "$BIN/rasa" test core --stories tests/stories/ --model "$MODEL" --out results/core --fail-on-prediction-errors \
     --quiet > results/core.log 2>&1; then
   echo "FAILED: test stories (results/core/failed_test_stories.yml):"
   cat results/core/failed_test_stories.yml 2>/dev/null | head -60

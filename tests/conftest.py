@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from bot import launch
+from devtools import launch
+from tests.helpers.servers import start_stub, stop
 
-# --- Rasa SDK helpers ----------------------------------------------------------------
+# Key for test patient tokens. Set before any server starts, so the real assistant (which inherits
+# the environment) accepts the same tokens as the stub.
+TEST_JWT_SECRET = "test-only-widget-jwt-secret-0123456789abcdef"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("WIDGET_JWT_SECRET", TEST_JWT_SECRET)
 
 
 @pytest.fixture
@@ -53,11 +60,6 @@ def make_tracker() -> Callable[..., Any]:
     return build
 
 
-def texts(dispatcher: Any) -> list[str]:
-    """The texts an action sent."""
-    return [message.get("text") or "" for message in dispatcher.messages]
-
-
 # --- databases -------------------------------------------------------------------------
 
 
@@ -81,7 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip("PostgreSQL not available: TEST_POSTGRES_URL is unset (make test starts it)")
     import sqlalchemy as sa
 
-    from bot import db
+    from bot.records import db
 
     engine = sa.create_engine(url, future=True)
     with engine.begin() as connection:  # a clean schema per test: drop the project's tables
@@ -111,3 +113,12 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launch.Runni
 def rasa_server(assistant: launch.Running) -> str:
     """Base URL of the running Rasa server (for channel tests)."""
     return assistant.base_url
+
+
+@pytest.fixture(scope="session")
+def widget_stub() -> Iterator[str]:
+    """Base URL of the website channel served with a scripted assistant (``devtools.widget_devserver``)."""
+    port = launch.free_port()
+    process = start_stub(port, "widget-stub.log")  # inherits WIDGET_JWT_SECRET set above
+    yield f"http://127.0.0.1:{port}"
+    stop(process)

@@ -14,9 +14,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
-from bot.launch import free_port
-from tests.browser.widget_page import start_stub, stop
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -50,20 +47,11 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def browser_stub() -> Iterator[str]:
-    """Base URL of the channel with the scripted assistant, for the browser tests."""
-    port = free_port()
-    process = start_stub(port, "widget-stub-browser.log")
-    yield f"http://127.0.0.1:{port}"
-    stop(process)
-
-
 @pytest.fixture(params=["stub", "rasa"])
 def demo_server(request: pytest.FixtureRequest) -> str:
     """Base URL serving /widget/demo: the scripted stub, then the real assistant."""
     if request.param == "stub":
-        return str(request.getfixturevalue("browser_stub"))
+        return str(request.getfixturevalue("widget_stub"))
     try:
         return str(request.getfixturevalue("rasa_server"))
     except pytest.FixtureLookupError:

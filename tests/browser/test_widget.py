@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.launch import free_port
-from tests.browser.widget_page import Chat, focused, start_stub, stop, watch
+from devtools.launch import free_port
+from tests.helpers.servers import start_stub, stop
+from tests.helpers.widget_page import Chat, focused, watch
 
 pytestmark = pytest.mark.browser
 
@@ -276,9 +277,9 @@ def test_labels_live_region_and_contrast(
 
 
 def test_text_is_never_rendered_as_html(
-    browser_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    widget_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    page, chat = open_demo(new_context(), browser_stub, page_errors)
+    page, chat = open_demo(new_context(), widget_stub, page_errors)
     chat.open()
     chat.wait_for_greeting()
     attack = '<img src=x onerror="window.__pwned=1"><b>bold</b><script>window.__pwned=2</script>'
@@ -295,9 +296,9 @@ def test_text_is_never_rendered_as_html(
 
 
 def test_links_in_replies_are_clickable_and_safe(
-    browser_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    widget_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    _, chat = open_demo(new_context(), browser_stub, page_errors)
+    _, chat = open_demo(new_context(), widget_stub, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.ask("please send a link")
@@ -314,9 +315,9 @@ def test_links_in_replies_are_clickable_and_safe(
 
 
 def test_typing_indicator_shows_while_the_assistant_works(
-    browser_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    widget_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    _, chat = open_demo(new_context(), browser_stub, page_errors)
+    _, chat = open_demo(new_context(), widget_stub, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.input.fill("a slow question")
@@ -328,9 +329,9 @@ def test_typing_indicator_shows_while_the_assistant_works(
 
 
 def test_oversized_messages_are_stopped_before_sending(
-    browser_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    widget_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    page, chat = open_demo(new_context(), browser_stub, page_errors)
+    page, chat = open_demo(new_context(), widget_stub, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.input.fill("x" * 2001)
@@ -374,23 +375,23 @@ def test_error_line_and_automatic_reconnect(new_context: Callable[..., BrowserCo
 
 
 def test_works_under_a_strict_content_security_policy(
-    browser_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    widget_stub: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
     """A clinic page that allows only the chat server's script and socket, and no inline styles."""
-    ws = browser_stub.replace("http://", "ws://")
-    policy = f"default-src 'none'; script-src {browser_stub}; connect-src {browser_stub} {ws}; style-src 'none'"
+    ws = widget_stub.replace("http://", "ws://")
+    policy = f"default-src 'none'; script-src {widget_stub}; connect-src {widget_stub} {ws}; style-src 'none'"
     html = '<!doctype html><title>Clinic</title><p>Clinic page</p><script src="/widget/widget.js" defer></script>'
     context = new_context()
     page = watch(context.new_page(), page_errors)
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text) if "Content Security" in message.text else None)
     page.route(
-        f"{browser_stub}/clinic-page",
+        f"{widget_stub}/clinic-page",
         lambda route: route.fulfill(
             status=200, content_type="text/html", body=html, headers={"Content-Security-Policy": policy}
         ),
     )
-    page.goto(f"{browser_stub}/clinic-page")
+    page.goto(f"{widget_stub}/clinic-page")
     chat = Chat(page)
     chat.open()
     chat.ask("how long does it take")

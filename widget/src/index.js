@@ -7,7 +7,7 @@
 //           data-start-payload="/greet"
 //           data-patient-token="(JWT from the patient portal, optional)"></script>
 //
-// It talks to the project's secure socket.io channel (bot/channels/socketio.py):
+// It talks to the project's secure socket.io channel (bot/channels/web/channel.py):
 // session_request -> session_confirm (signed session key, kept in localStorage)
 // -> session_history (the conversation so far), then user_uttered / bot_uttered,
 // with turn_complete when the assistant has finished answering.

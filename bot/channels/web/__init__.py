@@ -1,0 +1,1 @@
+"""The website chat: the socket.io channel (channel.py) and its security rules (session.py)."""

@@ -1,0 +1,366 @@
+"""The website chat socket: Rasa's socketio channel with the clinic's security rules.
+
+Enabled in credentials.yml as ``bot.channels.web.channel.SecureSocketIOInput``. It
+speaks the same events as Rasa's ``SocketIOInput`` (``session_request`` /
+``session_confirm``, ``user_uttered`` / ``bot_uttered``) so any socket.io v4
+client works, and adds:
+
+* only listed origins may connect (``bot.channels.web.session.OriginPolicy``);
+* a patient token (JWT) binds conversations to its subject, re-checked for
+  expiry on every message; without one the server issues the conversation id;
+* empty and oversized messages get a clear reply and never reach the assistant;
+* ``session_history`` replays a resumed conversation, ``turn_complete`` tells
+  the widget the assistant has finished answering;
+* the same blueprint serves the widget bundle (``/widget/widget.js``) and a demo
+  clinic page (``/widget/demo``).
+
+The rules themselves live in ``web_session`` so they can be tested without Rasa.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import string
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError as Refused
+
+from bot import content, settings
+from bot.channels.web import session as web_session
+from bot.channels.web.session import (
+    OriginPolicy,
+    PatientTokenVerifier,
+    SessionKeys,
+    TokenError,
+    WidgetConfigError,
+)
+
+logger = logging.getLogger(__name__)
+
+WIDGET_DIR = settings.PROJECT_ROOT / "widget"
+DEFAULT_BUNDLE = WIDGET_DIR / "dist" / "widget.js"
+DEMO_TEMPLATE = WIDGET_DIR / "demo.html"
+# Transport-level cap well above the message limit, so an oversized message still
+# arrives and gets its explanation, while megabyte payloads are dropped unread.
+MAX_PACKET_BYTES = 64 * 1024
+
+
+class _WidgetBlueprint(SocketBlueprint):
+    """Attaches the socket server and the widget's own pages to the Sanic app.
+
+    Rasa mounts channel blueprints under ``/webhooks/<name>/``; the widget files
+    are added at the app's root so the script URL a clinic pastes stays short.
+    """
+
+    def __init__(self, channel: SecureSocketIOInput, sio: AsyncServer, socketio_path: str) -> None:
+        super().__init__(sio, socketio_path, "secure_socketio_webhook", __name__)
+        self.ctx.channel = channel
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        super().register(app, options)
+        channel: SecureSocketIOInput = self.ctx.channel
+        channel.app = app
+        app.add_route(channel.serve_bundle, "/widget/widget.js", name="widget_bundle")
+        if channel.demo_page:
+            app.add_route(channel.serve_demo, "/widget/demo", name="widget_demo")
+
+
+class SecureSocketIOInput(SocketIOInput):
+    """Rasa's socket.io input channel, locked down for patients' conversations."""
+
+    @classmethod
+    def name(cls) -> str:
+        # Same name as Rasa's channel: responses with `channel: socketio`
+        # variations and analytics keep working.
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Build the channel from its credentials.yml section, secrets from the environment."""
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            max_message_chars=int(credentials.get("max_message_chars", web_session.MAX_MESSAGE_CHARS)),
+            require_token=bool(credentials.get("require_token", False)),
+            jwt_secret_env=credentials.get("jwt_secret_env", web_session.JWT_SECRET_ENV),
+            jwt_audience=credentials.get("jwt_audience"),
+            jwt_issuer=credentials.get("jwt_issuer"),
+            session_max_age_days=float(credentials.get("session_max_age_days", 7)),
+            widget_bundle=credentials.get("widget_bundle"),
+            demo_page=bool(credentials.get("demo_page", True)),
+            demo_start_payload=credentials.get("demo_start_payload"),
+            rate_limit_messages=int(credentials.get("rate_limit_messages", web_session.RATE_LIMIT_MESSAGES)),
+            rate_limit_seconds=float(credentials.get("rate_limit_seconds", web_session.RATE_LIMIT_SECONDS)),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
+        socketio_path: str = "/socket.io",
+        max_message_chars: int = web_session.MAX_MESSAGE_CHARS,
+        require_token: bool = False,
+        jwt_secret_env: str = web_session.JWT_SECRET_ENV,
+        jwt_audience: str | None = None,
+        jwt_issuer: str | None = None,
+        session_max_age_days: float = 7,
+        widget_bundle: str | None = None,
+        demo_page: bool = True,
+        demo_start_payload: str | None = None,
+        rate_limit_messages: int = web_session.RATE_LIMIT_MESSAGES,
+        rate_limit_seconds: float = web_session.RATE_LIMIT_SECONDS,
+        allowed_origins: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Read settings and secrets now, so a bad configuration stops the server at start."""
+        super().__init__(
+            user_message_evt=user_message_evt,
+            bot_message_evt=bot_message_evt,
+            namespace=namespace,
+            session_persistence=True,
+            socketio_path=socketio_path,
+            jwt_key=None,  # patient tokens are checked here, not by the parent
+        )
+        environ = dict(os.environ) if env is None else env
+        if allowed_origins is None:
+            allowed_origins = list(content.clinic().allowed_origins)
+        extra = web_session.origins_from_env(environ.get(web_session.ALLOWED_ORIGINS_ENV))
+        self.origins = OriginPolicy.from_lists(allowed_origins, extra)
+
+        secret = environ.get(jwt_secret_env)
+        self.tokens: PatientTokenVerifier | None = None
+        if secret:
+            web_session.check_secret(secret, jwt_secret_env)
+            self.tokens = PatientTokenVerifier(secret, audience=jwt_audience, issuer=jwt_issuer)
+        if require_token and self.tokens is None:
+            raise WidgetConfigError(f"require_token is set but {jwt_secret_env} is not")
+        self.require_token = require_token
+
+        key, source = web_session.session_secret(environ)
+        self.keys = SessionKeys(key, max_age=int(session_max_age_days * 24 * 3600))
+        self.max_message_chars = max_message_chars
+        self.rate_limit_messages = rate_limit_messages
+        self.rate_limit_seconds = rate_limit_seconds
+        self.bundle_path = Path(widget_bundle) if widget_bundle else DEFAULT_BUNDLE
+        if not self.bundle_path.is_absolute():
+            self.bundle_path = settings.PROJECT_ROOT / self.bundle_path
+        self.demo_page = demo_page
+        self.demo_start_payload = demo_start_payload
+        self.app: Sanic | None = None
+        logger.info(
+            "Website chat: origins %s; patient tokens %s; session keys signed with a key %s.",
+            ", ".join(sorted(self.origins.allowed)),
+            "required" if require_token else ("accepted" if self.tokens else "not configured"),
+            source,
+        )
+
+    # --- HTTP: widget bundle and demo page ----------------------------------
+
+    async def serve_bundle(self, _: Request) -> HTTPResponse:
+        """The widget script a clinic's page loads with one script tag."""
+        if not self.bundle_path.is_file():
+            return response.text(
+                "The chat widget has not been built: run `make widget` (npm ci && npm run build in widget/).",
+                status=503,
+            )
+        return await response.file(
+            self.bundle_path,
+            mime_type="application/javascript; charset=utf-8",
+            headers={
+                "Cache-Control": "no-cache",
+                "Cross-Origin-Resource-Policy": "cross-origin",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    async def serve_demo(self, _: Request) -> HTTPResponse:
+        """A plain clinic page with the widget on it, named and filled from the settings."""
+        clinic = content.clinic()
+        attributes = {
+            "data-clinic-name": clinic.name,
+            "data-notice": f"For a medical emergency, call {clinic.emergency_number}.",
+        }
+        if self.demo_start_payload:
+            attributes["data-start-payload"] = self.demo_start_payload
+        script_attributes = " ".join(f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
+        page = string.Template(DEMO_TEMPLATE.read_text(encoding="utf-8")).substitute(
+            clinic_name=html.escape(clinic.name),
+            phone=html.escape(clinic.phone),
+            hours=html.escape(clinic.hours_text()),
+            emergency_number=html.escape(clinic.emergency_number),
+            script_attributes=script_attributes,
+        )
+        return response.html(
+            page,
+            headers={
+                "Content-Security-Policy": (
+                    "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                    "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+                    "form-action 'none'; frame-ancestors 'none'"
+                ),
+                "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    # --- socket ---------------------------------------------------------------
+
+    def _allows_origin(self, origin: str | None, _environ: dict[str, Any] | None = None) -> bool:
+        """Engine.IO's own check: refuses the handshake and withholds CORS headers for other pages."""
+        return self.origins.allows(origin)
+
+    async def _history(self, sender_id: str) -> list[dict[str, Any]]:
+        """The messages so far in this conversation, read from Rasa's tracker store."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return []
+        try:
+            tracker = await store.retrieve_full_tracker(sender_id)
+        except Exception:  # a broken store must not break the chat
+            logger.exception("Could not read the conversation history.")
+            return []
+        if tracker is None:
+            return []
+        return web_session.history_from_events([event.as_dict() for event in tracker.events])
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The socket server and its event handlers, plus the widget routes."""
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self._allows_origin,
+            cors_credentials=False,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
+        self.sio = sio
+        namespace = self.namespace
+        blueprint = _WidgetBlueprint(self, sio, self.socketio_path or "/socket.io")
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def reply(room: str, text: str, notice: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace)
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+            origin = web_session.page_origin(environ)
+            if not self.origins.allows(origin):
+                logger.warning("Refused a chat socket from origin %r.", origin)
+                raise Refused("origin_not_allowed")
+            token = auth.get("token") if isinstance(auth, dict) else None
+            subject, expires_at = None, None
+            if token:
+                if self.tokens is None:
+                    raise Refused("tokens_not_accepted")
+                try:
+                    claims = self.tokens.verify(token)
+                except TokenError as error:
+                    logger.info("Refused a chat socket: %s (%s).", error.reason, error)
+                    raise Refused(error.reason) from error
+                subject, expires_at = claims.subject, claims.expires_at
+            elif self.require_token:
+                raise Refused("token_required")
+            await sio.save_session(
+                sid, {"subject": subject, "expires_at": expires_at, "sender_id": None}, namespace=namespace
+            )
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str, *_: Any) -> None:
+            logger.debug("Chat socket %s disconnected.", sid)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            session = await sio.get_session(sid, namespace=namespace)
+            data = data if isinstance(data, dict) else {}
+            subject = session.get("subject")
+            requested = data.get("session_key") or data.get("session_id")
+            issued = None if data.get("new") is True else self.keys.resume(requested, subject)
+            if issued is None:
+                issued = self.keys.issue(subject)
+            previous = session.get("sender_id")
+            if previous and previous != issued.sender_id:
+                await sio.leave_room(sid, previous, namespace=namespace)
+            await sio.enter_room(sid, issued.sender_id, namespace=namespace)
+            session["sender_id"] = issued.sender_id
+            await sio.save_session(sid, session, namespace=namespace)
+            # Same event and payload as Rasa's channel: the id to send back next time.
+            await sio.emit("session_confirm", issued.key, room=sid, namespace=namespace)
+            history = await self._history(issued.sender_id) if issued.resumed else []
+            await sio.emit(
+                "session_history",
+                {"messages": history, "resumed": issued.resumed},
+                room=sid,
+                namespace=namespace,
+            )
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            session = await sio.get_session(sid, namespace=namespace)
+            sender_id = session.get("sender_id")
+            if not sender_id:
+                await reply(sid, web_session.REPLY_NOT_READY, "not_ready")
+                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                return
+            leeway = self.tokens.leeway_seconds if self.tokens else 0
+            if web_session.token_expired(session.get("expires_at"), time.time(), leeway):
+                await reply(sid, web_session.REPLY_TOKEN_EXPIRED, "token_expired")
+                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                await sio.disconnect(sid, namespace=namespace)
+                return
+            allowed, recent = web_session.within_rate(
+                session.get("recent", []), time.monotonic(), self.rate_limit_messages, self.rate_limit_seconds
+            )
+            session["recent"] = recent
+            await sio.save_session(sid, session, namespace=namespace)
+            if not allowed:
+                await reply(sid, web_session.REPLY_TOO_FAST, "too_fast")
+                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                return
+            text = data.get("message") if isinstance(data, dict) else None
+            refusal = web_session.check_message(text, self.max_message_chars)
+            if refusal is not None:
+                await reply(sid, refusal, "refused")
+                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                return
+            metadata: dict[str, Any] = {"channel": "web"}
+            if session.get("subject"):
+                metadata["patient_id"] = session["subject"]
+            message = UserMessage(
+                str(text).strip(),
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # keep the socket alive and tell the patient
+                logger.exception("The assistant failed on a website message.")
+                clinic = content.clinic()
+                await reply(
+                    sender_id,
+                    "Sorry, something went wrong on our side. Please try again, or call "
+                    f"{clinic.name} at {clinic.phone}.",
+                    "error",
+                )
+            finally:
+                await sio.emit("turn_complete", {}, room=sender_id, namespace=namespace)
+
+        return blueprint

@@ -1,0 +1,116 @@
+"""The clinic's facts (``content/clinic.yml``): name, phone, opening hours, emergency numbers, web origins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.content.files import ContentError, clinic_file, load_yaml
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+def _parse_time(value: str, where: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except (TypeError, ValueError) as error:
+        raise ContentError(f"{where}: '{value}' is not a time like 08:30") from error
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """What the assistant says about the clinic: name, phone, hours."""
+
+    name: str
+    phone: str
+    timezone: ZoneInfo
+    hours: dict[int, tuple[dt.time, dt.time]]
+    emergency_number: str = "911"
+    crisis_line: str = "988"
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    def is_open(self, now: dt.datetime) -> bool:
+        """Whether staff are at work at ``now`` (an aware datetime)."""
+        local = now.astimezone(self.timezone)
+        span = self.hours.get(local.weekday())
+        return span is not None and span[0] <= local.time() < span[1]
+
+    def next_opening(self, now: dt.datetime) -> dt.datetime:
+        """The next moment staff come in, so replies can say when a request is seen."""
+        local = now.astimezone(self.timezone)
+        for days_ahead in range(8):
+            day = local.date() + dt.timedelta(days=days_ahead)
+            span = self.hours.get(day.weekday())
+            if span is None:
+                continue
+            opening = dt.datetime.combine(day, span[0], tzinfo=self.timezone)
+            if opening > local:
+                return opening
+        raise ContentError("clinic hours: no opening day in the week")
+
+    def hours_text(self) -> str:
+        """Opening hours in short plain words, e.g. 'Mon-Thu 8am-5pm, Fri 8am-4pm'."""
+        groups: list[tuple[list[int], tuple[dt.time, dt.time]]] = []
+        for day in sorted(self.hours):
+            span = self.hours[day]
+            if groups and groups[-1][1] == span and groups[-1][0][-1] == day - 1:
+                groups[-1][0].append(day)
+            else:
+                groups.append(([day], span))
+        parts = []
+        for days, (start, end) in groups:
+            first, last = WEEKDAYS[days[0]][:3].title(), WEEKDAYS[days[-1]][:3].title()
+            label = first if first == last else f"{first}-{last}"
+            parts.append(f"{label} {clock(start)}-{clock(end)}")
+        return ", ".join(parts)
+
+
+def clock(value: dt.time) -> str:
+    """A time as a patient reads it: 8am, 4:30pm."""
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def parse_clinic(raw: dict[str, Any], source: str = "clinic settings") -> Clinic:
+    """Check a clinic settings mapping and turn it into a ``Clinic``."""
+    if not isinstance(raw, dict):
+        raise ContentError(f"{source}: expected a mapping of settings")
+    for key in ("clinic_name", "phone", "timezone", "hours"):
+        if not raw.get(key):
+            raise ContentError(f"{source}: '{key}' is missing")
+    try:
+        zone = ZoneInfo(str(raw["timezone"]))
+    except Exception as error:  # zoneinfo raises several types for a bad key
+        raise ContentError(f"{source}: unknown timezone '{raw['timezone']}'") from error
+    hours: dict[int, tuple[dt.time, dt.time]] = {}
+    for day, span in dict(raw["hours"]).items():
+        if str(day).lower() not in WEEKDAYS:
+            raise ContentError(f"{source}: hours: '{day}' is not a weekday name")
+        if not isinstance(span, list) or len(span) != 2:
+            raise ContentError(f"{source}: hours: {day} needs [opening, closing]")
+        start = _parse_time(span[0], f"{source}: hours: {day}")
+        end = _parse_time(span[1], f"{source}: hours: {day}")
+        if end <= start:
+            raise ContentError(f"{source}: hours: {day} closes before it opens")
+        hours[WEEKDAYS.index(str(day).lower())] = (start, end)
+    return Clinic(
+        name=str(raw["clinic_name"]),
+        phone=str(raw["phone"]),
+        timezone=zone,
+        hours=hours,
+        emergency_number=str(raw.get("emergency_number", "911")),
+        crisis_line=str(raw.get("crisis_line", "988")),
+        allowed_origins=tuple(str(origin) for origin in raw.get("allowed_origins", [])),
+    )
+
+
+@lru_cache(maxsize=1)
+def clinic() -> Clinic:
+    """The clinic of this deployment, read once per process."""
+    path = clinic_file()
+    return parse_clinic(load_yaml(path), str(path))
+
+

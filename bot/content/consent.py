@@ -1,0 +1,118 @@
+"""The candidacy questions and the decision choices (``content/consent.yml``), checked.
+
+Questions, their buttons and which answers raise a flag live in the content file;
+adding a question there needs no code change. Parsing answers is ``bot.consent.candidacy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import ContentError, load_yaml
+from bot.language.text import normalise
+from bot.settings import CONTENT_DIR
+
+CONSENT_FILE = CONTENT_DIR / "consent.yml"
+QUESTION_TYPES = ("choice", "yes_no", "scale", "text")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice: the value stored, the button title, and words that pick it when typed."""
+
+    value: str
+    title: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One candidacy question as the clinic wrote it."""
+
+    id: str
+    text: str
+    type: str
+    options: tuple[Option, ...] = ()
+    minimum: int = 0
+    maximum: int = 10
+    hint: str = ""
+    flag_if: frozenset[str] = frozenset()
+    flag_note: str = ""
+    none_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsentContent:
+    """All of ``content/consent.yml``, checked."""
+
+    questions: tuple[Question, ...]
+    dont_know_words: tuple[str, ...]
+    decisions: tuple[Option, ...]
+    by_id: dict[str, Question] = field(default_factory=dict)
+
+    def question(self, question_id: str) -> Question:
+        return self.by_id[question_id]
+
+    def next_question(self, answered: dict[str, Any]) -> Question | None:
+        """The first question without an answer, in the clinic's order."""
+        return next((q for q in self.questions if q.id not in answered), None)
+
+
+def _options(raw: Any, where: str) -> tuple[Option, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ContentError(f"{where}: needs a list of choices")
+    options = []
+    for item in raw:
+        if not isinstance(item, dict) or "value" not in item or "title" not in item:
+            raise ContentError(f"{where}: every choice needs a value and a title")
+        words = tuple(normalise(str(word)) for word in item.get("words") or [])
+        options.append(Option(str(item["value"]), str(item["title"]), (*words, normalise(str(item["title"])))))
+    return tuple(options)
+
+
+def parse_content(raw: dict[str, Any], source: str = str(CONSENT_FILE)) -> ConsentContent:
+    """Check the consent content file and build the question list."""
+    yes_no = _options(raw.get("yes_no"), f"{source}: yes_no")
+    questions = []
+    for number, item in enumerate(raw.get("candidacy") or []):
+        where = f"{source}: candidacy[{number}]"
+        for key in ("id", "text", "type"):
+            if not item.get(key):
+                raise ContentError(f"{where}: '{key}' is missing")
+        kind = str(item["type"])
+        if kind not in QUESTION_TYPES:
+            raise ContentError(f"{where}: type '{kind}' is not one of {', '.join(QUESTION_TYPES)}")
+        options = yes_no if kind == "yes_no" else _options(item.get("choices"), where) if kind == "choice" else ()
+        questions.append(Question(
+            id=str(item["id"]),
+            text=str(item["text"]),
+            type=kind,
+            options=options,
+            minimum=int(item.get("min", 0)),
+            maximum=int(item.get("max", 10)),
+            hint=str(item.get("hint") or ""),
+            flag_if=frozenset(str(value) for value in item.get("flag_if") or []),
+            flag_note=str(item.get("flag_note") or item["id"]),
+            none_words=tuple(normalise(str(word)) for word in item.get("none_words") or []),
+        ))
+    if not questions:
+        raise ContentError(f"{source}: no candidacy questions")
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ContentError(f"{source}: candidacy question ids must be unique")
+    return ConsentContent(
+        questions=tuple(questions),
+        dont_know_words=tuple(normalise(str(word)) for word in raw.get("dont_know_words") or []),
+        decisions=_options(raw.get("decisions"), f"{source}: decisions"),
+        by_id={q.id: q for q in questions},
+    )
+
+
+@lru_cache(maxsize=1)
+def consent_content(path: Path = CONSENT_FILE) -> ConsentContent:
+    return parse_content(load_yaml(path) or {}, str(path))
+
+

@@ -1,0 +1,82 @@
+"""The understanding points (``content/teachback.yml``): questions, re-explanations, choices, concepts.
+
+Judging an answer against a point's concepts is ``bot.language.teachback``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import ContentError, load_yaml
+from bot.language.text import normalise
+from bot.settings import CONTENT_DIR
+
+TEACHBACK_FILE = CONTENT_DIR / "teachback.yml"
+SIDES = ("right", "wrong")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """Phrases that carry one idea; ``negated`` ones count only when negated ("not permanent")."""
+
+    phrases: tuple[str, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Point:
+    """One understanding point: what is asked, how it is explained again, the buttons, its concepts."""
+
+    id: str
+    summary: str
+    question: str
+    explain_again: str
+    choices: tuple[str, ...]
+    short_right: frozenset[str]
+    right: tuple[Concept, ...]
+    wrong: tuple[Concept, ...] = ()
+
+
+def _concepts(raw: Any, where: str) -> tuple[Concept, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) and item.get("phrases") for item in raw):
+        raise ContentError(f"{where}: needs a list of concepts, each with phrases")
+    return tuple(Concept(tuple(str(p) for p in item["phrases"]), bool(item.get("negated"))) for item in raw)
+
+
+def parse_points(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> tuple[Point, ...]:
+    """Check the teach-back content and build its points, in the order they are asked."""
+    points = []
+    for number, item in enumerate((raw or {}).get("points") or []):
+        where = f"{source}: points[{number}]"
+        for key in ("id", "summary", "question", "explain_again"):
+            if not item.get(key):
+                raise ContentError(f"{where}: '{key}' is missing")
+        right = _concepts(item.get("right"), f"{where}: right")
+        if not right:
+            raise ContentError(f"{where}: teach-back point '{item['id']}' has no right concept")
+        points.append(Point(
+            id=str(item["id"]),
+            summary=str(item["summary"]),
+            question=str(item["question"]),
+            explain_again=str(item["explain_again"]),
+            choices=tuple(str(choice) for choice in item.get("choices") or []),
+            short_right=frozenset(normalise(str(answer)) for answer in item.get("short_right") or []),
+            right=right,
+            wrong=_concepts(item.get("wrong"), f"{where}: wrong"),
+        ))
+    if not points:
+        raise ContentError(f"{source}: no teach-back points")
+    ids = [point.id for point in points]
+    if len(set(ids)) != len(ids):
+        raise ContentError(f"{source}: teach-back point ids must be unique")
+    return tuple(points)
+
+
+@lru_cache(maxsize=1)
+def teachback_points(path: Path = TEACHBACK_FILE) -> tuple[Point, ...]:
+    return parse_points(load_yaml(path) or {}, str(path))

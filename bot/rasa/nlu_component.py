@@ -1,0 +1,129 @@
+"""Custom Rasa NLU components: the emergency red-flag detector in the pipeline.
+
+It runs after the intent classifiers and overrides them: when the rule-based
+matcher (``bot.language.red_flags``) finds a red flag, the message's intent becomes
+``emergency`` with confidence 1.0 and a ``red_flag`` entity names the category,
+so the emergency rule fires whatever the classifier thought. Without a rule hit,
+the classifier's own ``emergency`` counts only when it is confident
+(``classifier_min_confidence``) and the rules did not dismiss a red-flag phrase
+in the message as negated or "not now": "I'm losing patience here" and "my
+husband had chest pain last year" must not send anyone to the emergency room,
+while a clear emergency in words the rules do not know still does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language.red_flags import RED_FLAGS_FILE
+from bot.language.red_flags import RedFlagDetector as Rules
+
+# Loaded with the model, so every Rasa process gets the faster action and tracker handling.
+
+EMERGENCY_INTENT = "emergency"
+FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
+RED_FLAG_ENTITY = "red_flag"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagDetector(GraphComponent, IntentClassifier):
+    """Sets the ``emergency`` intent and a ``red_flag`` entity when a red-flag rule matches."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [IntentClassifier]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"rules_file": str(RED_FLAGS_FILE), "classifier_min_confidence": 0.8}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = config
+        self._rules: Rules | None = None
+        self._vocab: Any = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagDetector:
+        return cls(config)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain (and so re-test) when the red-flag rules change."""
+        with open(config.get("rules_file", RED_FLAGS_FILE), "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+
+    def _rules_for(self, vocab: Any) -> Rules:
+        if self._rules is None or vocab is not self._vocab:
+            from pathlib import Path
+
+            self._rules = Rules.from_file(vocab, Path(self._config["rules_file"]))
+            self._vocab = vocab
+        return self._rules
+
+    def _doubt_classifier(self, message: Message, dismissed: bool) -> None:
+        """A doubtful classifier ``emergency`` becomes the low-confidence fallback (ask to rephrase)."""
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != EMERGENCY_INTENT:
+            return
+        confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        if dismissed or confidence < self._config["classifier_min_confidence"]:
+            message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence},
+                        add_to_output=True)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if doc is None:
+                continue
+            flags, dismissed = self._rules_for(doc.vocab).assess(doc)
+            if not flags:
+                self._doubt_classifier(message, dismissed)
+                continue
+            emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [emergency] + [
+                item for item in message.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
+            ]
+            message.set(INTENT, emergency, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            entities = list(message.get(ENTITIES) or [])
+            text = message.get(TEXT) or ""
+            for flag in flags:
+                start = max(text.find(flag.text.split(" + ")[0]), 0)
+                entities.append({
+                    ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY,
+                    ENTITY_ATTRIBUTE_VALUE: flag.category,
+                    ENTITY_ATTRIBUTE_START: start,
+                    ENTITY_ATTRIBUTE_END: start + len(flag.text.split(" + ")[0]),
+                    EXTRACTOR: self.__class__.__name__,
+                })
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

@@ -1,0 +1,1 @@
+"""Development tools no running server imports: launching servers, transcript, evaluations, widget dev server."""

@@ -1,0 +1,169 @@
+"""Quality gates that `make test` prints and enforces: NLU accuracy, emergency recall, teach-back accuracy.
+
+    python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
+    python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
+    python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import load_yaml
+from bot.language import red_flags, teachback
+from bot.language.text import normalise
+
+EMERGENCY = "emergency"
+NEAR_COPY_RATIO = 0.85
+
+
+def nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs of a Rasa NLU YAML file."""
+    pairs = []
+    for block in (load_yaml(path) or {}).get("nlu") or []:
+        for line in str(block.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                pairs.append((str(block["intent"]), line[2:].strip()))
+    return pairs
+
+
+def near_copies(held_out: list[str], training: list[str], ratio: float = NEAR_COPY_RATIO) -> list[tuple[str, str]]:
+    """Held-out messages that are copies or near-copies of a training line, with the line they copy."""
+    train = [normalise(text) for text in training]
+    exact = set(train)
+    found = []
+    for text in held_out:
+        normal = normalise(text)
+        if normal in exact:
+            found.append((text, text))
+            continue
+        close = difflib.get_close_matches(normal, train, n=1, cutoff=ratio)
+        if close:
+            found.append((text, close[0]))
+    return found
+
+
+def nlu_gate(report_path: Path, minimum: float) -> bool:
+    report = json.loads(report_path.read_text())
+    accuracy = float(report["accuracy"])
+    total = int(report["macro avg"]["support"])
+    weakest = sorted((v["f1-score"], k) for k, v in report.items() if isinstance(v, dict) and "f1-score" in v
+                     and k not in ("macro avg", "weighted avg", "micro avg"))[:3]
+    print(f"NLU held-out intent accuracy: {accuracy:.1%} on {total} messages (minimum {minimum:.0%})")
+    print("  weakest intents (F1): " + ", ".join(f"{name} {f1:.2f}" for f1, name in weakest))
+    return accuracy >= minimum
+
+
+def _model_intents(model: Path, texts: list[str]) -> list[str]:
+    """The intent the full trained NLU pipeline gives each text (classifier + rules)."""
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+    async def parse_all() -> list[str]:
+        agent = Agent.load(str(model))
+        return [str((await agent.parse_message(text))["intent"]["name"]) for text in texts]
+
+    return asyncio.run(parse_all())
+
+
+def red_flag_gate(set_path: Path, model: Path | None, min_recall: float, max_false_alarms: float) -> bool:
+    data = load_yaml(set_path)
+    flags = [item["text"] for item in data["red_flags"]]
+    lookalikes = [item["text"] for item in data["lookalikes"]]
+    passed = True
+
+    def report(label: str, flagged: list[bool], alarmed: list[bool]) -> bool:
+        recall = sum(flagged) / len(flags)
+        false_alarms = sum(alarmed) / len(lookalikes)
+        print(f"{label}: red-flag recall {recall:.1%} of {len(flags)} (minimum {min_recall:.0%}), "
+              f"false alarms {false_alarms:.1%} of {len(lookalikes)} look-alikes (maximum {max_false_alarms:.0%})")
+        for text, hit in zip(flags, flagged, strict=False):
+            if not hit:
+                print(f"  missed: {text}")
+        for text, hit in zip(lookalikes, alarmed, strict=False):
+            if hit:
+                print(f"  false alarm: {text}")
+        return recall >= min_recall and false_alarms <= max_false_alarms
+
+    passed &= report("emergency rules alone", [bool(red_flags.detect_text(t)) for t in flags],
+                     [bool(red_flags.detect_text(t)) for t in lookalikes])
+    if model is not None:
+        intents = _model_intents(model, flags + lookalikes)
+        passed &= report("trained assistant (rules + classifier)", [i == EMERGENCY for i in intents[:len(flags)]],
+                         [i == EMERGENCY for i in intents[len(flags):]])
+    return passed
+
+
+def teachback_results(path: Path) -> dict[str, dict[str, Any]]:
+    """Per point: accuracy on right and wrong labelled answers, and the misjudged ones."""
+    data = load_yaml(path)["points"]
+    results: dict[str, dict[str, Any]] = {}
+    for point_id, sets in data.items():
+        missed = [text for text in sets["right"] if not teachback.judge_text(point_id, text)]
+        passed = [text for text in sets["wrong"] if teachback.judge_text(point_id, text)]
+        total = len(sets["right"]) + len(sets["wrong"])
+        results[point_id] = {
+            "right": len(sets["right"]),
+            "wrong": len(sets["wrong"]),
+            "accuracy": 1 - (len(missed) + len(passed)) / total,
+            "right_judged_wrong": missed,
+            "wrong_judged_right": passed,
+        }
+    return results
+
+
+def teachback_gate(set_path: Path, minimum: float) -> bool:
+    results = teachback_results(set_path)
+    passed = True
+    for point_id, result in results.items():
+        print(f"teach-back {point_id}: accuracy {result['accuracy']:.1%} on {result['right']} right and "
+              f"{result['wrong']} wrong answers (minimum {minimum:.0%})")
+        for text in result["right_judged_wrong"]:
+            print(f"  right answer judged wrong: {text}")
+        for text in result["wrong_judged_right"]:
+            print(f"  wrong answer judged right: {text}")
+        passed &= result["accuracy"] >= minimum
+    return passed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.evaluation", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    nlu = sub.add_parser("nlu", help="held-out intent accuracy from `rasa test nlu`'s intent_report.json")
+    nlu.add_argument("report", type=Path)
+    nlu.add_argument("--min", type=float, default=0.95)
+    flags = sub.add_parser("red-flags", help="emergency recall and false alarms on a labelled set")
+    flags.add_argument("set", type=Path)
+    flags.add_argument("--model", type=Path, help="also check the trained model end to end")
+    flags.add_argument("--min-recall", type=float, default=1.0)
+    flags.add_argument("--max-false-alarms", type=float, default=0.05)
+    points = sub.add_parser("teachback", help="teach-back judge accuracy per point")
+    points.add_argument("set", type=Path)
+    points.add_argument("--min", type=float, default=0.9)
+    args: Any = parser.parse_args(argv)
+    if args.command == "nlu":
+        ok = nlu_gate(args.report, args.min)
+    elif args.command == "red-flags":
+        ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
+    else:
+        ok = teachback_gate(args.set, args.min)
+    if not ok:
+        print(f"FAILED: {args.command} is below its threshold", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,573 @@
+"""The SMS channel through its real Sanic blueprint, a real HTTP client and signed Twilio forms.
+
+A small fake assistant stands behind the blueprint (registered the way Rasa
+registers channels), so these tests exercise the channel alone; the e2e test
+at the bottom talks to the real trained assistant through ``rasa run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import requests
+from rasa.core.channels.channel import UserMessage, register  # type: ignore[import-untyped]
+from sanic import Sanic
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+
+from bot import content
+from bot.channels.sms.channel import SmsInput
+from bot.channels.sms.store import SmsStore
+from bot.channels.sms.text import MAX_SMS_CHARS, NO_TEXT_REPLY, sms_length
+from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
+
+TOKEN = "test-auth-token-0123456789abcdef"
+ACCOUNT = "AC" + "0" * 32
+PATIENT = "+15550100123"
+WEBHOOK = "/webhooks/sms/webhook"
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+LONG = " ".join(
+    f"Point {i}: the needle is placed with imaging guidance and the medicine goes in slowly."
+    for i in range(60)
+)
+
+
+def twilio_form(
+    sender: str, body: str, sid: str | None = None, account: str = ACCOUNT
+) -> dict[str, str]:
+    """The fields Twilio posts for an incoming SMS, blanks included as Twilio sends them."""
+    sid = sid or "SM" + uuid.uuid4().hex
+    return {
+        "ToCountry": "US",
+        "ToState": "NY",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "NY",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": "+15550109999",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": account,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def sign(url: str, fields: Mapping[str, str], token: str = TOKEN) -> str:
+    """X-Twilio-Signature as Twilio computes it."""
+    return str(RequestValidator(token).compute_signature(url, dict(fields)))
+
+
+def messages_of(twiml: str) -> list[str]:
+    """The texts of a TwiML answer, unescaped by a real XML parser."""
+    root = ET.fromstring(twiml)
+    assert root.tag == "Response"
+    return [message.text or "" for message in root.findall("Message")]
+
+
+class FakeAssistant:
+    """Stands in for Rasa's agent: records each message and answers through the collector."""
+
+    def __init__(self) -> None:
+        self.received: list[UserMessage] = []
+
+    @property
+    def texts(self) -> list[str]:
+        return [message.text or "" for message in self.received]
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        out, to, text = message.output_channel, message.sender_id, message.text or ""
+        if text == "consent?":
+            await out.send_text_with_buttons(
+                to, "Do you agree to the injection?", YES_NO
+            )
+        elif text.startswith("/"):
+            await out.send_text_message(to, f"Payload {text} received.")
+        elif text == "long answer":
+            await out.send_text_message(to, LONG)
+        elif text == "markup":
+            await out.send_text_message(
+                to,
+                "Fees & <costs> are **low**; see [the form](https://example.org/f?a=1&b=2).",
+            )
+        elif text == "slow":
+            await asyncio.sleep(1.0)
+            await out.send_text_message(to, "Slow answer.")
+        elif text == "boom":
+            raise RuntimeError("assistant down")
+        else:
+            await out.send_text_message(to, f"You said: {text}")
+
+
+@dataclass
+class Webhook:
+    """A running Sanic app with the SMS blueprint, and a client to post to it."""
+
+    base: str
+    assistant: FakeAssistant
+    channel: SmsInput
+    client: aiohttp.ClientSession
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.base + WEBHOOK
+
+    async def post(
+        self,
+        fields: Mapping[str, str],
+        *,
+        signature: str | None = None,
+        signed_url: str | None = None,
+        token: str = TOKEN,
+    ) -> tuple[int, str]:
+        headers = {
+            "X-Twilio-Signature": signature
+            if signature is not None
+            else sign(signed_url or self.url, fields, token)
+        }
+        self.sent.append(dict(fields))
+        async with self.client.post(
+            self.url, data=dict(fields), headers=headers
+        ) as response:
+            return response.status, await response.text()
+
+    async def text(
+        self, body: str, sender: str = PATIENT, sid: str | None = None
+    ) -> list[str]:
+        """Send a signed SMS and return the texts that come back."""
+        status, answer = await self.post(twilio_form(sender, body, sid))
+        assert status == 200, answer
+        return messages_of(answer)
+
+
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file, or SMS_TEST_DATABASE_URL to run the same tests on PostgreSQL."""
+    return os.environ.get("SMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'sms.db'}"
+
+
+async def serve(channel: SmsInput, assistant: FakeAssistant) -> AsyncIterator[Webhook]:
+    """Serve ``channel`` as ``rasa run`` does: registered by Rasa's own ``register``."""
+    # Several apps start in one process: test mode keeps Sanic's start-up
+    # rewriting of its protocol class repeatable (as sanic-testing does).
+    Sanic.test_mode = True
+    app = Sanic(f"sms_test_{uuid.uuid4().hex}")
+    app.ctx.agent = assistant
+    register([channel], app, route="/webhooks/")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = await app.create_server(
+        sock=sock, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30)
+        ) as client:
+            yield Webhook(f"http://127.0.0.1:{port}", assistant, channel, client)
+    finally:
+        await server.before_stop()
+        closing = server.close()
+        if closing is not None:
+            await closing
+        await server.after_stop()
+        sock.close()
+
+
+@pytest_asyncio.fixture
+async def webhook(tmp_path: Path) -> AsyncIterator[Webhook]:
+    # A secret of its own gives each test its own conversations, also when
+    # SMS_TEST_DATABASE_URL shares one PostgreSQL database between runs.
+    config = SmsConfig(
+        auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT
+    )
+    channel = SmsInput(
+        config, store=SmsStore(database_url(tmp_path)), retry_wait_seconds=5
+    )
+    async for running in serve(channel, FakeAssistant()):
+        yield running
+
+
+def unique_patient() -> str:
+    """A number no earlier run used, so a shared PostgreSQL test database needs no cleaning."""
+    return "+1555" + "".join(random.choices("0123456789", k=7))
+
+
+# --- signatures -----------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_forged_missing_or_stale_signatures_get_403_and_never_reach_the_bot(
+    webhook: Webhook,
+) -> None:
+    fields = twilio_form(PATIENT, "hello")
+    forged = sign(webhook.url, fields, token="someone-elses-token")
+    assert (await webhook.post(fields, signature=forged))[0] == 403
+    assert (await webhook.post(fields, signature=""))[0] == 403
+    other_url = sign("https://evil.example.org/webhooks/sms/webhook", fields)
+    assert (await webhook.post(fields, signature=other_url))[0] == 403
+    tampered = dict(fields, Body="STOP")
+    assert (await webhook.post(tampered, signature=sign(webhook.url, fields)))[0] == 403
+    status, _ = await webhook.post(twilio_form(PATIENT, "hi", account="AC" + "9" * 32))
+    assert status == 403, "a correctly signed request for another account is refused"
+    assert webhook.assistant.received == []
+
+
+@pytest.mark.asyncio
+async def test_json_body_is_refused(webhook: Webhook) -> None:
+    async with webhook.client.post(
+        webhook.url,
+        json={"From": PATIENT, "Body": "hi"},
+        headers={"X-Twilio-Signature": "x"},
+    ) as response:
+        assert response.status == 403
+    assert webhook.assistant.received == []
+
+
+@pytest.mark.asyncio
+async def test_signed_message_reaches_the_bot_under_a_hashed_id(
+    webhook: Webhook,
+) -> None:
+    fields = twilio_form(PATIENT, "  what is a rhizotomy?  ")
+    status, answer = await webhook.post(fields)
+    assert status == 200
+    assert messages_of(answer) == ["You said: what is a rhizotomy?"]
+    (message,) = webhook.assistant.received
+    assert message.text == "what is a rhizotomy?"
+    assert message.input_channel == "sms"
+    assert message.message_id == fields["MessageSid"]
+    assert message.output_channel.name() == "sms"
+    assert message.sender_id.startswith("sms-")
+    assert "5550100123" not in message.sender_id
+    assert message.sender_id == webhook.channel.config.conversation_id(PATIENT)
+    assert PATIENT not in str(message.metadata)
+
+
+@pytest.mark.asyncio
+async def test_the_same_number_continues_one_conversation(webhook: Webhook) -> None:
+    await webhook.text("first")
+    await webhook.text("days later")
+    await webhook.text("someone else", sender="+15550100999")
+    first, later, other = (m.sender_id for m in webhook.assistant.received)
+    assert first == later != other
+
+
+@pytest.mark.asyncio
+async def test_health_route(webhook: Webhook) -> None:
+    async with webhook.client.get(webhook.base + "/webhooks/sms/") as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok"}
+
+
+@pytest.mark.asyncio
+async def test_public_url_is_what_the_signature_covers(tmp_path: Path) -> None:
+    public = "https://assistant.example.org/webhooks/sms/webhook"
+    config = SmsConfig(auth_token=TOKEN, id_secret="s", public_url=public)
+    channel = SmsInput(config, store=SmsStore(database_url(tmp_path)))
+    async for running in serve(channel, FakeAssistant()):
+        behind_proxy = twilio_form(unique_patient(), "hi")
+        assert (await running.post(behind_proxy, signed_url=public))[0] == 200
+        local = twilio_form(unique_patient(), "hi")
+        assert (await running.post(local, signed_url=running.url))[0] == 403
+        assert running.assistant.texts == ["hi"]
+
+
+@pytest.mark.asyncio
+async def test_dev_mode_is_announced_and_still_checks_signatures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in (
+        "TWILIO_AUTH_TOKEN",
+        "SMS_ID_SECRET",
+        "SMS_PUBLIC_URL",
+        "TWILIO_ACCOUNT_SID",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        channel = SmsInput.from_credentials({"choice_ttl_minutes": 5})
+    assert isinstance(channel, SmsInput)
+    warnings = " ".join(r.getMessage() for r in caplog.records)
+    assert "INSECURE DEV MODE" in warnings and "TWILIO_AUTH_TOKEN" in warnings
+    assert "SMS_ID_SECRET" in warnings
+    async for running in serve(channel, FakeAssistant()):
+        fields = twilio_form(unique_patient(), "hi")
+        assert (await running.post(fields, signature=""))[0] == 403
+        assert (await running.post(fields, token="not-the-dev-token"))[0] == 403
+        assert (await running.post(fields, token=DEV_AUTH_TOKEN))[0] == 200
+
+
+# --- keywords and opt-out -------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_stop_silences_until_start_and_keywords_never_reach_the_bot(
+    webhook: Webhook,
+) -> None:
+    clinic = content.clinic()
+    assert await webhook.text("hello") == ["You said: hello"]
+
+    (confirmation,) = await webhook.text("STOP")
+    assert "unsubscribed" in confirmation and clinic.name in confirmation
+    assert "START" in confirmation
+    assert await webhook.text("How long does the procedure take?") == []
+    assert await webhook.text("stop") == [], "the opt-out is confirmed once"
+    assert await webhook.text("1") == []
+
+    (help_text,) = await webhook.text("help")
+    assert (
+        clinic.name in help_text and clinic.phone in help_text and "STOP" in help_text
+    )
+
+    (welcome_back,) = await webhook.text("Start")
+    assert "subscribed" in welcome_back and "STOP" in welcome_back
+    assert await webhook.text("what now") == ["You said: what now"]
+    assert webhook.assistant.texts == ["hello", "what now"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "END", "quit."])
+async def test_every_stop_word_opts_out(webhook: Webhook, word: str) -> None:
+    patient = unique_patient()
+    (confirmation,) = await webhook.text(word, sender=patient)
+    assert "unsubscribed" in confirmation
+    assert await webhook.text("hello?", sender=patient) == []
+    (back,) = await webhook.text("UNSTOP", sender=patient)
+    assert "subscribed" in back
+    assert await webhook.text("hello?", sender=patient) == ["You said: hello?"]
+
+
+@pytest.mark.asyncio
+async def test_opt_out_belongs_to_the_number(webhook: Webhook) -> None:
+    await webhook.text("STOP")
+    assert await webhook.text("hi", sender="+15550100777") == ["You said: hi"]
+
+
+@pytest.mark.asyncio
+async def test_help_works_for_a_new_number(webhook: Webhook) -> None:
+    (help_text,) = await webhook.text("HELP")
+    assert content.clinic().phone in help_text
+    assert webhook.assistant.received == []
+
+
+# --- buttons as numbered replies ------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_buttons_are_numbered_and_numbers_map_back_to_payloads(
+    webhook: Webhook,
+) -> None:
+    offer = "Do you agree to the injection?\nReply 1 for Yes, 2 for No."
+    assert await webhook.text("consent?") == [offer]
+    assert await webhook.text("1.") == ["Payload /affirm received."]
+    assert webhook.assistant.received[-1].metadata == {"sms": {"choice": "Yes"}}
+
+    assert await webhook.text("consent?") == [offer]
+    assert await webhook.text(" 2 ") == ["Payload /deny received."]
+
+    assert await webhook.text("consent?") == [offer]
+    assert await webhook.text("YES") == ["Payload /affirm received."]
+
+    assert await webhook.text("consent?") == [offer]
+    assert await webhook.text("5") == ["You said: 5"], (
+        "an unknown number goes to the NLU"
+    )
+    assert await webhook.text("1") == ["You said: 1"], (
+        "a reply without buttons withdrew them"
+    )
+
+    assert webhook.assistant.texts == [
+        "consent?", "/affirm", "consent?", "/deny", "consent?", "/affirm",
+        "consent?", "5", "1",
+    ]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_choices_belong_to_one_conversation(webhook: Webhook) -> None:
+    await webhook.text("consent?")
+    assert await webhook.text("1", sender="+15550100888") == ["You said: 1"]
+    assert await webhook.text("1") == ["Payload /affirm received."]
+
+
+@pytest.mark.asyncio
+async def test_keywords_between_offer_and_answer_keep_the_choices(
+    webhook: Webhook,
+) -> None:
+    await webhook.text("consent?")
+    await webhook.text("HELP")
+    assert await webhook.text("2") == ["Payload /deny received."]
+
+
+# --- texts ----------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_long_reply_is_split_at_sentences_within_1600_chars(
+    webhook: Webhook,
+) -> None:
+    parts = await webhook.text("long answer")
+    assert len(parts) > 1
+    total = len(parts)
+    rejoined = []
+    for index, part in enumerate(parts, start=1):
+        assert sms_length(part) <= MAX_SMS_CHARS
+        suffix = f" ({index}/{total})"
+        assert part.endswith("slowly." + suffix)
+        rejoined.append(part[: -len(suffix)])
+    assert " ".join(rejoined) == LONG
+
+
+@pytest.mark.asyncio
+async def test_twiml_is_escaped_and_markdown_is_gone(webhook: Webhook) -> None:
+    status, raw = await webhook.post(twilio_form(PATIENT, "markup"))
+    assert status == 200
+    assert "Fees &amp; &lt;costs&gt;" in raw
+    assert "a=1&amp;b=2" in raw
+    assert messages_of(raw) == [
+        "Fees & <costs> are low; see the form (https://example.org/f?a=1&b=2)."
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_picture_without_words_gets_a_short_answer(webhook: Webhook) -> None:
+    fields = dict(
+        twilio_form(PATIENT, ""), NumMedia="1", MediaUrl0="https://example.org/p.jpg"
+    )
+    status, raw = await webhook.post(fields)
+    assert status == 200
+    assert messages_of(raw) == [NO_TEXT_REPLY]
+    assert webhook.assistant.received == []
+
+
+@pytest.mark.asyncio
+async def test_a_failing_assistant_still_answers_with_the_clinic_phone(
+    webhook: Webhook,
+) -> None:
+    (apology,) = await webhook.text("boom")
+    assert content.clinic().phone in apology
+
+
+@pytest.mark.asyncio
+async def test_signed_request_without_sender_is_a_bad_request(webhook: Webhook) -> None:
+    fields = twilio_form(PATIENT, "hi")
+    del fields["From"]
+    assert (await webhook.post(fields))[0] == 400
+    assert webhook.assistant.received == []
+
+
+# --- retries --------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_retried_message_sid_gives_one_turn_and_the_same_answer(
+    webhook: Webhook,
+) -> None:
+    fields = twilio_form(PATIENT, "consent?")
+    first = await webhook.post(fields)
+    retry = await webhook.post(fields)
+    assert first == retry
+    assert first[0] == 200 and "Reply 1 for Yes" in first[1]
+    assert webhook.assistant.texts == ["consent?"]
+
+
+@pytest.mark.asyncio
+async def test_a_retry_during_the_first_delivery_waits_for_its_answer(
+    webhook: Webhook,
+) -> None:
+    fields = twilio_form(PATIENT, "slow")
+
+    async def retry_soon() -> tuple[int, str]:
+        await asyncio.sleep(0.3)
+        return await webhook.post(fields)
+
+    first, retry = await asyncio.gather(webhook.post(fields), retry_soon())
+    assert first == retry
+    assert messages_of(first[1]) == ["Slow answer."]
+    assert webhook.assistant.texts == ["slow"]
+
+
+@pytest.mark.asyncio
+async def test_a_retried_stop_is_confirmed_once(webhook: Webhook) -> None:
+    fields = twilio_form(PATIENT, "STOP")
+    first = await webhook.post(fields)
+    retry = await webhook.post(fields)
+    assert first == retry and "unsubscribed" in first[1]
+
+
+# --- privacy --------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_raw_numbers_never_reach_the_log(
+    webhook: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        for body in ("hi", "STOP", "hi", "START", "boom", "consent?", "1"):
+            await webhook.text(body)
+        await webhook.post(twilio_form(PATIENT, "x"), signature="forged")
+    logged = "\n".join(
+        record.getMessage() + str(record.args) for record in caplog.records
+    )
+    assert "5550100123" not in logged
+    assert webhook.channel.config.conversation_id(PATIENT) in logged
+
+
+# --- the real assistant ---------------------------------------------------------------
+
+
+def _real_server_form(body: str) -> tuple[dict[str, str], str]:
+    account = os.environ.get("TWILIO_ACCOUNT_SID") or ACCOUNT
+    return twilio_form(unique_patient(), body, account=account), (
+        os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
+    )
+
+
+@pytest.mark.e2e
+def test_e2e_topic_question_answered_over_sms(rasa_server: str) -> None:
+    """A patient texts a topic question to ``rasa run`` with credentials.yml and gets the answer."""
+    url = rasa_server.rstrip("/") + WEBHOOK
+    fields, token = _real_server_form("how long does the procedure take")
+    signed_url = os.environ.get("SMS_PUBLIC_URL") or url
+    answer = requests.post(
+        url,
+        data=fields,
+        headers={"X-Twilio-Signature": sign(signed_url, fields, token)},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/xml")
+    texts = messages_of(answer.text)
+    assert texts, "the assistant answered nothing"
+    assert "less than an hour" in " ".join(texts).lower()
+    for text in texts:
+        assert sms_length(text) <= MAX_SMS_CHARS
+        assert "**" not in text and "<a " not in text
+
+    forged = requests.post(
+        url, data=fields, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}, timeout=30
+    )
+    assert forged.status_code == 403

@@ -1,0 +1,340 @@
+"""The website socket, as a client on the network sees it.
+
+Each test runs against the channel with a scripted assistant and again against
+the real assistant (``rasa_server``): foreign origins are refused, one patient
+cannot read or write another's conversation, bad input gets a clear reply and
+the socket lives on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import jwt
+import pytest
+import socketio
+import websockets
+import websockets.exceptions
+
+from bot import content
+from bot.channels.web import session as web_session
+
+pytestmark = pytest.mark.asyncio
+
+
+class ChatClient:
+    """A socket.io client speaking the widget's protocol, recording what arrives."""
+
+    def __init__(self, base_url: str, origin: str | None = None, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.origin = base_url if origin is None else origin
+        self.token = token
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.bot_messages: list[dict[str, Any]] = []
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        for name in ("session_confirm", "session_history", "turn_complete"):
+            self.sio.on(name, self._recorder(name))
+        self.sio.on("bot_uttered", self._on_bot)
+        self.refusal: Any = None
+        self.sio.on("connect_error", self._on_refused)
+
+    def _recorder(self, name: str) -> Any:
+        async def record(data: Any = None) -> None:
+            await self.events.put((name, data))
+
+        return record
+
+    async def _on_refused(self, data: Any = None) -> None:
+        self.refusal = data
+
+    async def _on_bot(self, data: Any) -> None:
+        self.bot_messages.append(data)
+        await self.events.put(("bot_uttered", data))
+
+    async def connect(self, transport: str = "polling") -> None:
+        # python-engineio's own WebSocket transport needs a newer aiohttp than
+        # Rasa 3.6 pins, so this client polls; WebSocket origin checks use
+        # `websockets` below, and the browser tests use WebSocket throughout.
+        headers = {"Origin": self.origin} if self.origin else {}
+        try:
+            await self.sio.connect(
+                self.base_url,
+                headers=headers,
+                auth={"token": self.token} if self.token else None,
+                transports=[transport],
+                wait_timeout=10,
+            )
+        except socketio.exceptions.ConnectionError as error:
+            await self._abort()
+            # Name the server's reason (e.g. origin_not_allowed) in the error.
+            raise socketio.exceptions.ConnectionError(f"{error}: {self.refusal}") from error
+
+    async def expect(self, name: str, timeout: float = 60) -> Any:
+        """The next event called ``name`` (bot messages before it stay recorded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event, data = await asyncio.wait_for(self.events.get(), deadline - time.monotonic())
+            if event == name:
+                return data
+
+    async def start_session(self, key: str | None = None, new: bool = False) -> tuple[str, dict[str, Any]]:
+        await self.sio.emit("session_request", {"session_key": key, "new": new})
+        confirmed = await self.expect("session_confirm", 10)
+        history = await self.expect("session_history", 30)
+        return confirmed, history
+
+    async def say(self, text: Any, **extra: Any) -> list[dict[str, Any]]:
+        """Send a message and return the bot messages of the turn it starts."""
+        before = len(self.bot_messages)
+        await self.sio.emit("user_uttered", {"message": text, **extra})
+        await self.expect("turn_complete", 120)
+        return self.bot_messages[before:]
+
+    async def close(self) -> None:
+        await self._abort()
+
+    async def _abort(self) -> None:
+        # A polite polling disconnect waits out the server's long-poll (~25 s);
+        # the server notices the dropped socket all the same.
+        eio = self.sio.eio
+        tasks = [task for task in (eio.read_loop_task, eio.write_loop_task) if task is not None]
+        await eio.disconnect(abort=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return " ".join(str(message.get("text", "")) for message in messages)
+
+
+def patient_token(secret: str, subject: str, expires_in: int = 600) -> str:
+    return jwt.encode({"sub": subject, "exp": int(time.time()) + expires_in}, secret, algorithm="HS256")
+
+
+async def test_foreign_origin_is_refused(chat_server: str) -> None:
+    client = ChatClient(chat_server, origin="https://evil.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect()
+    assert not client.sio.connected
+
+
+async def test_foreign_origin_websocket_is_refused(chat_server: str) -> None:
+    url = chat_server.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
+        await websockets.connect(url, origin="https://evil.example", open_timeout=10)
+    assert refused.value.status_code == 400
+
+
+async def socket_io_connect_reply(base_url: str, origin: str | None, auth: dict[str, str] | None = None) -> str:
+    """Open a raw Engine.IO WebSocket and return the server's answer to a Socket.IO connect.
+
+    ``40{"sid": ...}`` means connected, ``44{"message": reason}`` refused.
+    """
+    url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url, origin=origin, open_timeout=10) as ws:  # type: ignore[arg-type]
+        opened = await asyncio.wait_for(ws.recv(), 10)
+        assert str(opened).startswith("0{")
+        await ws.send("40" + json.dumps(auth or {}))
+        return str(await asyncio.wait_for(ws.recv(), 10))
+
+
+async def test_websocket_origin_check(chat_server: str) -> None:
+    allowed = await socket_io_connect_reply(chat_server, chat_server)
+    assert allowed.startswith("40{") and '"sid"' in allowed
+    without_origin = await socket_io_connect_reply(chat_server, None)
+    assert without_origin.startswith("44") and "origin_not_allowed" in without_origin
+
+
+def test_polling_handshake_is_refused_for_foreign_origins_and_allowed_with_cors(chat_server: str) -> None:
+    url = f"{chat_server}/socket.io/?EIO=4&transport=polling"
+    foreign = urllib.request.Request(url, headers={"Origin": "https://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(foreign, timeout=10)
+    assert refused.value.code == 400
+    allowed = urllib.request.Request(url, headers={"Origin": chat_server})
+    with urllib.request.urlopen(allowed, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers.get_all("Access-Control-Allow-Origin") == [chat_server]
+
+
+async def test_allowed_origin_chats_and_resumes(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    key, history = await client.start_session()
+    assert history == {"messages": [], "resumed": False}
+    reply = await client.say("how long does it take")
+    assert "less than an hour" in texts(reply).lower()
+    await client.close()
+
+    again = ChatClient(chat_server)
+    await again.connect()
+    resumed_key, history = await again.start_session(key)
+    assert resumed_key == key and history["resumed"]
+    assert {"sender": "user", "text": "how long does it take"} in history["messages"]
+    await again.close()
+
+
+async def test_client_chosen_session_ids_get_a_new_conversation(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    for claimed in ["+15550100199", "web-" + "0" * 32, "default", None]:
+        key, history = await client.start_session(claimed)
+        assert key != claimed and key.startswith("v1.")
+        assert history == {"messages": [], "resumed": False}
+    await client.close()
+
+
+async def test_patient_a_cannot_read_or_write_patient_bs_conversation(chat_server: str, jwt_secret: str) -> None:
+    alice = ChatClient(chat_server, token=patient_token(jwt_secret, "patient-A"))
+    await alice.connect()
+    alice_key, _ = await alice.start_session()
+    await alice.say("how long does it take")
+    alice_seen = len(alice.bot_messages)
+
+    # Bob has his own valid token and Alice's session key (say, from a shared computer).
+    bob = ChatClient(chat_server, token=patient_token(jwt_secret, "patient-B"))
+    await bob.connect()
+    bob_key, history = await bob.start_session(alice_key)
+    assert bob_key != alice_key
+    assert history == {"messages": [], "resumed": False}, "Bob must not see Alice's messages"
+    # Writing with Alice's key in the message itself goes to Bob's own conversation.
+    await bob.say("hello from bob", session_id=alice_key)
+    await asyncio.sleep(1)
+    assert len(alice.bot_messages) == alice_seen, "Bob's turn must not reach Alice's socket"
+    await bob.close()
+
+    # Without any token, Alice's key does not open her conversation either.
+    stranger = ChatClient(chat_server)
+    await stranger.connect()
+    stranger_key, history = await stranger.start_session(alice_key)
+    assert stranger_key != alice_key and history["messages"] == []
+    await stranger.close()
+
+    # Alice herself resumes, and her conversation holds none of Bob's words.
+    await alice.close()
+    alice_again = ChatClient(chat_server, token=patient_token(jwt_secret, "patient-A"))
+    await alice_again.connect()
+    key, history = await alice_again.start_session(alice_key)
+    assert key == alice_key and history["resumed"]
+    shown = [message.get("text") for message in history["messages"]]
+    assert "how long does it take" in shown and "hello from bob" not in shown
+    await alice_again.close()
+
+
+async def test_expired_and_forged_tokens_are_refused_at_connect(chat_server: str, jwt_secret: str) -> None:
+    cases = {
+        "token_expired": patient_token(jwt_secret, "patient-A", expires_in=-600),
+        "invalid_token": patient_token("an-attacker-chosen-key-" + "x" * 20, "patient-A"),
+    }
+    for reason, token in cases.items():
+        reply = await socket_io_connect_reply(chat_server, chat_server, {"token": token})
+        assert reply.startswith("44") and reason in reply
+    valid = await socket_io_connect_reply(chat_server, chat_server, {"token": patient_token(jwt_secret, "patient-A")})
+    assert valid.startswith("40{")
+
+
+async def test_oversized_and_empty_messages_get_a_clear_reply_and_the_socket_lives(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    await client.start_session()
+
+    reply = await client.say("x" * 2001)
+    assert texts(reply) == web_session.REPLY_TOO_LONG.format(count=2001, limit=2000)
+    assert reply[0]["notice"] == "refused"
+
+    reply = await client.say("   ")
+    assert texts(reply) == web_session.REPLY_EMPTY
+
+    reply = await client.say({"not": "text"})
+    assert texts(reply) == web_session.REPLY_UNREADABLE
+
+    assert client.sio.connected
+    reply = await client.say("how long does it take")
+    assert "less than an hour" in texts(reply).lower()
+    await client.close()
+
+
+async def test_a_message_before_the_session_is_bound_is_not_lost_silently(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    reply = await client.say("hello")
+    assert texts(reply) == web_session.REPLY_NOT_READY
+    await client.close()
+
+
+# --- scripted assistant only: replies that show what the channel passed on ---------
+
+
+async def test_client_metadata_cannot_claim_a_patient(widget_stub: str, jwt_secret: str) -> None:
+    anonymous = ChatClient(widget_stub)
+    await anonymous.connect()
+    await anonymous.start_session()
+    reply = await anonymous.say("who am i", metadata={"patient_id": "patient-B"})
+    assert texts(reply) == "patient_id=none channel=web"
+    await anonymous.close()
+
+    alice = ChatClient(widget_stub, token=patient_token(jwt_secret, "patient-A"))
+    await alice.connect()
+    await alice.start_session()
+    reply = await alice.say("who am i", metadata={"patient_id": "patient-B"})
+    assert texts(reply) == "patient_id=patient-A channel=web"
+    await alice.close()
+
+
+async def test_a_failing_turn_gets_an_apology_and_the_socket_lives(widget_stub: str) -> None:
+    client = ChatClient(widget_stub)
+    await client.connect()
+    await client.start_session()
+    reply = await client.say("boom")
+    assert "something went wrong" in texts(reply) and reply[0]["notice"] == "error"
+    reply = await client.say("how long does it take")
+    assert "less than an hour" in texts(reply)
+    await client.close()
+
+
+async def test_start_over_issues_a_new_conversation(widget_stub: str) -> None:
+    client = ChatClient(widget_stub)
+    await client.connect()
+    first, _ = await client.start_session()
+    await client.say("how long does it take")
+    second, history = await client.start_session(first, new=True)
+    assert second != first and history["messages"] == []
+    # Only the new conversation's replies reach the socket now.
+    reply = await client.say("buttons please")
+    assert reply[0]["quick_replies"][0] == {
+        "content_type": "text",
+        "title": "Yes, tell me more",
+        "payload": "/affirm",
+    }
+    await client.close()
+
+
+def test_widget_bundle_and_demo_page_are_served(chat_server: str) -> None:
+    with urllib.request.urlopen(f"{chat_server}/widget/widget.js", timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("application/javascript")
+        assert b"session_request" in response.read()
+    with urllib.request.urlopen(f"{chat_server}/widget/demo", timeout=10) as response:
+        page = response.read().decode()
+        assert html.escape(content.clinic().name) in page
+        assert 'src="/widget/widget.js"' in page
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_message_loop_is_slowed_down_with_a_reply(widget_stub: str) -> None:
+    client = ChatClient(widget_stub)
+    await client.connect()
+    await client.start_session()
+    for number in range(web_session.RATE_LIMIT_MESSAGES):
+        assert texts(await client.say(f"message {number}")) == f"You said: message {number}"
+    reply = await client.say("one too many")
+    assert texts(reply) == web_session.REPLY_TOO_FAST and reply[0]["notice"] == "too_fast"
+    assert client.sio.connected
+    await client.close()

@@ -1,0 +1,48 @@
+"""Clinic settings: parsed, checked, and turned into what a patient is told."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.content import ContentError
+from bot.content.clinic import clinic, clock, parse_clinic
+
+RAW = {
+    "clinic_name": "Test Clinic",
+    "phone": "555-0100",
+    "timezone": "America/New_York",
+    "hours": {"monday": ["08:00", "17:00"], "tuesday": ["08:00", "17:00"], "friday": ["09:30", "12:00"]},
+}
+UTC = dt.timezone.utc
+
+
+def test_the_shipped_settings_file_is_valid() -> None:
+    assert clinic().name and clinic().phone and clinic().hours
+
+
+def test_hours_read_as_short_plain_text() -> None:
+    assert parse_clinic(RAW).hours_text() == "Mon-Tue 8am-5pm, Fri 9:30am-12pm"
+
+
+def test_open_and_next_opening_use_the_clinic_time_zone() -> None:
+    clinic_ = parse_clinic(RAW)
+    monday_noon_new_york = dt.datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert clinic_.is_open(monday_noon_new_york)
+    tuesday_night = dt.datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Tuesday 10pm in New York
+    assert not clinic_.is_open(tuesday_night)
+    opening = clinic_.next_opening(tuesday_night)
+    assert (opening.strftime("%A"), clock(opening.time())) == ("Friday", "9:30am")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"phone": ""}, "'phone' is missing"),
+    ({"timezone": "Mars/Olympus"}, "unknown timezone"),
+    ({"hours": {"funday": ["08:00", "17:00"]}}, "not a weekday"),
+    ({"hours": {"monday": ["17:00", "08:00"]}}, "closes before it opens"),
+    ({"hours": {"monday": ["eight", "17:00"]}}, "not a time"),
+])
+def test_bad_settings_say_what_is_wrong(change: dict, message: str) -> None:
+    with pytest.raises(ContentError, match=message):
+        parse_clinic({**RAW, **change}, "clinic.yml")

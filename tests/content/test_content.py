@@ -1,0 +1,149 @@
+"""Everything a patient can read: plain language (grade 8 or below), one short bubble, faithful to the sheet."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import textstat
+import yaml
+
+from bot import content
+from bot.content import files as files_module
+from bot.content import messages
+from bot.language import teachback
+from bot.settings import CONTENT_DIR, PROJECT_ROOT
+
+MAX_GRADE = 8.0
+MAX_CHARS = 320
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+SLOT_NAMES = set(DOMAIN["slots"])
+MESSAGE_VALUES = {"next_opening", "answered", "flagged", "understood", "review"}
+
+
+def domain_texts() -> list[tuple[str, str]]:
+    return [(name, variant["text"]) for name, variants in DOMAIN["responses"].items() for variant in variants]
+
+
+def message_texts() -> list[tuple[str, str]]:
+    return [(name, message.text) for name, message in messages.templates().items()]
+
+
+def content_texts() -> list[tuple[str, str]]:
+    found = []
+    for question in content.consent_content().questions:
+        found.append((f"candidacy:{question.id}", question.text))
+    _, judge = teachback.default_judge()
+    for point in judge.points:
+        found += [(f"teachback:{point.id}:question", point.question),
+                  (f"teachback:{point.id}:again", point.explain_again)]
+    return found
+
+
+ALL_TEXTS = domain_texts() + message_texts() + content_texts()
+
+
+def readable(text: str) -> str:
+    """The text as a patient reads it: placeholders as a short word, list numbers and brackets dropped."""
+    text = re.sub(r"\{[a-z_]+\}", "the clinic", text)
+    return re.sub(r"\d\)", "", text)
+
+
+@pytest.mark.parametrize(("name", "text"), ALL_TEXTS, ids=[name for name, _ in ALL_TEXTS])
+def test_every_text_is_plain_language(name: str, text: str) -> None:
+    grade = textstat.flesch_kincaid_grade(readable(text))
+    assert grade <= MAX_GRADE, f"{name} reads at grade {grade}: {text}"
+
+
+def as_shown(name: str, text: str) -> str:
+    """The text with the clinic's facts (and sample values for action-filled ones) in place."""
+    if name in messages.templates():
+        return messages.message(name, **dict.fromkeys(MESSAGE_VALUES, "Wednesday at 8am")).text
+    values = messages.clinic_values()
+    return re.sub(r"\{([a-z_]+)\}", lambda match: values[match.group(1)], text)
+
+
+@pytest.mark.parametrize(("name", "text"), ALL_TEXTS, ids=[name for name, _ in ALL_TEXTS])
+def test_every_text_fits_one_bubble(name: str, text: str) -> None:
+    shown = as_shown(name, text)
+    assert len(shown) < MAX_CHARS, f"{name} is {len(shown)} characters"
+
+
+@pytest.mark.parametrize(("name", "text"), domain_texts(), ids=[name for name, _ in domain_texts()])
+def test_response_placeholders_are_slots(name: str, text: str) -> None:
+    assert messages.placeholders(text) <= SLOT_NAMES
+
+
+@pytest.mark.parametrize(("name", "text"), message_texts(), ids=[name for name, _ in message_texts()])
+def test_message_placeholders_are_known(name: str, text: str) -> None:
+    assert messages.placeholders(text) <= set(messages.clinic_values()) | MESSAGE_VALUES
+
+
+def test_every_topic_has_an_answer_a_rule_and_training_data() -> None:
+    topics = content.topics()
+    rules = (PROJECT_ROOT / "data" / "rules" / "topics.yml").read_text()
+    nlu = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "topics.yml").read_text())["nlu"]
+    trained = {block["intent"]: block["examples"] for block in nlu}
+    assert len(topics.titles) == 18
+    for intent in topics.titles:
+        assert f"utter_{intent}" in DOMAIN["responses"], intent
+        assert f"- intent: {intent}\n  - action: utter_{intent}" in rules, intent
+        examples = [line for line in trained[intent].splitlines() if line.strip()]
+        assert len(examples) >= 25, f"{intent} has {len(examples)} training examples"
+
+
+SHEET = (CONTENT_DIR / "rhizotomy-injection.txt").read_text()
+
+
+@pytest.mark.parametrize(("intent", "facts"), [
+    ("ask_name_meaning", ["rhiza", "root"]),
+    ("ask_conditions", ["spinal cord injury", "multiple sclerosis", "spasms"]),
+    ("ask_how_it_works", ["signals", "brain"]),
+    ("ask_medicines", ["steroid", "phenol", "alcohol", "botox"]),
+    ("ask_imaging", ["x-ray", "fluoroscopy", "mri"]),
+    ("ask_procedure_steps", ["table", "fine needle", "nerve root", "slowly"]),
+    ("ask_duration", ["less than an hour"]),
+    ("ask_relief_onset", ["right away", "slowly"]),
+    ("ask_repeat", ["wear off", "more shots"]),
+    ("ask_side_effects", ["soreness", "numbness", "weakness", "nerve damage", "infection", "allergic reaction"]),
+    ("ask_surgery_vs_injection", ["cut", "less invasive"]),
+    ("ask_benefits", ["pain", "spasms", "less pain medicine"]),
+    ("ask_cure", ["not a cure"]),
+    ("ask_treatment_plan", ["physical therapy", "medicines"]),
+    ("ask_candidacy", ["care team decides", "symptoms", "medical history"]),
+    ("ask_safety", ["fairly safe", "risk"]),
+])
+def test_topic_answers_carry_the_sheets_key_facts(intent: str, facts: list[str]) -> None:
+    answer = DOMAIN["responses"][f"utter_{intent}"][0]["text"].lower()
+    for fact in facts:
+        assert fact in answer, f"utter_{intent} lacks '{fact}'"
+
+
+def test_the_sheet_is_the_shared_seed() -> None:
+    seed = PROJECT_ROOT.parent / "shared" / "seed" / "rhizotomy-injection.txt"
+    if not seed.exists():
+        pytest.skip("../shared/seed is not beside this checkout")
+    assert seed.read_text() == SHEET
+
+
+def test_content_version_changes_with_each_content_file_and_the_domain(tmp_path: Path) -> None:
+    shutil.copytree(CONTENT_DIR, tmp_path / "content")
+    shutil.copy(PROJECT_ROOT / "domain.yml", tmp_path / "domain.yml")
+    files = files_module.versioned_files(tmp_path / "content", tmp_path / "domain.yml")
+    names = {path.relative_to(tmp_path).as_posix() for path in files}
+    in_content = {f"content/{p.relative_to(CONTENT_DIR).as_posix()}" for p in CONTENT_DIR.rglob("*") if p.is_file()}
+    assert names == in_content | {"domain.yml"}
+    versions = {files_module.version_of(files, tmp_path)}
+    for path in files:
+        path.write_bytes(path.read_bytes() + b"\n# changed\n")
+        versions.add(files_module.version_of(files, tmp_path))
+    assert len(versions) == len(files) + 1, "every file changes the version"
+
+
+def test_the_running_version_covers_the_clinic_file_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    other = tmp_path / "clinic.yml"
+    other.write_text((CONTENT_DIR / "clinic.yml").read_text())
+    monkeypatch.setenv("CLINIC_SETTINGS", str(other))
+    assert other in files_module.versioned_files()

@@ -1,0 +1,113 @@
+"""The real assistant over the REST channel: topics, safety net and the full consent flow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from bot.records import consent_store, flags
+from devtools.launch import Running
+
+pytestmark = pytest.mark.e2e
+
+
+def new_sender() -> str:
+    return f"patient-{uuid.uuid4().hex[:12]}"
+
+
+def joined(messages: list[dict[str, Any]]) -> str:
+    return " ".join(message.get("text") or "" for message in messages).lower()
+
+
+TOPIC_QUESTIONS = [
+    ("what exactly is a rhizotomy injection", ["procedure", "nerve roots"]),
+    ("why is it called a rhizotomy", ["rhiza", "root"]),
+    ("what conditions is this used for", ["spinal cord injury", "multiple sclerosis"]),
+    ("how does the injection work", ["signals", "brain"]),
+    ("what medicine do they put in the shot", ["steroid", "phenol"]),
+    ("do they use x-rays to guide the needle", ["fluoroscopy", "mri"]),
+    ("what happens during the procedure", ["table", "needle", "slowly"]),
+    ("how long does the procedure take", ["less than an hour"]),
+    ("when will i start to feel relief", ["right away", "slowly"]),
+    ("will i need more injections later", ["wear off", "more shots"]),
+    ("what are the side effects", ["soreness", "nerve damage", "infection"]),
+    ("what is recovery like afterwards", ["sore", "call them"]),
+    ("is this different from rhizotomy surgery", ["cut", "less invasive"]),
+    ("what are the benefits", ["pain", "daily life"]),
+    ("will it cure my MS", ["not a cure"]),
+    ("do i still need physical therapy with it", ["physical therapy", "plan"]),
+    ("am i a good candidate for this", ["care team decides"]),
+    ("is the injection safe", ["fairly safe", "risk"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), TOPIC_QUESTIONS, ids=[q for q, _ in TOPIC_QUESTIONS])
+def test_every_topic_is_answered_as_the_first_message(assistant: Running, question: str, facts: list[str]) -> None:
+    reply = assistant.say(new_sender(), question)
+    text = joined(reply)
+    for fact in facts:
+        assert fact in text, f"{question!r} -> {text!r}"
+    assert reply[-1].get("buttons"), "an answer ends with a light offer of what else to ask"
+
+
+def test_an_emergency_is_answered_at_once_and_flagged(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "what happens during the procedure")
+    reply = assistant.say(sender, "since the injection i can't move my legs")
+    assert "call 911 now" in (reply[0].get("text") or "").lower()
+    logged = [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
+    assert [f.kind for f in logged] == ["emergency"]
+
+
+def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
+    sender = new_sender()
+    reply = joined(assistant.say(sender, "no chest pain, just a bit sore where the needle went"))
+    assert "could be an emergency" not in reply and "emergency room" not in reply
+    assert not [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
+
+
+def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) -> None:
+    sender = new_sender()
+    assert "two short steps" in joined(assistant.say(sender, "I consent"))
+    answers = ["Pain", "back pain after a spinal cord injury", "7", "physical therapy", "A little",
+               "No", "No", "No", "Does not apply", "No", "no"]
+    for answer in answers:
+        reply = assistant.say(sender, answer)
+    assert "in your own words, what does the injection do" in joined(reply)
+    for answer in ["it blocks pain signals from the nerve", "soreness where the needle went in", "an infection",
+                   "no, it can wear off", "no, it is not a cure"]:
+        reply = assistant.say(sender, answer)
+    assert "what would you like to do" in joined(reply)
+    reply = assistant.say(sender, "Go ahead")
+    assert "recorded that you want to go ahead" in joined(reply)
+    record = consent_store.latest(sender, assistant.database_url)
+    assert record is not None and record.decision == "go_ahead" and record.channel == "rest"
+    assert all(item["result"] == "understood" for item in record.payload["teachback"])
+    assert len(record.payload["candidacy"]) == len(answers)
+    assert consent_store.verify(assistant.database_url).ok
+    reply = assistant.say(sender, "I changed my mind")
+    reply = assistant.say(sender, "Talk to my doctor first")
+    newest = consent_store.latest(sender, assistant.database_url)
+    assert newest.decision == "talk_to_doctor" and newest.payload["supersedes"] == record.id
+
+
+def test_an_emergency_in_the_questions_comes_first_and_the_patient_can_continue(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    assert "(2 of" in joined(assistant.say(sender, "Pain"))
+    reply = assistant.say(sender, "my throat is closing up")
+    assert "call 911 now" in (reply[0].get("text") or "").lower()
+    assert "(2 of" in joined(assistant.say(sender, "continue")), "the pending question is asked again"
+
+
+def test_a_medicine_question_is_never_advised_and_flagged_on_request(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "how long does it take")
+    reply = joined(assistant.say(sender, "should i stop my warfarin before the injection?"))
+    assert "doctor or pharmacist who prescribed it" in reply
+    assert "you can stop" not in reply and "you should stop" not in reply
+    assert "passed your question on" in joined(assistant.say(sender, "yes please"))
+    logged = [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
+    assert [(f.kind, f.message) for f in logged] == [("medication", "should i stop my warfarin before the injection?")]

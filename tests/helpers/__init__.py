@@ -1,0 +1,1 @@
+"""Plain helper modules the tests share (fixtures are in conftest.py files)."""

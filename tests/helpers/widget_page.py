@@ -1,0 +1,77 @@
+"""The widget on a page as a patient uses it, for the browser tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.helpers.servers import ARTIFACTS
+
+
+def watch(page: Page, errors: list[str]) -> Page:
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
+class Chat:
+    """The widget on a page, as a patient uses it."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.launcher = page.get_by_role("button", name="Questions? Chat with us")
+        self.panel = page.get_by_role("dialog")
+        self.input = page.get_by_label("Your message")
+        self.log = page.get_by_role("log", name="Conversation")
+        self.typing = page.locator(".typing")
+        self.error_line = page.get_by_role("alert")
+
+    def open(self) -> None:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+        expect(self.input).to_be_focused()
+
+    def bot_bubbles(self) -> Locator:
+        return self.log.locator(".msg.bot .bubble")
+
+    def user_bubbles(self) -> Locator:
+        return self.log.locator(".msg.user .bubble")
+
+    def wait_for_greeting(self) -> None:
+        expect(self.bot_bubbles().first).to_be_visible()
+        self.wait_idle()
+
+    def wait_idle(self) -> None:
+        expect(self.typing).to_be_empty()
+
+    def ask(self, text: str) -> None:
+        bots_before = self.bot_bubbles().count()
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.user_bubbles().last).to_contain_text(text[:40])
+        expect(self.bot_bubbles()).not_to_have_count(bots_before)
+        self.wait_idle()
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+        self.page.screenshot(path=path)
+        return path
+
+
+def focused(page: Page) -> dict[str, Any]:
+    """The element that has focus, looking inside the widget's shadow root."""
+    return dict(
+        page.evaluate(
+            """() => {
+                let el = document.activeElement;
+                while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+                if (!el) return {};
+                const style = getComputedStyle(el);
+                return {tag: el.tagName.toLowerCase(), id: el.id, cls: el.className, text: el.textContent.trim(),
+                        outline: style.outlineStyle, outlineWidth: style.outlineWidth};
+            }"""
+        )
+    )

@@ -1,0 +1,54 @@
+"""Emergency detection by rules, with negation: what must and must not send a patient to the ER."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.language.matching import compile_phrase, word_key
+from bot.language.red_flags import detect_text
+from bot.settings import PROJECT_ROOT
+from devtools import evaluation
+
+LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("I can't breathe", "breathing"),
+    ("my throat is closing up", "allergic_swelling"),
+    ("since the shot I can't move my left leg", "weakness_numbness"),
+    ("I have a fever and my back pain is severe", "infection"),
+    ("i want to kill myself", "self_harm"),
+    ("Passed out in the kitchen", "fainting"),
+])
+def test_red_flags_are_found(text: str, category: str) -> None:
+    assert category in {flag.category for flag in detect_text(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "no chest pain, just sore",
+    "can it cause nerve damage?",
+    "what if I feel numb afterwards?",
+    "I had an allergic reaction to penicillin years ago",
+    "is shortness of breath a side effect",
+    "I don't have a fever",
+])
+def test_look_alikes_are_not_emergencies(text: str) -> None:
+    assert detect_text(text) == []
+
+
+def test_self_harm_is_never_explained_away() -> None:
+    assert [flag.category for flag in detect_text("what if I want to end my life")] == ["self_harm"]
+
+
+def test_phrases_compile_to_lemma_slots() -> None:
+    pattern = compile_phrase("can|cannot not? *2 breathe")
+    assert pattern[0] == {"NORM": {"IN": ["can", "cannot"]}}
+    assert pattern[1]["OP"] == "?" and len(pattern) == 5
+    assert word_key("Passed") == "pass" and word_key("n't") == "not"
+    with pytest.raises(ValueError):
+        compile_phrase("word? *2")
+
+
+def test_labelled_set_meets_the_safety_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    """100% recall on red flags, at most 5% false alarms on look-alikes (rules alone; make test adds the model)."""
+    assert evaluation.red_flag_gate(LABELLED, None, min_recall=1.0, max_false_alarms=0.05), capsys.readouterr().out

@@ -1,0 +1,75 @@
+"""The care team's flag log, on SQLite and PostgreSQL: append-only, resolved by a new row."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from bot import cli
+from bot.records import db, flags
+
+
+def test_flags_are_added_listed_and_resolved_by_a_new_row(database_url: str) -> None:
+    first = flags.add("conv-1", "rest", "emergency", "I can't breathe", "breathing", url=database_url)
+    second = flags.add("conv-2", "sms", "callback", "call me please", url=database_url)
+    assert [f.id for f in flags.open_flags(database_url)] == [first, second]
+    resolution = flags.resolve(first, "RN Lee", "called 911 with patient", url=database_url)
+    assert [f.id for f in flags.open_flags(database_url)] == [second]
+    rows = flags.all_rows(database_url)
+    assert [(r.id, r.status, r.resolves_id) for r in rows] == [
+        (first, "open", None), (second, "open", None), (resolution, "resolved", first)]
+    original = rows[0]
+    assert original.created_at.tzinfo is not None and original.message == "I can't breathe"
+    assert original.conversation_id == "conv-1" and original.channel == "rest" and original.kind == "emergency"
+
+
+def test_a_flag_is_resolved_once(database_url: str) -> None:
+    flag = flags.add("conv-1", "rest", "medication", "can I stop warfarin", url=database_url)
+    flags.resolve(flag, "RN Lee", url=database_url)
+    with pytest.raises(LookupError, match="already resolved"):
+        flags.resolve(flag, "RN Kim", url=database_url)
+    with pytest.raises(LookupError):
+        flags.resolve(9999, "RN Kim", url=database_url)
+
+
+def test_open_flags_by_kind(database_url: str) -> None:
+    flags.add("c", "rest", "emergency", "a", url=database_url)
+    flags.add("c", "rest", "candidacy", "b", url=database_url)
+    assert [f.kind for f in flags.open_flags(database_url, kind="candidacy")] == ["candidacy"]
+
+
+def test_unknown_kind_is_refused(sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="unknown flag kind"):
+        flags.add("c", "rest", "gossip", "x", url=sqlite_url)
+
+
+def test_the_command_prints_open_flags(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    flags.add("conv-9", "sms", "callback", "please call", url=sqlite_url)
+    assert cli.main(["flags", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "[callback] open conversation=conv-9 channel=sms" in out and "please call" in out
+    assert cli.main(["flags", "resolve", "1", "--by", "RN Lee"]) == 0
+    cli.main(["flags", "list"])
+    assert "no flags" in capsys.readouterr().out
+
+
+def test_the_table_has_no_update_path_in_code() -> None:
+    """Append-only by construction: the module issues inserts and selects only."""
+    import inspect
+
+    source = inspect.getsource(flags)
+    assert ".update(" not in source and ".delete(" not in source
+    assert isinstance(flags.FLAGS, sa.Table) and flags.FLAGS.metadata is db.METADATA
+
+
+def test_first_writes_from_many_threads_create_the_tables_once(database_url: str) -> None:
+    """The action server writes from worker threads; the first writes race to create the tables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db._CREATED.clear()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda n: flags.add(f"conv-{n}", "rest", "callback", "call me", url=database_url),
+                            range(16)))
+    assert sorted(ids) == sorted({*ids}) and len(flags.open_flags(database_url)) == 16
