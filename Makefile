@@ -52,7 +52,7 @@ model: $(SPACY_META) ## Train the Rasa model (skipped when Rasa's fingerprint sa
 	@test -f $(MODEL) || { echo "error: training did not produce $(MODEL)"; exit 1; }
 
 .PHONY: widget
-widget: ## Build the website widget bundle (npm ci + esbuild)
+widget: $(VENV)/.installed ## Build the website widget bundle (npm ci + esbuild)
 	@scripts/build-widget.sh
 
 # --- run --------------------------------------------------------------------------------
@@ -68,11 +68,17 @@ actions: $(VENV)/.installed ## Start only the action server
 # --- quality ----------------------------------------------------------------------------
 
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff and mypy
+lint: $(VENV)/.installed ## ruff (lint and format) and mypy, tests included
 	@echo "==> ruff"
 	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check . >/dev/null || { $(BIN)/ruff format --check .; echo "run: .venv/bin/ruff format ."; exit 1; }
 	@echo "==> mypy"
 	@$(BIN)/mypy
+
+.PHONY: format
+format: $(VENV)/.installed ## Format the code (ruff format) and fix what ruff can
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
 
 .PHONY: validate
 validate: $(VENV)/.installed ## rasa data validate --fail-on-warnings

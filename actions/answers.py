@@ -20,12 +20,16 @@ class ActionOfferMoreTopics(Action):
     def name(self) -> str:
         return "action_offer_more_topics"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         topics = content.topics()
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        say(dispatcher, "more_topics", buttons=topics.buttons_after(intent) if topics.is_topic(intent)
-            else topics.menu_buttons())
+        say(
+            dispatcher,
+            "more_topics",
+            buttons=topics.buttons_after(intent) if topics.is_topic(intent) else topics.menu_buttons(),
+        )
         return []
 
 
@@ -35,8 +39,9 @@ class ActionShowMenu(Action):
     def name(self) -> str:
         return "action_show_menu"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         say(dispatcher, "menu", buttons=content.topics().menu_buttons())
         return []
 
@@ -47,13 +52,14 @@ class ActionHandleLowConfidence(Action):
     def name(self) -> str:
         return "action_handle_low_confidence"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         topics = content.topics()
         if conversation.last_action_before_user(tracker.events) == self.name():
             say(dispatcher, "fallback_menu", buttons=[*topics.menu_buttons(), topics.person_button])
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
-        closest = [item["name"] for item in ranking if topics.is_topic(item.get("name"))][:REPHRASE_TOPICS]
+        closest = conversation.likely_intents(ranking, topics.is_topic, REPHRASE_TOPICS)
         say(dispatcher, "ask_rephrase", buttons=[topics.button(intent) for intent in closest] + [topics.menu_button])
         return []

@@ -35,8 +35,9 @@ class ActionHandleEmergency(Action):
     def name(self) -> str:
         return "action_handle_emergency"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         categories = [str(value) for value in tracker.get_latest_entity_values("red_flag")]
         self_harm = SELF_HARM in categories
         say(dispatcher, "emergency_self_harm" if self_harm else "emergency")
@@ -49,15 +50,10 @@ class ActionHandleEmergency(Action):
 
 async def request_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Flag a callback for the care team and say honestly when staff will see it."""
-    clinic = content.clinic()
     now = dt.datetime.now(dt.timezone.utc)
-    if await add_flag(tracker, "callback", tracker.latest_message.get("text") or "") is None:
-        say(dispatcher, "callback_failed")
-    elif clinic.is_open(now):
-        say(dispatcher, "callback_open")
-    else:
-        opening = clinic.next_opening(now)
-        say(dispatcher, "callback_closed", next_opening=f"{opening:%A} at {content.clock(opening.time())}")
+    written = await add_flag(tracker, "callback", tracker.latest_message.get("text") or "") is not None
+    name, values = flags.callback_message(written, content.clinic(), now)
+    say(dispatcher, name, None, **values)
 
 
 class ActionRequestCallback(Action):
@@ -66,8 +62,9 @@ class ActionRequestCallback(Action):
     def name(self) -> str:
         return "action_request_callback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         await request_callback(dispatcher, tracker)
         return []
 
@@ -78,8 +75,9 @@ class ActionAnswerMedicationQuestion(Action):
     def name(self) -> str:
         return "action_answer_medication_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         say(dispatcher, "medication_question")
         say(dispatcher, "offer_flag_medication")
         return []
@@ -91,8 +89,9 @@ class ActionFlagMedicationQuestion(Action):
     def name(self) -> str:
         return "action_flag_medication_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         question = conversation.latest_user_text(tracker.events, "medication_question") or ""
         if await add_flag(tracker, "medication", question) is None:
             say(dispatcher, "callback_failed")

@@ -32,10 +32,14 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        carried = [SlotSet(name, value) for name, value in tracker.current_slot_values().items()
-                   if value is not None and name != "requested_slot"]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        carried = [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if value is not None and name != "requested_slot"
+        ]
         if tracker.get_slot("consent_stage") in IN_PROGRESS:
             say(dispatcher, "welcome_back")
         return [SessionStarted(), *carried, *clinic_slots(), ActionExecuted("action_listen")]

@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="C x N load on the assistant and the stock bot; appends to results")
     run.add_argument("-c", "--concurrency", type=int, default=20)
     run.add_argument("-n", "--messages", type=int, default=20, help="messages per conversation")
-    run.add_argument("--transports", default="rest,socketio",
-                     help="comma-separated: rest, socketio (WebSocket), socketio-polling")
+    run.add_argument(
+        "--transports", default="rest,socketio", help="comma-separated: rest, socketio (WebSocket), socketio-polling"
+    )
     run.add_argument("--no-stock", action="store_true", help="skip the stock rasa init baseline")
     run.add_argument("--variant", action="append", default=[], help="a folder under bench/variants/ (repeatable)")
     run.add_argument("--model", type=Path, help="another trained model (default models/rhizotomy.tar.gz)")
@@ -64,8 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         from bench import run as bench_run
 
         transports = tuple(t.strip() for t in args.transports.split(",") if t.strip())
-        entry = bench_run.run(args.concurrency, args.messages, transports, not args.no_stock, args.label,
-                              args.variant, args.model, args.note, not args.no_record, log=log)
+        entry = bench_run.run(
+            args.concurrency,
+            args.messages,
+            transports,
+            not args.no_stock,
+            args.label,
+            args.variant,
+            args.model,
+            args.note,
+            not args.no_record,
+            log=log,
+        )
         return 0 if entry["targets"]["errors"]["met"] else 1
     if args.command == "profile":
         from bench import machine, profile, results, variants
@@ -81,16 +92,26 @@ def main(argv: list[str] | None = None) -> int:
         sys.path[:0] = [p for p in setup.pythonpath if p not in sys.path] + [str(variants.HERE)]
         for patch in setup.patches:
             runpy.run_path(str(patch))
-        text, figures = profile.profile(model, endpoints=setup.endpoints, length=args.messages,
-                                        use_cprofile=args.cprofile, env=setup.env)
+        text, figures = profile.profile(
+            model, endpoints=setup.endpoints, length=args.messages, use_cprofile=args.cprofile, env=setup.env
+        )
         print(text)
         if not args.no_record:
             machine_keys = ("nproc", "memory_gb", "cpu", "python")
-            results.append({"kind": "profile", **{k: v for k, v in info.items() if k not in machine_keys},
-                            "machine": {k: info[k] for k in machine_keys}, "label": args.label,
-                            "variants": setup.names, "variant_descriptions": setup.descriptions,
-                            "load_before": load_before,
-                            "load_after": machine.load_text(), "figures": figures, "text": text})
+            results.append(
+                {
+                    "kind": "profile",
+                    **{k: v for k, v in info.items() if k not in machine_keys},
+                    "machine": {k: info[k] for k in machine_keys},
+                    "label": args.label,
+                    "variants": setup.names,
+                    "variant_descriptions": setup.descriptions,
+                    "load_before": load_before,
+                    "load_after": machine.load_text(),
+                    "figures": figures,
+                    "text": text,
+                }
+            )
             print(f"\nappended to {results.JSONL}")
         else:
             print(json.dumps(figures))

@@ -197,8 +197,9 @@ class WebSocketChat(SocketChat):
     """
 
     def __init__(self, base_url: str, origin: str, path: str = "/socket.io") -> None:
-        self.url = base_url.replace("http://", "ws://").replace("https://", "wss://") + \
-            f"{path}/?EIO=4&transport=websocket"
+        self.url = (
+            base_url.replace("http://", "ws://").replace("https://", "wss://") + f"{path}/?EIO=4&transport=websocket"
+        )
         super().__init__()
         self.origin = origin
         self.ws: Any = None
@@ -206,7 +207,8 @@ class WebSocketChat(SocketChat):
 
     async def open(self) -> None:
         self.ws = await websockets.connect(  # type: ignore[attr-defined]
-            self.url, origin=self.origin, open_timeout=CONNECT_TIMEOUT, max_size=2**20, ping_interval=None)
+            self.url, origin=self.origin, open_timeout=CONNECT_TIMEOUT, max_size=2**20, ping_interval=None
+        )
         opened = await asyncio.wait_for(self.ws.recv(), CONNECT_TIMEOUT)
         if not str(opened).startswith("0"):
             raise RuntimeError(f"not an Engine.IO open packet: {opened!r}")
@@ -266,8 +268,9 @@ class PollingChat(SocketChat):
         return record
 
     async def open(self) -> None:
-        await self.sio.connect(self.base_url, headers={"Origin": self.origin}, transports=["polling"],
-                               wait_timeout=CONNECT_TIMEOUT)
+        await self.sio.connect(
+            self.base_url, headers={"Origin": self.origin}, transports=["polling"], wait_timeout=CONNECT_TIMEOUT
+        )
         await self._confirm_session()
 
     async def _send(self, event: str, data: dict[str, Any]) -> None:
@@ -285,10 +288,20 @@ class PollingChat(SocketChat):
 # --- the closed loop ------------------------------------------------------------------------
 
 
-async def run_load(base_urls: Sequence[str], transport: str = "rest", concurrency: int = 20, length: int = 20,
-                   *, duration: float | None = None, origin: str | None = None, prefix: str | None = None,
-                   alternate: bool = False, local_addresses: Sequence[str] = (), allow_empty: bool = False,
-                   texts: Callable[[int, int], scenario.Conversation] = scenario.conversation) -> LoadResult:
+async def run_load(
+    base_urls: Sequence[str],
+    transport: str = "rest",
+    concurrency: int = 20,
+    length: int = 20,
+    *,
+    duration: float | None = None,
+    origin: str | None = None,
+    prefix: str | None = None,
+    alternate: bool = False,
+    local_addresses: Sequence[str] = (),
+    allow_empty: bool = False,
+    texts: Callable[[int, int], scenario.Conversation] = scenario.conversation,
+) -> LoadResult:
     """Run ``concurrency`` conversations of ``length`` messages at once.
 
     Without ``duration`` each worker plays one conversation (C x N messages in all);
@@ -371,7 +384,8 @@ async def run_load(base_urls: Sequence[str], transport: str = "rest", concurrenc
     return result
 
 
-def run(base_urls: Sequence[str], transport: str = "rest", concurrency: int = 20, length: int = 20,
-        **options: Any) -> LoadResult:
+def run(
+    base_urls: Sequence[str], transport: str = "rest", concurrency: int = 20, length: int = 20, **options: Any
+) -> LoadResult:
     """``run_load`` from synchronous code."""
     return asyncio.run(run_load(base_urls, transport, concurrency, length, **options))

@@ -3,10 +3,10 @@
     python -m bench profile [--cprofile] [--model models/rhizotomy.tar.gz] [--endpoints FILE]
 
 Loads the trained model in this process (Rasa's own ``Agent``, the same code
-path as ``rasa run`` minus HTTP), against a real action server started by
-``devtools.launch`` and an SQLite tracker store, and plays one simulated patient's
-conversation message by message. Timers wrapped around Rasa's own functions
-record, per message and *exclusive of nested timers*:
+path as ``python -m bot serve`` minus HTTP, the speed-ups installed first), against
+a real action server started by ``devtools.launch`` and an SQLite tracker store, and
+plays one simulated patient's conversation message by message. Timers wrapped
+around Rasa's own functions record, per message and *exclusive of nested timers*:
 
 * every NLU graph node (SpacyNLP, tokenizer, featurizers, classifier...), and
   the graph runner's own overhead;
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenario
+from bot.rasa import speedups
 from bot.settings import PROJECT_ROOT
 from devtools import launch
 
@@ -79,16 +80,20 @@ class Timers:
 def _wrap(owner: Any, attribute: str, label: Callable[..., str], timers: Timers) -> Callable[[], None]:
     original = getattr(owner, attribute)
     if inspect.iscoroutinefunction(original):
+
         @functools.wraps(original)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             with timers.measure(label(*args, **kwargs)):
                 return await original(*args, **kwargs)
+
         setattr(owner, attribute, async_wrapper)
     else:
+
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with timers.measure(label(*args, **kwargs)):
                 return original(*args, **kwargs)
+
         setattr(owner, attribute, wrapper)
     return lambda: setattr(owner, attribute, original)
 
@@ -101,7 +106,7 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
     from rasa.engine.graph import GraphNode
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.rasa import speedups as rasa_speedups
+    from bot.rasa.speedups.action_connection import dumps
     from bot.rasa.tracker_store import CachedSQLTrackerStore
 
     phase = {"name": "other"}
@@ -127,6 +132,7 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 with in_phase(name), timers.measure(f"{name}: graph runner overhead"):
                     return original(*args, **kwargs)
+
             return wrapper
 
         setattr(MessageProcessor, attribute, make(original, name))
@@ -135,10 +141,22 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
     for store in (SQLTrackerStore, CachedSQLTrackerStore):  # Rasa's own (variants) and the project's
         undo.append(_wrap(store, "retrieve", lambda *a, **k: "tracker store: read (SQL, replay or memory)", timers))
         undo.append(_wrap(store, "save", lambda *a, **k: "tracker store: write (SQL)", timers))
-    undo.append(_wrap(actions_module.RemoteAction, "_action_call_format",
-                      lambda *a, **k: "action call: build request (tracker, domain)", timers))
-    undo.append(_wrap(actions_module.RemoteAction, "_validate_action_result",
-                      lambda *a, **k: "action call: check response (jsonschema)", timers))
+    undo.append(
+        _wrap(
+            actions_module.RemoteAction,
+            "_action_call_format",
+            lambda *a, **k: "action call: build request (tracker, domain)",
+            timers,
+        )
+    )
+    undo.append(
+        _wrap(
+            actions_module.RemoteAction,
+            "_validate_action_result",
+            lambda *a, **k: "action call: check response (jsonschema)",
+            timers,
+        )
+    )
 
     original_request = EndpointConfig.request
 
@@ -147,12 +165,13 @@ def instrument(timers: Timers, captured: list[dict[str, Any]], sizes: list[int])
         body = kwargs.get("json")
         if body is not None:
             captured.append(body)
-            sizes.append(len(rasa_speedups.dumps(body)))  # as sent
+            sizes.append(len(dumps(body)))  # as sent
         with timers.measure("action server: HTTP round trip"):
             return await original_request(self, *args, **kwargs)
 
     EndpointConfig.request = request  # type: ignore[method-assign]
     undo.append(lambda: setattr(EndpointConfig, "request", original_request))
+
     def undo_all() -> None:
         for step in reversed(undo):
             step()
@@ -183,8 +202,9 @@ async def _replay(captured: list[dict[str, Any]], profiler: cProfile.Profile | N
     return spent
 
 
-async def _play(model: Path, endpoints: Path, messages: list[str], timers: Timers, sender: str,
-                profiler: cProfile.Profile | None) -> list[dict[str, Any]]:
+async def _play(
+    model: Path, endpoints: Path, messages: list[str], timers: Timers, sender: str, profiler: cProfile.Profile | None
+) -> list[dict[str, Any]]:
     """Play ``messages`` with timers on; then, with ``profiler``, the same again as another patient."""
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -225,8 +245,9 @@ def group(stage: str) -> str:
     return "other"
 
 
-def report(per_message: list[dict[str, Any]], sdk_seconds: list[float], sizes: list[int],
-           focus: str, domain_sent: bool) -> tuple[str, dict[str, Any]]:
+def report(
+    per_message: list[dict[str, Any]], sdk_seconds: list[float], sizes: list[int], focus: str, domain_sent: bool
+) -> tuple[str, dict[str, Any]]:
     """A text table of mean milliseconds per message by stage, and the figures for the results file."""
     count = len(per_message)
     totals: dict[str, float] = defaultdict(float)
@@ -238,9 +259,12 @@ def report(per_message: list[dict[str, Any]], sdk_seconds: list[float], sizes: l
     totals["other: Rasa message processor (events, slots, responses, lock)"] = (mean_total - measured) * count
     sdk_per_message = sum(sdk_seconds) / count
     mean_cpu = sum(m["cpu"] for m in per_message) / count
-    lines = [f"Mean per message over one {count}-message conversation ({mean_total * 1000:.1f} ms in all,"
-             f" no HTTP in front of Rasa; {mean_cpu * 1000:.1f} ms of it Rasa's own CPU, the rest waiting"
-             f" for the action server and the disk):", ""]
+    lines = [
+        f"Mean per message over one {count}-message conversation ({mean_total * 1000:.1f} ms in all,"
+        f" no HTTP in front of Rasa; {mean_cpu * 1000:.1f} ms of it Rasa's own CPU, the rest waiting"
+        f" for the action server and the disk):",
+        "",
+    ]
     lines.append(f"  {'stage':<66} {'ms':>7} {'share':>6}")
     summary: dict[str, float] = defaultdict(float)
     for stage, seconds in sorted(totals.items(), key=lambda item: -item[1]):
@@ -249,15 +273,21 @@ def report(per_message: list[dict[str, Any]], sdk_seconds: list[float], sizes: l
         if ms >= 0.05:
             lines.append(f"  {stage:<66} {ms:7.2f} {ms / (mean_total * 1000):6.1%}")
     lines.append("")
-    lines.append(f"  action server work inside the round trip (rasa_sdk executor replayed in-process):"
-                 f" {sdk_per_message * 1000:.2f} ms per message, {len(sdk_seconds) / count:.1f} calls per message")
+    lines.append(
+        f"  action server work inside the round trip (rasa_sdk executor replayed in-process):"
+        f" {sdk_per_message * 1000:.2f} ms per message, {len(sdk_seconds) / count:.1f} calls per message"
+    )
     if sizes:
-        lines.append(f"  action server requests: {len(sizes)} calls, mean {sum(sizes) / len(sizes) / 1024:.1f} KB,"
-                     f" largest {max(sizes) / 1024:.1f} KB (tracker with every event"
-                     f"{' + the whole domain' if domain_sent else ''})")
+        lines.append(
+            f"  action server requests: {len(sizes)} calls, mean {sum(sizes) / len(sizes) / 1024:.1f} KB,"
+            f" largest {max(sizes) / 1024:.1f} KB (tracker with every event"
+            f"{' + the whole domain' if domain_sent else ''})"
+        )
     lines.append("")
-    lines.append("  By part (ms per message): " + ", ".join(f"{k} {v:.1f}" for k, v in
-                                                           sorted(summary.items(), key=lambda i: -i[1])))
+    lines.append(
+        "  By part (ms per message): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in sorted(summary.items(), key=lambda i: -i[1]))
+    )
     focused = next((m for m in per_message if m["text"] == focus), per_message[min(1, count - 1)])
     lines.append("")
     lines.append(f"One message, {focused['text']!r} ({focused['total'] * 1000:.1f} ms):")
@@ -291,9 +321,15 @@ def quiet_logging() -> None:
     configure_structlog(level)
 
 
-def profile(model: Path = launch.MODEL, endpoints: Path | None = None, length: int = 20, index: int = 0,
-            use_cprofile: bool = False, env: dict[str, str] | None = None,
-            focus: str = "how long does it take?") -> tuple[str, dict[str, Any]]:
+def profile(
+    model: Path = launch.MODEL,
+    endpoints: Path | None = None,
+    length: int = 20,
+    index: int = 0,
+    use_cprofile: bool = False,
+    env: dict[str, str] | None = None,
+    focus: str = "how long does it take?",
+) -> tuple[str, dict[str, Any]]:
     """Profile conversation ``index`` of ``length`` messages; returns the report and its figures.
 
     ``endpoints`` (a variant's file) may use ``${ACTION_ENDPOINT_URL}`` and ``${BENCH_WORKDIR}``;
@@ -309,6 +345,9 @@ def profile(model: Path = launch.MODEL, endpoints: Path | None = None, length: i
             if endpoints is None:
                 endpoints = launch.default_endpoints(workdir, running.actions_url)
             quiet_logging()
+            # As `python -m bot serve` does, before anything is wrapped in timers: the variant's
+            # SPEEDUPS_OFF (in os.environ above) says which to leave off.
+            speedups.install()
             timers, captured, sizes = Timers(), [], []  # type: ignore[var-annotated]
             undo = instrument(timers, captured, sizes)
             profiler = cProfile.Profile() if use_cprofile else None
@@ -318,8 +357,8 @@ def profile(model: Path = launch.MODEL, endpoints: Path | None = None, length: i
                 undo()
             timed_calls = sum(m["counts"].get("action server: HTTP round trip", 0) for m in per_message)
             warm_up_calls = len([body for body in captured if body.get("sender_id") == "profile-warm-up"])
-            captured[:] = captured[warm_up_calls:warm_up_calls + timed_calls]
-            sizes[:] = sizes[warm_up_calls:warm_up_calls + timed_calls]
+            captured[:] = captured[warm_up_calls : warm_up_calls + timed_calls]
+            sizes[:] = sizes[warm_up_calls : warm_up_calls + timed_calls]
             sdk_profiler = cProfile.Profile() if use_cprofile else None
             sdk_seconds = asyncio.run(_replay(captured, sdk_profiler))
     domain_sent = any("domain" in body for body in captured)
@@ -327,8 +366,10 @@ def profile(model: Path = launch.MODEL, endpoints: Path | None = None, length: i
     if profiler is not None and sdk_profiler is not None:
         OUT.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()
-        for title, source in (("Rasa server (agent.handle_message)", profiler),
-                              ("action server (rasa_sdk executor, replayed)", sdk_profiler)):
+        for title, source in (
+            ("Rasa server (agent.handle_message)", profiler),
+            ("action server (rasa_sdk executor, replayed)", sdk_profiler),
+        ):
             buffer.write(f"===== {title} =====\n")
             source.dump_stats(OUT / f"profile-{'rasa' if source is profiler else 'sdk'}.pstats")
             stats = pstats.Stats(source, stream=buffer).strip_dirs()

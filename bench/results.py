@@ -60,18 +60,32 @@ def _bench_rows(entry: dict[str, Any]) -> list[str]:
         if not bot:
             continue
         for transport, figures in bot.get("load", {}).items():
-            rows.append("| " + " | ".join([
-                entry["date"], entry["commit"], entry.get("label") or "–", f"{entry['load_before']} → "
-                f"{entry['load_after']}", bot_name, transport,
-                f"{figures['concurrency']}×{figures['messages_per_conversation']}",
-                _fmt(figures["p50_ms"]), _fmt(figures["p95_ms"]), _fmt(figures["p99_ms"]),
-                _fmt(figures["msgs_per_s"]), str(figures["errors"]),
-                _fmt(bot.get("single", {}).get("p50_ms")), _fmt(bot.get("peak_rss_mb"), 0),
-                _fmt(bot.get("cold_start_s")),
-                _fmt(bot.get("cpu_ms_per_message", {}).get(transport, {}).get("rasa")),
-                _fmt(bot.get("cpu_ms_per_message", {}).get(transport, {}).get("actions")),
-                bot.get("consent_records", {}).get(transport, "–") if bot_name == "assistant" else "–",
-            ]) + " |")
+            rows.append(
+                "| "
+                + " | ".join(
+                    [
+                        entry["date"],
+                        entry["commit"],
+                        entry.get("label") or "–",
+                        f"{entry['load_before']} → {entry['load_after']}",
+                        bot_name,
+                        transport,
+                        f"{figures['concurrency']}×{figures['messages_per_conversation']}",
+                        _fmt(figures["p50_ms"]),
+                        _fmt(figures["p95_ms"]),
+                        _fmt(figures["p99_ms"]),
+                        _fmt(figures["msgs_per_s"]),
+                        str(figures["errors"]),
+                        _fmt(bot.get("single", {}).get("p50_ms")),
+                        _fmt(bot.get("peak_rss_mb"), 0),
+                        _fmt(bot.get("cold_start_s")),
+                        _fmt(bot.get("cpu_ms_per_message", {}).get(transport, {}).get("rasa")),
+                        _fmt(bot.get("cpu_ms_per_message", {}).get(transport, {}).get("actions")),
+                        bot.get("consent_records", {}).get(transport, "–") if bot_name == "assistant" else "–",
+                    ]
+                )
+                + " |"
+            )
     return rows
 
 
@@ -90,8 +104,9 @@ def render(path: Path = JSONL, out: Path = MARKDOWN) -> str:
         "Load is the machine's 1/5/15-minute load average before → after the run (2 cores: above 2 means",
         "other work was competing). CPU ms/msg is the server process's CPU time divided by messages answered.",
         "",
-        "Targets (issue 8, C=20, N=20 on this 2-core machine): " + "; ".join(
-            f"{what} {comparison} {limit}" for what, comparison, limit in TARGETS.values()) + ".",
+        "Targets (issue 8, C=20, N=20 on this 2-core machine): "
+        + "; ".join(f"{what} {comparison} {limit}" for what, comparison, limit in TARGETS.values())
+        + ".",
         "",
     ]
     machines = {(e["machine"]["nproc"], e["machine"]["memory_gb"], e["machine"]["cpu"]) for e in all_entries}
@@ -114,56 +129,91 @@ def render(path: Path = JSONL, out: Path = MARKDOWN) -> str:
         for entry in runs:
             verdicts = entry.get("targets", {})
             ratios = entry.get("ratios", {})
-            met = ", ".join(f"{TARGETS[name][0]} {_fmt(verdicts[name]['actual'])} "
-                            f"{'✓' if verdicts[name]['met'] else '✗'}" for name in TARGETS if name in verdicts)
+            met = ", ".join(
+                f"{TARGETS[name][0]} {_fmt(verdicts[name]['actual'])} {'✓' if verdicts[name]['met'] else '✗'}"
+                for name in TARGETS
+                if name in verdicts
+            )
             ratio_text = ", ".join(f"{k} {_fmt(v, 2)}" for k, v in ratios.items())
             settings = entry.get("settings", {})
-            lines.append(f"- **{entry['date']}** `{entry['commit']}` {entry.get('label') or ''} "
-                         f"(variants: {', '.join(settings.get('variants') or []) or 'none'}): {met}."
-                         + (f" Assistant ÷ stock: {ratio_text}." if ratio_text else ""))
+            lines.append(
+                f"- **{entry['date']}** `{entry['commit']}` {entry.get('label') or ''} "
+                f"(variants: {', '.join(settings.get('variants') or []) or 'none'}): {met}."
+                + (f" Assistant ÷ stock: {ratio_text}." if ratio_text else "")
+            )
             if entry.get("note"):
                 lines.append(f"  {entry['note']}")
         lines.append("")
     profiles = [e for e in all_entries if e.get("kind") == "profile"]
     if profiles:
-        lines += ["## Profiles: where one message's time goes (mean ms per message, in-process, no HTTP in front)",
-                  "",
-                  "`action calls` is everything about custom actions in Rasa: the HTTP round trip to the action "
-                  "server, building the request and checking the answer (jsonschema); `action SDK work` is the "
-                  "action server's own share of the round trip.",
-                  "",
-                  "| date | commit | label | load | mean ms | Rasa CPU ms | NLU | policies | action calls | "
-                  "tracker store | other | action SDK work | calls/msg | request KB |",
-                  "|" + "---|" * 14]
+        lines += [
+            "## Profiles: where one message's time goes (mean ms per message, in-process, no HTTP in front)",
+            "",
+            "`action calls` is everything about custom actions in Rasa: the HTTP round trip to the action "
+            "server, building the request and checking the answer (jsonschema); `action SDK work` is the "
+            "action server's own share of the round trip.",
+            "",
+            "| date | commit | label | load | mean ms | Rasa CPU ms | NLU | policies | action calls | "
+            "tracker store | other | action SDK work | calls/msg | request KB |",
+            "|" + "---|" * 14,
+        ]
         for entry in profiles:
             figures = entry["figures"]
             parts = figures["by_part_ms"]
-            lines.append("| " + " | ".join([
-                entry["date"], entry["commit"], entry.get("label") or "–", entry["load_before"],
-                _fmt(figures["mean_ms"]), _fmt(figures.get("rasa_cpu_ms")), _fmt(parts.get("NLU")),
-                _fmt(parts.get("policies")),
-                _fmt(parts.get("action calls", parts.get("action server"))), _fmt(parts.get("tracker store")),
-                _fmt(parts.get("other")),
-                _fmt(figures["sdk_ms"]), _fmt(figures["action_calls_per_message"]),
-                _fmt(figures["action_request_kb_mean"]),
-            ]) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        entry["date"],
+                        entry["commit"],
+                        entry.get("label") or "–",
+                        entry["load_before"],
+                        _fmt(figures["mean_ms"]),
+                        _fmt(figures.get("rasa_cpu_ms")),
+                        _fmt(parts.get("NLU")),
+                        _fmt(parts.get("policies")),
+                        _fmt(parts.get("action calls", parts.get("action server"))),
+                        _fmt(parts.get("tracker store")),
+                        _fmt(parts.get("other")),
+                        _fmt(figures["sdk_ms"]),
+                        _fmt(figures["action_calls_per_message"]),
+                        _fmt(figures["action_request_kb_mean"]),
+                    ]
+                )
+                + " |"
+            )
         lines.append("")
         latest = profiles[-1]
         lines += ["Latest profile in full:", "", "```", latest.get("text", ""), "```", ""]
     scale = [e for e in all_entries if e.get("kind") == "scale"]
     if scale:
-        lines += ["## Scale-out (scripts/scale-test.sh: nginx, PostgreSQL, Redis)", "",
-                  "| date | commit | load | variants | servers | C×N | p50 ms | p95 ms | msg/s | errors | checks |",
-                  "|" + "---|" * 11]
+        lines += [
+            "## Scale-out (scripts/scale-test.sh: nginx, PostgreSQL, Redis)",
+            "",
+            "| date | commit | load | variants | servers | C×N | p50 ms | p95 ms | msg/s | errors | checks |",
+            "|" + "---|" * 11,
+        ]
         for entry in scale:
             for run in entry.get("throughput", []):
-                lines.append("| " + " | ".join([
-                    entry["date"], entry["commit"], f"{entry['load_before']} → {entry['load_after']}",
-                    ", ".join(entry.get("variants") or []) or "none", str(run["servers"]),
-                    f"{run['concurrency']}×{run['messages_per_conversation']}",
-                    _fmt(run["p50_ms"]), _fmt(run["p95_ms"]), _fmt(run["msgs_per_s"]), str(run["errors"]),
-                    "all passed" if entry.get("passed") else "FAILED: " + "; ".join(entry.get("failures", [])),
-                ]) + " |")
+                lines.append(
+                    "| "
+                    + " | ".join(
+                        [
+                            entry["date"],
+                            entry["commit"],
+                            f"{entry['load_before']} → {entry['load_after']}",
+                            ", ".join(entry.get("variants") or []) or "none",
+                            str(run["servers"]),
+                            f"{run['concurrency']}×{run['messages_per_conversation']}",
+                            _fmt(run["p50_ms"]),
+                            _fmt(run["p95_ms"]),
+                            _fmt(run["msgs_per_s"]),
+                            str(run["errors"]),
+                            "all passed" if entry.get("passed") else "FAILED: " + "; ".join(entry.get("failures", [])),
+                        ]
+                    )
+                    + " |"
+                )
         lines.append("")
     text = "\n".join(lines)
     out.write_text(text, encoding="utf-8")

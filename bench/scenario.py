@@ -40,12 +40,12 @@ CANDIDACY = [
     ["7", "6", "8"],
     ["physio and pain pills", "baclofen and physical therapy", "earlier injections"],
     ["A little", "No", "Yes"],
-    ["No"],                       # blood thinner
-    ["No"],                       # allergies
-    ["No"],                       # infection or fever
-    ["Does not apply", "No"],     # pregnancy
-    ["No"],                       # bleeding
-    ["No", "none"],               # other health problems
+    ["No"],  # blood thinner
+    ["No"],  # allergies
+    ["No"],  # infection or fever
+    ["Does not apply", "No"],  # pregnancy
+    ["No"],  # bleeding
+    ["No", "none"],  # other health problems
 ]
 UNDERSTANDING = [
     ["it blocks pain signals", "it stops the nerve sending the pain signals"],

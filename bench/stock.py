@@ -49,8 +49,15 @@ def ensure(log: Callable[[str], None] = print) -> Path:
     started = time.monotonic()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with (scratch.parent / f"{target.name}.train.log").open("wb") as handle:
-        subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(scratch)], cwd=scratch,
-                       env=env, stdout=handle, stderr=subprocess.STDOUT, check=True, timeout=TRAIN_TIMEOUT)
+        subprocess.run(
+            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(scratch)],
+            cwd=scratch,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=TRAIN_TIMEOUT,
+        )
     if not list((scratch / "models").glob("*.tar.gz")):
         raise RuntimeError(f"rasa init did not train a model; see {handle.name}")
     shutil.rmtree(target, ignore_errors=True)

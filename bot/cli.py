@@ -6,6 +6,7 @@
     python -m bot sms invite +15550100123
     python -m bot content check
     python -m bot pipeline build [--force]
+    python -m bot serve --model models/rhizotomy.tar.gz --port 5005   (any `rasa run` arguments)
 
 Each command imports only what it needs, so none of them waits for Rasa to load.
 """
@@ -117,8 +118,7 @@ def consent_verify(args: argparse.Namespace) -> int:
         print(f"chain ok: {report.checked} records, head {report.head_hash}")
         return 0
     print(
-        f"chain BROKEN at record #{report.broken_id}: {report.reason} "
-        f"({report.checked} records before it are intact)"
+        f"chain BROKEN at record #{report.broken_id}: {report.reason} ({report.checked} records before it are intact)"
     )
     return 1
 
@@ -175,6 +175,16 @@ def pipeline_build(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the Rasa server -----------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    """The Rasa server with the speed-ups installed first (bot/rasa/serve.py); every argument goes to `rasa run`."""
+    from bot.rasa import serve as rasa_serve
+
+    return rasa_serve.main(args.rasa_arguments)
+
+
 # --- the parser ---------------------------------------------------------------------------
 
 
@@ -226,10 +236,21 @@ def parser() -> argparse.ArgumentParser:
     build = pipeline.add_parser("build", help="build the spaCy pipeline if its patterns changed")
     build.add_argument("--force", action="store_true", help="build even when up to date")
     build.set_defaults(handler=pipeline_build)
+
+    # No options of its own (not even --help): everything after `serve` is passed on to `rasa run`.
+    groups.add_parser(
+        "serve",
+        add_help=False,
+        help="start the Rasa server with the speed-ups (any `rasa run` arguments; --help shows them)",
+    ).set_defaults(handler=serve, passes_arguments_on=True)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown and not getattr(args, "passes_arguments_on", False):
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args says it
+    args.rasa_arguments = unknown
     handler: Handler = args.handler
     return handler(args)

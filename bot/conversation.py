@@ -1,15 +1,42 @@
-"""Facts about a conversation read from Rasa's event list (plain dicts, so it tests without Rasa)."""
+"""Facts about a conversation read from Rasa's event list and parse data (plain dicts, so it tests without Rasa)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-QUESTION_OPENERS = frozenset({
-    "what", "whats", "what's", "how", "hows", "how's", "why", "when", "where", "who", "which", "is", "are",
-    "can", "could", "does", "do", "will", "would", "should", "may", "might", "wat", "wht", "r", "am", "did",
-})
+QUESTION_OPENERS = frozenset(
+    {
+        "what",
+        "whats",
+        "what's",
+        "how",
+        "hows",
+        "how's",
+        "why",
+        "when",
+        "where",
+        "who",
+        "which",
+        "is",
+        "are",
+        "can",
+        "could",
+        "does",
+        "do",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "wat",
+        "wht",
+        "r",
+        "am",
+        "did",
+    }
+)
 
 
 def looks_like_question(text: str) -> bool:
@@ -61,3 +88,8 @@ def latest_user_text(events: Iterable[dict[str, Any]], intent: str | None = None
         if intent is None or event.get("parse_data", {}).get("intent", {}).get("name") == intent:
             return str(event.get("text") or "")
     return None
+
+
+def likely_intents(ranking: Iterable[Mapping[str, Any]], wanted: Callable[[str | None], bool], limit: int) -> list[str]:
+    """The ``wanted`` intents of a message's intent ranking, most likely first, at most ``limit``."""
+    return [str(item["name"]) for item in ranking if wanted(item.get("name"))][:limit]

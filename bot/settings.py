@@ -32,7 +32,7 @@ def database_url() -> str:
 
 
 def speedups_off() -> frozenset[str]:
-    """Speed-ups named in ``SPEEDUPS_OFF`` (comma-separated) stay off (bot/rasa/speedups.py, bot/rasa/heap.py).
+    """Speed-ups named in ``SPEEDUPS_OFF`` (comma-separated) stay off (bot/rasa/speedups/, bot/rasa/heap.py).
 
     For measuring what each one is worth (bench/variants/without-*), or ruling one out.
     """

@@ -6,6 +6,7 @@
 # with the Rasa servers' tracker store. Several action servers can sit behind one URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports leave the machine (README)
 PORT=${1:-${ACTIONS_PORT:-5055}}
 : "${DATABASE_URL:?DATABASE_URL must name the shared PostgreSQL database}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"

@@ -115,22 +115,38 @@ http {{
 """
 
 
-def render(upstreams: list[str], listen: list[str], prefix: Path, sticky_key: str = "$remote_addr",
-           workers: str = "auto", user: str | None = None) -> str:
+def render(
+    upstreams: list[str],
+    listen: list[str],
+    prefix: Path,
+    sticky_key: str = "$remote_addr",
+    workers: str = "auto",
+    user: str | None = None,
+) -> str:
     """The nginx.conf text; ``prefix`` holds its pid file, logs and temp folders."""
     if not upstreams:
         raise ValueError("at least one --upstream host:port is needed")
     server_lines = "\n".join(f"        server {u} max_fails=3 fail_timeout=10s;" for u in upstreams)
     return TEMPLATE.format(
-        servers=", ".join(upstreams), workers=workers, prefix=prefix,
+        servers=", ".join(upstreams),
+        workers=workers,
+        prefix=prefix,
         user_line=f"user {user};" if user else "",
-        any_servers=server_lines, sticky_servers=server_lines, sticky_key=sticky_key,
+        any_servers=server_lines,
+        sticky_servers=server_lines,
+        sticky_key=sticky_key,
         listen_lines="\n".join(f"        listen {address};" for address in listen),
     )
 
 
-def write(path: Path, upstreams: list[str], listen: list[str], sticky_key: str = "$remote_addr",
-          workers: str = "auto", user: str | None = None) -> Path:
+def write(
+    path: Path,
+    upstreams: list[str],
+    listen: list[str],
+    sticky_key: str = "$remote_addr",
+    workers: str = "auto",
+    user: str | None = None,
+) -> Path:
     """Write the configuration to ``path``, with its prefix folder (logs, temp) next to it."""
     prefix = path.parent.resolve()
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -143,8 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.nginx", description=__doc__.split("\n")[0])
     parser.add_argument("--upstream", action="append", required=True, help="a Rasa server, host:port (repeat)")
     parser.add_argument("--listen", action="append", default=None, help="default 127.0.0.1:8080 (repeat)")
-    parser.add_argument("--prefix", type=Path, default=Path("/var/lib/rhizotomy-nginx"),
-                        help="folder for the pid file, logs and temp files")
+    parser.add_argument(
+        "--prefix",
+        type=Path,
+        default=Path("/var/lib/rhizotomy-nginx"),
+        help="folder for the pid file, logs and temp files",
+    )
     parser.add_argument("--sticky-key", default="$remote_addr", help="what /socket.io/ is hashed on")
     parser.add_argument("--workers", default="auto")
     parser.add_argument("--user", default=None, help="worker user when started as root, e.g. www-data")

@@ -7,6 +7,7 @@
 # RASA_API_TOKEN, if set, enables Rasa's HTTP API with that token (never proxied by nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports leave the machine (README)
 PORT=${1:-${RASA_PORT:-5005}}
 MODEL=${RASA_MODEL:-models/rhizotomy.tar.gz}
 settings=$(.venv/bin/python -m deploy.settings) || exit 1
@@ -14,5 +15,6 @@ eval "$settings"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 api=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then api=(--enable-api --auth-token "$RASA_API_TOKEN"); fi
-exec .venv/bin/rasa run --model "$MODEL" --endpoints deploy/endpoints.yml --credentials credentials.yml \
+# `python -m bot serve` is `rasa run` with the project's speed-ups of Rasa installed first (bot/rasa/serve.py).
+exec .venv/bin/python -m bot serve --model "$MODEL" --endpoints deploy/endpoints.yml --credentials credentials.yml \
   --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$PORT" "${api[@]}"

@@ -42,16 +42,20 @@ def derive(env: Mapping[str, str]) -> dict[str, str]:
     else:
         parts = urlsplit(database_url)
         if not parts.scheme.startswith("postgresql"):
-            problems.append(f"DATABASE_URL must be a PostgreSQL URL for several servers, not {parts.scheme!r}"
-                            " (SQLite stays the default for one machine)")
+            problems.append(
+                f"DATABASE_URL must be a PostgreSQL URL for several servers, not {parts.scheme!r}"
+                " (SQLite stays the default for one machine)"
+            )
         else:
-            out.update({
-                "TRACKER_DB_HOST": parts.hostname or "127.0.0.1",
-                "TRACKER_DB_PORT": str(parts.port or 5432),
-                "TRACKER_DB_NAME": parts.path.lstrip("/") or "postgres",
-                "TRACKER_DB_USER": unquote(parts.username or ""),
-                "TRACKER_DB_PASSWORD": unquote(parts.password or ""),
-            })
+            out.update(
+                {
+                    "TRACKER_DB_HOST": parts.hostname or "127.0.0.1",
+                    "TRACKER_DB_PORT": str(parts.port or 5432),
+                    "TRACKER_DB_NAME": parts.path.lstrip("/") or "postgres",
+                    "TRACKER_DB_USER": unquote(parts.username or ""),
+                    "TRACKER_DB_PASSWORD": unquote(parts.password or ""),
+                }
+            )
     redis_url = env.get("REDIS_URL", "")
     if not redis_url:
         problems.append("REDIS_URL is not set (redis://[:password@]host:6379/1)")
@@ -60,16 +64,19 @@ def derive(env: Mapping[str, str]) -> dict[str, str]:
         if parts.scheme not in ("redis", "rediss"):
             problems.append(f"REDIS_URL must start with redis://, not {parts.scheme!r}")
         else:
-            out.update({
-                "REDIS_HOST": parts.hostname or "127.0.0.1",
-                "REDIS_PORT": str(parts.port or 6379),
-                "REDIS_DB": parts.path.lstrip("/") or "1",
-                "REDIS_PASSWORD": unquote(parts.password or ""),
-            })
+            out.update(
+                {
+                    "REDIS_HOST": parts.hostname or "127.0.0.1",
+                    "REDIS_PORT": str(parts.port or 6379),
+                    "REDIS_DB": parts.path.lstrip("/") or "1",
+                    "REDIS_PASSWORD": unquote(parts.password or ""),
+                }
+            )
     secret = env.get("WIDGET_SESSION_SECRET", "")
     if len(secret) < MIN_SECRET_CHARS:
-        problems.append(f"WIDGET_SESSION_SECRET must be set to the same {MIN_SECRET_CHARS}+ character secret on"
-                        " every server")
+        problems.append(
+            f"WIDGET_SESSION_SECRET must be set to the same {MIN_SECRET_CHARS}+ character secret on every server"
+        )
     out["ACTION_ENDPOINT_URL"] = env.get("ACTION_ENDPOINT_URL") or DEFAULT_ACTION_ENDPOINT
     if problems:
         raise SettingsError("\n".join(problems))

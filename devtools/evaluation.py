@@ -1,8 +1,8 @@
 """Quality gates that `make test` prints and enforces: NLU accuracy, emergency recall, teach-back accuracy.
 
-    python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
-    python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
-    python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
+python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
+python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
+python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ def nlu_gate(report_path: Path, minimum: float) -> bool:
     report = json.loads(report_path.read_text())
     accuracy = float(report["accuracy"])
     total = int(report["macro avg"]["support"])
-    weakest = sorted((v["f1-score"], k) for k, v in report.items() if isinstance(v, dict) and "f1-score" in v
-                     and k not in ("macro avg", "weighted avg", "micro avg"))[:3]
+    weakest = sorted(
+        (v["f1-score"], k)
+        for k, v in report.items()
+        if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg")
+    )[:3]
     print(f"NLU held-out intent accuracy: {accuracy:.1%} on {total} messages (minimum {minimum:.0%})")
     print("  weakest intents (F1): " + ", ".join(f"{name} {f1:.2f}" for f1, name in weakest))
     return accuracy >= minimum
@@ -88,8 +91,10 @@ def red_flag_gate(set_path: Path, model: Path | None, min_recall: float, max_fal
     def report(label: str, flagged: list[bool], alarmed: list[bool]) -> bool:
         recall = sum(flagged) / len(flags)
         false_alarms = sum(alarmed) / len(lookalikes)
-        print(f"{label}: red-flag recall {recall:.1%} of {len(flags)} (minimum {min_recall:.0%}), "
-              f"false alarms {false_alarms:.1%} of {len(lookalikes)} look-alikes (maximum {max_false_alarms:.0%})")
+        print(
+            f"{label}: red-flag recall {recall:.1%} of {len(flags)} (minimum {min_recall:.0%}), "
+            f"false alarms {false_alarms:.1%} of {len(lookalikes)} look-alikes (maximum {max_false_alarms:.0%})"
+        )
         for text, hit in zip(flags, flagged, strict=False):
             if not hit:
                 print(f"  missed: {text}")
@@ -98,12 +103,18 @@ def red_flag_gate(set_path: Path, model: Path | None, min_recall: float, max_fal
                 print(f"  false alarm: {text}")
         return recall >= min_recall and false_alarms <= max_false_alarms
 
-    passed &= report("emergency rules alone", [bool(red_flags.detect_text(t)) for t in flags],
-                     [bool(red_flags.detect_text(t)) for t in lookalikes])
+    passed &= report(
+        "emergency rules alone",
+        [bool(red_flags.detect_text(t)) for t in flags],
+        [bool(red_flags.detect_text(t)) for t in lookalikes],
+    )
     if model is not None:
         intents = _model_intents(model, flags + lookalikes)
-        passed &= report("trained assistant (rules + classifier)", [i == EMERGENCY for i in intents[:len(flags)]],
-                         [i == EMERGENCY for i in intents[len(flags):]])
+        passed &= report(
+            "trained assistant (rules + classifier)",
+            [i == EMERGENCY for i in intents[: len(flags)]],
+            [i == EMERGENCY for i in intents[len(flags) :]],
+        )
     return passed
 
 
@@ -129,8 +140,10 @@ def teachback_gate(set_path: Path, minimum: float) -> bool:
     results = teachback_results(set_path)
     passed = True
     for point_id, result in results.items():
-        print(f"teach-back {point_id}: accuracy {result['accuracy']:.1%} on {result['right']} right and "
-              f"{result['wrong']} wrong answers (minimum {minimum:.0%})")
+        print(
+            f"teach-back {point_id}: accuracy {result['accuracy']:.1%} on {result['right']} right and "
+            f"{result['wrong']} wrong answers (minimum {minimum:.0%})"
+        )
         for text in result["right_judged_wrong"]:
             print(f"  right answer judged wrong: {text}")
         for text in result["wrong_judged_right"]:

@@ -10,6 +10,10 @@ set-ups: another endpoints file (PostgreSQL tracker store, Redis lock store,
 with ``${VAR}`` settings from ``env``), several Rasa servers on one shared
 store, chosen ports, another bot (the stock ``rasa init`` baseline) without an
 action server.
+
+The project's Rasa server starts as ``python -m bot serve`` (bot/rasa/serve.py: Rasa's own
+``rasa run`` with the project's speed-ups installed first); ``stock_rasa=True`` starts plain
+``rasa run`` instead, for a bot that is Rasa as it comes.
 """
 
 from __future__ import annotations
@@ -62,8 +66,14 @@ class Running:
     cold_start_s: float = 0.0
     logs: tuple[Path, ...] = field(default_factory=tuple)
 
-    def say(self, sender: str, message: str, metadata: dict[str, Any] | None = None,
-            timeout: float = 60, base_url: str | None = None) -> list[dict[str, Any]]:
+    def say(
+        self,
+        sender: str,
+        message: str,
+        metadata: dict[str, Any] | None = None,
+        timeout: float = 60,
+        base_url: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Send one message over the REST channel and return the bot's messages."""
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
@@ -73,16 +83,18 @@ class Running:
         return list(response.json())
 
 
-def _wait_ready(base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path],
-                message: str = "/show_menu") -> None:
+def _wait_ready(
+    base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path], message: str = "/show_menu"
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         for process, log in zip(processes, logs, strict=False):
             if process.poll() is not None:
                 raise RuntimeError(f"a server exited early; last lines of {log}:\n{log.read_text()[-3000:]}")
         try:
-            reply = requests.post(f"{base_url}/webhooks/rest/webhook",
-                                  json={"sender": "launch-warm-up", "message": message}, timeout=30)
+            reply = requests.post(
+                f"{base_url}/webhooks/rest/webhook", json={"sender": "launch-warm-up", "message": message}, timeout=30
+            )
             if reply.ok and reply.json():
                 return
         except requests.RequestException:
@@ -103,11 +115,23 @@ def default_endpoints(workdir: Path, actions_url: str | None) -> Path:
 
 
 @contextmanager
-def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = None,
-              rasa_args: tuple[str, ...] = (), *, endpoints: Path | None = None, servers: int = 1,
-              rasa_ports: Sequence[int] | None = None, actions_port: int | None = None, actions: bool = True,
-              credentials: Path | None = PROJECT_ROOT / "credentials.yml", cwd: Path = PROJECT_ROOT,
-              database_url: str | None = None, ready_message: str = "/show_menu") -> Iterator[Running]:
+def assistant(
+    workdir: Path,
+    model: Path = MODEL,
+    env: dict[str, str] | None = None,
+    rasa_args: tuple[str, ...] = (),
+    *,
+    endpoints: Path | None = None,
+    servers: int = 1,
+    rasa_ports: Sequence[int] | None = None,
+    actions_port: int | None = None,
+    actions: bool = True,
+    credentials: Path | None = PROJECT_ROOT / "credentials.yml",
+    cwd: Path = PROJECT_ROOT,
+    database_url: str | None = None,
+    ready_message: str = "/show_menu",
+    stock_rasa: bool = False,
+) -> Iterator[Running]:
     """Run the action server and the Rasa server(s) until the ``with`` block ends; logs go to ``workdir``.
 
     The website widget may connect from the server's own (random) port.
@@ -117,6 +141,8 @@ def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = N
     from ``${ACTION_ENDPOINT_URL}`` and anything else from ``env``. ``servers``
     Rasa servers share it (use a shared tracker store and a lock store then).
     ``actions=False`` starts no action server (a bot without custom actions).
+    ``stock_rasa=True`` serves with plain ``rasa run``, without the project's speed-ups
+    (the stock ``rasa init`` baseline); otherwise ``python -m bot serve`` serves.
     """
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make model` first")
@@ -151,24 +177,46 @@ def assistant(workdir: Path, model: Path = MODEL, env: dict[str, str] | None = N
         commands.append([str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)])
     for index, port in enumerate(ports):
         logs.append(workdir / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"))
-        commands.append([str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-                         *(["--credentials", str(credentials)] if credentials else []), "--port", str(port),
-                         "--interface", "127.0.0.1", *rasa_args])
+        serve = [str(BIN / "rasa"), "run"] if stock_rasa else [sys.executable, "-m", "bot", "serve"]
+        commands.append(
+            [
+                *serve,
+                "--model",
+                str(model),
+                "--endpoints",
+                str(endpoints),
+                *(["--credentials", str(credentials)] if credentials else []),
+                "--port",
+                str(port),
+                "--interface",
+                "127.0.0.1",
+                *rasa_args,
+            ]
+        )
     processes: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
     try:
         for command, log in zip(commands, logs, strict=True):
             with log.open("wb") as handle:
-                processes.append(subprocess.Popen(command, cwd=cwd, env=full_env, stdout=handle,
-                                                  stderr=subprocess.STDOUT))
+                processes.append(
+                    subprocess.Popen(command, cwd=cwd, env=full_env, stdout=handle, stderr=subprocess.STDOUT)
+                )
         for url in base_urls:
             _wait_ready(url, processes, logs, ready_message)
         cold_start = time.monotonic() - started
         rasa_processes = processes[1:] if actions else processes
-        yield Running(base_url, database_url, workdir, rasa_processes[0].pid,
-                      processes[0].pid if actions else 0, base_urls=tuple(base_urls),
-                      rasa_pids=tuple(p.pid for p in rasa_processes), actions_url=actions_url,
-                      cold_start_s=cold_start, logs=tuple(logs))
+        yield Running(
+            base_url,
+            database_url,
+            workdir,
+            rasa_processes[0].pid,
+            processes[0].pid if actions else 0,
+            base_urls=tuple(base_urls),
+            rasa_pids=tuple(p.pid for p in rasa_processes),
+            actions_url=actions_url,
+            cold_start_s=cold_start,
+            logs=tuple(logs),
+        )
     finally:
         for process in processes:
             process.terminate()

@@ -69,10 +69,12 @@ def record(running: launch.Running, sender: str = "transcript-patient") -> list[
         lines.append("")
     saved = consent_store.latest(sender, running.database_url)
     if saved is not None:
-        lines.append(f"*Stored: consent record #{saved.id}, decision `{saved.decision}`, "
-                     f"{len(saved.payload['candidacy'])} candidacy answers, teach-back "
-                     + ", ".join(f"{item['id']}={item['result']}" for item in saved.payload["teachback"])
-                     + f", chain hash `{saved.record_hash[:16]}…`.*")
+        lines.append(
+            f"*Stored: consent record #{saved.id}, decision `{saved.decision}`, "
+            f"{len(saved.payload.candidacy)} candidacy answers, teach-back "
+            + ", ".join(f"{item.id}={item.result}" for item in saved.payload.teachback)
+            + f", chain hash `{saved.record_hash[:16]}…`.*"
+        )
     return lines
 
 

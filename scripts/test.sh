@@ -7,6 +7,8 @@ status=0
 
 make --no-print-directory lint || status=1
 make --no-print-directory validate || status=1
+echo "==> python -m bot content check"
+"$BIN/python" -m bot content check || status=1
 
 echo "==> starting PostgreSQL for the store tests"
 if url=$(scripts/start-postgres.sh); then

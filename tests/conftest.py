@@ -33,10 +33,18 @@ def make_tracker() -> Callable[..., Any]:
     """Build a ``Tracker`` from a dict, as the action server does from Rasa's request."""
     from rasa_sdk import Tracker
 
-    def build(text: str = "", intent: str = "", confidence: float = 0.95, slots: dict[str, Any] | None = None,
-              events: list[dict[str, Any]] | None = None, entities: list[dict[str, Any]] | None = None,
-              active_loop: str | None = None, sender_id: str = "test-patient", channel: str = "rest",
-              ranking: list[dict[str, Any]] | None = None) -> Any:
+    def build(
+        text: str = "",
+        intent: str = "",
+        confidence: float = 0.95,
+        slots: dict[str, Any] | None = None,
+        events: list[dict[str, Any]] | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        active_loop: str | None = None,
+        sender_id: str = "test-patient",
+        channel: str = "rest",
+        ranking: list[dict[str, Any]] | None = None,
+    ) -> Any:
         latest = {
             "text": text,
             "intent": {"name": intent, "confidence": confidence},
@@ -46,16 +54,18 @@ def make_tracker() -> Callable[..., Any]:
         }
         history = list(events or [])
         history.append({"event": "user", "text": text, "parse_data": latest, "input_channel": channel})
-        return Tracker.from_dict({
-            "sender_id": sender_id,
-            "slots": slots or {},
-            "latest_message": latest,
-            "events": history,
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {"name": active_loop} if active_loop else {},
-            "latest_action_name": "action_listen",
-        })
+        return Tracker.from_dict(
+            {
+                "sender_id": sender_id,
+                "slots": slots or {},
+                "latest_message": latest,
+                "events": history,
+                "paused": False,
+                "followup_action": None,
+                "active_loop": {"name": active_loop} if active_loop else {},
+                "latest_action_name": "action_listen",
+            }
+        )
 
     return build
 

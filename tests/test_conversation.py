@@ -34,3 +34,17 @@ def test_latest_user_text_of_an_intent() -> None:
     events = [user("medication_question", "can I take advil"), user("affirm", "yes")]
     assert conversation.latest_user_text(events, "medication_question") == "can I take advil"
     assert conversation.latest_user_text(events) == "yes"
+
+
+def test_likely_intents_keep_the_ranking_order_and_the_limit() -> None:
+    ranking = [
+        {"name": "nlu_fallback"},
+        {"name": "ask_cure"},
+        {"name": "greet"},
+        {"name": "ask_duration"},
+        {"name": "ask_safety"},
+        {},
+    ]
+    wanted = {"ask_cure", "ask_duration", "ask_safety"}.__contains__
+    assert conversation.likely_intents(ranking, wanted, 2) == ["ask_cure", "ask_duration"]
+    assert conversation.likely_intents([], wanted, 3) == []

@@ -1,6 +1,22 @@
 // Bundles the widget and socket.io-client into one file the chat server serves
 // at /widget/widget.js, so a clinic's page needs nothing from a CDN.
+//
+// The widget's own words come from content/widget.yml. scripts/build-widget.sh
+// (`make widget`) checks that file and writes it, the clinic's facts filled in,
+// to build/widget/texts.json; they are built in here so the widget can show them
+// even when the chat server cannot be reached.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+
+const textsFile = fileURLToPath(new URL("../build/widget/texts.json", import.meta.url));
+let texts;
+try {
+  texts = readFileSync(textsFile, "utf8");
+} catch {
+  console.error(`error: ${textsFile} is missing: build the widget with scripts/build-widget.sh (make widget)`);
+  process.exit(1);
+}
 
 await build({
   entryPoints: ["src/index.js"],
@@ -12,4 +28,5 @@ await build({
   legalComments: "eof",
   sourcemap: false,
   logLevel: "info",
+  define: { __WIDGET_TEXTS__: JSON.stringify(JSON.parse(texts)) },
 });

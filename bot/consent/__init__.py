@@ -1,1 +1,1 @@
-"""The consent steps: reading candidacy answers, the steps of the flow, and the typed consent record."""
+"""The consent steps as plain Python: reading answers, the steps of the flow, questions asked mid-step, the record."""

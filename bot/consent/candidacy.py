@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from bot import content
 from bot.content.consent import Option, Question, consent_content
 from bot.language.text import normalise
 
 DONT_KNOW = "dont_know"
 _NUMBER_WORDS = {
-    "zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "zero": 0,
+    "none": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
 }
 
 
@@ -29,6 +41,12 @@ class Answer:
     hint: str = ""
 
 
+@lru_cache(maxsize=256)
+def normalised(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A content file's words as messages are compared: normalised like the patient's text."""
+    return tuple(normalise(word) for word in words)
+
+
 def _contains(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])", text) is not None
 
@@ -39,7 +57,7 @@ def pick_option(options: tuple[Option, ...], text: str) -> Option | None:
     best: Option | None = None
     best_length = 0
     for option in options:
-        for phrase in option.words:
+        for phrase in normalised(option.words):
             if phrase and len(phrase) > best_length and _contains(said, phrase):
                 best, best_length = option, len(phrase)
     return best
@@ -67,7 +85,7 @@ def parse_answer(question: Question, text: str, dont_know_words: tuple[str, ...]
         if option is None:
             return Answer(valid=False, hint=_hint(question))
         return _flagged(question, option.value)
-    if any(_contains(said, phrase) for phrase in dont_know_words):
+    if any(_contains(said, phrase) for phrase in normalised(dont_know_words)):
         return Answer(valid=True, value=DONT_KNOW, flagged=True)
     if question.type == "choice":
         option = pick_option(question.options, text)
@@ -78,7 +96,7 @@ def parse_answer(question: Question, text: str, dont_know_words: tuple[str, ...]
             return Answer(valid=False, hint=_hint(question))
         return _flagged(question, str(number))
     value = text.strip()
-    if said in question.none_words:
+    if said in normalised(question.none_words):
         return Answer(valid=True, value="none")
     return Answer(valid=True, value=value, flagged="any" in question.flag_if or value in question.flag_if)
 
@@ -92,8 +110,8 @@ def _hint(question: Question) -> str:
         return question.hint
     if question.options:
         titles = [option.title for option in question.options]
-        return f"Please choose one: {', '.join(titles[:-1])} or {titles[-1]}."
-    return "Please answer in a few words."
+        return content.message("choose_one", first=", ".join(titles[:-1]), last=titles[-1]).text
+    return content.message("answer_in_words").text
 
 
 def pick_decision(text: str) -> str | None:

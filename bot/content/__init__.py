@@ -1,18 +1,27 @@
 """Everything a patient can read and the clinic's facts, from the files under ``content/``.
 
 Each file has one typed loader here (read once per process); ``check()`` loads them
-all, so a typo in a content file stops a server at start, not at the first patient
-who meets it. Errors are ``ContentError`` and name the file and the field.
+all and checks them against each other, so a typo in a content file stops a server
+at start, not at the first patient who meets it. Errors are ``ContentError`` and
+name the file and the field.
 """
 
 from __future__ import annotations
 
-from bot.content.clinic import Clinic, clinic, clock
-from bot.content.consent import ConsentContent, consent_content
-from bot.content.files import ContentError, content_version
-from bot.content.messages import Message, message, templates
-from bot.content.teachback import Point, teachback_points
-from bot.content.topics import Topics, topics
+from pathlib import Path
+
+from bot.content.clinic import Clinic, clinic, clock, parse_clinic
+from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content
+from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
+from bot.content.files import DOMAIN_FILE, ContentError, content_version, load_yaml, version_of, versioned_files
+from bot.content.messages import MESSAGES_FILE, Message, message, templates
+from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
+from bot.content.sms import SMS_FILE, sms_text, sms_texts
+from bot.content.teachback import TEACHBACK_FILE, Point, teachback_points
+from bot.content.topics import TOPICS_FILE, Topics, check_answers, topics
+from bot.content.web import WEB_FILE, web_text, web_texts
+from bot.content.widget import WIDGET_FILE, widget_text, widget_texts
+from bot.settings import CONTENT_DIR
 
 __all__ = [
     "Clinic",
@@ -26,18 +35,43 @@ __all__ = [
     "clock",
     "consent_content",
     "content_version",
+    "entity_patterns",
     "message",
+    "red_flag_rules",
+    "sms_text",
+    "sms_texts",
     "teachback_points",
     "templates",
     "topics",
+    "web_text",
+    "web_texts",
+    "widget_text",
+    "widget_texts",
 ]
 
 
-def check() -> str:
-    """Load and check every content file; the content version they make. Servers call it at start."""
-    clinic()
-    templates()
-    topics()
-    consent_content()
-    teachback_points()
-    return content_version()
+def check(content_dir: Path = CONTENT_DIR, domain: Path = DOMAIN_FILE) -> str:
+    """Load and check every content file and how they fit together; the content version they make.
+
+    The servers call it at start (the action server, and the Rasa server through
+    its website and SMS channels), ``make test`` through ``python -m bot content check``.
+    Tests pass a copy of ``content/`` (its clinic.yml then stands in for the clinic file).
+    """
+    if content_dir == CONTENT_DIR:
+        clinic()
+    else:
+        parse_clinic(load_yaml(content_dir / "clinic.yml"), str(content_dir / "clinic.yml"))
+    templates(content_dir / MESSAGES_FILE.name)
+    topics_file = content_dir / TOPICS_FILE.name
+    check_answers(topics(topics_file), topics_file, domain)
+    consent_content(content_dir / CONSENT_FILE.name)
+    teachback_points(content_dir / TEACHBACK_FILE.name)
+    red_flags_file = content_dir / RED_FLAGS_FILE.name
+    labels = set(entity_patterns(content_dir / PATTERNS_FILE.name))
+    check_entity_labels(red_flag_rules(red_flags_file), labels, str(red_flags_file))
+    sms_texts(content_dir / SMS_FILE.name)
+    web_texts(content_dir / WEB_FILE.name)
+    widget_texts(content_dir / WIDGET_FILE.name)
+    if content_dir == CONTENT_DIR and domain == DOMAIN_FILE:
+        return content_version()
+    return version_of(versioned_files(content_dir, domain))

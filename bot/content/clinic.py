@@ -12,6 +12,7 @@ from bot.content.files import ContentError, clinic_file, load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+
 def _parse_time(value: str, where: str) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
@@ -112,5 +113,3 @@ def clinic() -> Clinic:
     """The clinic of this deployment, read once per process."""
     path = clinic_file()
     return parse_clinic(load_yaml(path), str(path))
-
-

@@ -2,17 +2,20 @@
 
 Questions, their buttons and which answers raise a flag live in the content file;
 adding a question there needs no code change. Parsing answers is ``bot.consent.candidacy``.
+The decisions are the only values a consent record may hold: the store, the printable
+page and the steps read them (and the care team's wording of them) from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.content.files import ContentError, load_yaml
-from bot.language.text import normalise
+from bot.content.messages import templates
 from bot.settings import CONTENT_DIR
 
 CONSENT_FILE = CONTENT_DIR / "consent.yml"
@@ -21,11 +24,24 @@ QUESTION_TYPES = ("choice", "yes_no", "scale", "text")
 
 @dataclass(frozen=True)
 class Option:
-    """One choice: the value stored, the button title, and words that pick it when typed."""
+    """One choice: the value stored, the button title, and words that pick it when typed (as the clinic wrote them)."""
 
     value: str
     title: str
     words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision(Option):
+    """A decision choice, and what the care team sees of it: its wording on the record and the flag it raises."""
+
+    record_title: str
+    flag_note: str = ""  # empty: the decision raises no flag
+
+    @property
+    def recorded_message(self) -> str:
+        """The message (``content/messages.yml``) that tells the patient this decision was recorded."""
+        return f"recorded_{self.value}"
 
 
 @dataclass(frozen=True)
@@ -50,11 +66,15 @@ class ConsentContent:
 
     questions: tuple[Question, ...]
     dont_know_words: tuple[str, ...]
-    decisions: tuple[Option, ...]
+    decisions: tuple[Decision, ...]
     by_id: dict[str, Question] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]
+
+    def decision(self, value: str | None) -> Decision | None:
+        """The decision stored as ``value``, or None when the content has no such decision."""
+        return next((decision for decision in self.decisions if decision.value == value), None)
 
     def next_question(self, answered: dict[str, Any]) -> Question | None:
         """The first question without an answer, in the clinic's order."""
@@ -68,13 +88,39 @@ def _options(raw: Any, where: str) -> tuple[Option, ...]:
     for item in raw:
         if not isinstance(item, dict) or "value" not in item or "title" not in item:
             raise ContentError(f"{where}: every choice needs a value and a title")
-        words = tuple(normalise(str(word)) for word in item.get("words") or [])
-        options.append(Option(str(item["value"]), str(item["title"]), (*words, normalise(str(item["title"])))))
+        words = tuple(str(word) for word in item.get("words") or [])
+        options.append(Option(str(item["value"]), str(item["title"]), (*words, str(item["title"]))))
     return tuple(options)
 
 
-def parse_content(raw: dict[str, Any], source: str = str(CONSENT_FILE)) -> ConsentContent:
-    """Check the consent content file and build the question list."""
+def _decisions(raw: Any, where: str, message_names: Collection[str]) -> tuple[Decision, ...]:
+    """The decision choices, each with its record title and its confirmation message."""
+    decisions = []
+    for option, item in zip(_options(raw, where), raw, strict=True):
+        if not item.get("record_title"):
+            raise ContentError(f"{where}: decision '{option.value}' needs a record_title (the care team's wording)")
+        decision = Decision(
+            option.value, option.title, option.words, str(item["record_title"]), str(item.get("flag_note") or "")
+        )
+        if decision.recorded_message not in message_names:
+            raise ContentError(
+                f"{where}: decision '{decision.value}' needs the message "
+                f"'{decision.recorded_message}' in content/messages.yml"
+            )
+        decisions.append(decision)
+    values = [decision.value for decision in decisions]
+    if len(set(values)) != len(values):
+        raise ContentError(f"{where}: decision values must be unique")
+    return tuple(decisions)
+
+
+def parse_content(
+    raw: dict[str, Any], source: str = str(CONSENT_FILE), message_names: Collection[str] | None = None
+) -> ConsentContent:
+    """Check the consent content file and build the question list.
+
+    ``message_names`` are the messages a decision may confirm with (default: ``content/messages.yml``'s).
+    """
     yes_no = _options(raw.get("yes_no"), f"{source}: yes_no")
     questions = []
     for number, item in enumerate(raw.get("candidacy") or []):
@@ -86,18 +132,20 @@ def parse_content(raw: dict[str, Any], source: str = str(CONSENT_FILE)) -> Conse
         if kind not in QUESTION_TYPES:
             raise ContentError(f"{where}: type '{kind}' is not one of {', '.join(QUESTION_TYPES)}")
         options = yes_no if kind == "yes_no" else _options(item.get("choices"), where) if kind == "choice" else ()
-        questions.append(Question(
-            id=str(item["id"]),
-            text=str(item["text"]),
-            type=kind,
-            options=options,
-            minimum=int(item.get("min", 0)),
-            maximum=int(item.get("max", 10)),
-            hint=str(item.get("hint") or ""),
-            flag_if=frozenset(str(value) for value in item.get("flag_if") or []),
-            flag_note=str(item.get("flag_note") or item["id"]),
-            none_words=tuple(normalise(str(word)) for word in item.get("none_words") or []),
-        ))
+        questions.append(
+            Question(
+                id=str(item["id"]),
+                text=str(item["text"]),
+                type=kind,
+                options=options,
+                minimum=int(item.get("min", 0)),
+                maximum=int(item.get("max", 10)),
+                hint=str(item.get("hint") or ""),
+                flag_if=frozenset(str(value) for value in item.get("flag_if") or []),
+                flag_note=str(item.get("flag_note") or item["id"]),
+                none_words=tuple(str(word) for word in item.get("none_words") or []),
+            )
+        )
     if not questions:
         raise ContentError(f"{source}: no candidacy questions")
     ids = [q.id for q in questions]
@@ -105,8 +153,10 @@ def parse_content(raw: dict[str, Any], source: str = str(CONSENT_FILE)) -> Conse
         raise ContentError(f"{source}: candidacy question ids must be unique")
     return ConsentContent(
         questions=tuple(questions),
-        dont_know_words=tuple(normalise(str(word)) for word in raw.get("dont_know_words") or []),
-        decisions=_options(raw.get("decisions"), f"{source}: decisions"),
+        dont_know_words=tuple(str(word) for word in raw.get("dont_know_words") or []),
+        decisions=_decisions(
+            raw.get("decisions"), f"{source}: decisions", templates() if message_names is None else message_names
+        ),
         by_id={q.id: q for q in questions},
     )
 
@@ -114,5 +164,3 @@ def parse_content(raw: dict[str, Any], source: str = str(CONSENT_FILE)) -> Conse
 @lru_cache(maxsize=1)
 def consent_content(path: Path = CONSENT_FILE) -> ConsentContent:
     return parse_content(load_yaml(path) or {}, str(path))
-
-

@@ -1,8 +1,15 @@
-"""Messages that actions compose, from ``content/messages.yml``, with the clinic's facts filled in."""
+"""Messages that actions compose (``content/messages.yml``), and the placeholder rules every text file shares.
+
+A text in a content file may name the clinic's facts (``clinic_values``) and the
+values its code fills in, in ``{braces}``. ``named_texts`` checks a file of such
+texts when it is loaded, so a missing text or a misspelt placeholder stops a server
+at start instead of crashing the reply a patient was waiting for.
+"""
 
 from __future__ import annotations
 
 import string
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +20,13 @@ from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
 MESSAGES_FILE = CONTENT_DIR / "messages.yml"
+# The values actions fill in, by message (documented in the header of content/messages.yml).
+ACTION_VALUES: dict[str, frozenset[str]] = {
+    "callback_closed": frozenset({"next_opening"}),
+    "decision_summary": frozenset({"answered", "flagged", "understood", "review"}),
+    "numbered_question": frozenset({"number", "total", "question"}),
+    "choose_one": frozenset({"first", "last"}),
+}
 
 
 @dataclass(frozen=True)
@@ -24,7 +38,7 @@ class Message:
 
 
 def clinic_values() -> dict[str, str]:
-    """The clinic facts every message may use."""
+    """The clinic facts every text may use."""
     facts = clinic()
     return {
         "clinic_name": facts.name,
@@ -36,29 +50,83 @@ def clinic_values() -> dict[str, str]:
 
 
 def placeholders(text: str) -> set[str]:
-    """Names in ``{braces}`` in a message text."""
+    """Names in ``{braces}`` in a text."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def check_placeholders(text: str, allowed: Collection[str], where: str) -> None:
+    """Refuse a text with a placeholder nobody fills, or with braces that are not a placeholder."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as error:
+        raise ContentError(f"{where}: braces that are not a placeholder ({error}); write {{{{ for a brace") from error
+    known = set(clinic_values()) | set(allowed)
+    for name in fields:
+        if name not in known:
+            usable = ", ".join(f"{{{known_name}}}" for known_name in sorted(known))
+            raise ContentError(f"{where}: unknown placeholder {{{name}}}; this text may use {usable}")
+
+
+def named_texts(raw: Any, source: str, expected: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """The texts of a content file by name, checked: each expected one there, no other, placeholders known.
+
+    ``expected`` maps each name to the placeholders its code fills in besides the
+    clinic facts. A section of the file is a mapping whose texts are named
+    ``section.text`` (``replies.empty``).
+    """
+    if not isinstance(raw, dict):
+        raise ContentError(f"{source}: expected a mapping of texts")
+    found: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            found.update({f"{key}.{inner}": text for inner, text in value.items()})
+        else:
+            found[str(key)] = value
+    for name in expected:
+        if name not in found:
+            raise ContentError(f"{source}: '{name}' is missing")
+    texts = {}
+    for name, value in found.items():
+        if name not in expected:
+            raise ContentError(f"{source}: '{name}' is not a text this file has; it has {', '.join(expected)}")
+        if not isinstance(value, str) or not value.strip():
+            raise ContentError(f"{source}: '{name}' needs a text")
+        check_placeholders(value, expected[name], f"{source}: '{name}'")
+        texts[name] = value.strip()
+    return texts
+
+
+def fill(template: str, **values: Any) -> str:
+    """A text with the clinic's facts and ``values`` in its placeholders."""
+    return template.format(**clinic_values(), **values)
 
 
 @lru_cache(maxsize=1)
 def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
+    """Every message, checked: a text, buttons with a title and a payload, placeholders that are filled."""
     raw = (load_yaml(path) or {}).get("messages") or {}
     if not raw:
         raise ContentError(f"{path}: no messages")
     result = {}
     for name, entry in raw.items():
+        where = f"{path}: message '{name}'"
+        buttons: list[Any]
         if isinstance(entry, str):
-            result[str(name)] = Message(entry)
+            text, buttons = entry, []
         elif isinstance(entry, dict) and entry.get("text"):
-            buttons = tuple({"title": str(b["title"]), "payload": str(b["payload"])}
-                            for b in entry.get("buttons") or [])
-            result[str(name)] = Message(str(entry["text"]), buttons)
+            text, buttons = str(entry["text"]), entry.get("buttons") or []
         else:
-            raise ContentError(f"{path}: message '{name}' needs a text")
+            raise ContentError(f"{where} needs a text")
+        if not all(isinstance(b, dict) and b.get("title") and b.get("payload") for b in buttons):
+            raise ContentError(f"{where}: every button needs a title and a payload")
+        check_placeholders(text, ACTION_VALUES.get(str(name), ()), where)
+        result[str(name)] = Message(
+            text, tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons)
+        )
     return result
 
 
 def message(name: str, **values: Any) -> Message:
     """The message ``name`` with clinic facts and ``values`` filled in."""
     template = templates()[name]
-    return Message(template.text.format(**clinic_values(), **values), template.buttons)
+    return Message(fill(template.text, **values), template.buttons)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.files import ContentError, load_yaml
-from bot.language.text import normalise
 from bot.settings import CONTENT_DIR
 
 TEACHBACK_FILE = CONTENT_DIR / "teachback.yml"
@@ -35,7 +34,7 @@ class Point:
     question: str
     explain_again: str
     choices: tuple[str, ...]
-    short_right: frozenset[str]
+    short_right: tuple[str, ...]  # whole answers that are right on their own, as the clinic wrote them
     right: tuple[Concept, ...]
     wrong: tuple[Concept, ...] = ()
 
@@ -59,16 +58,18 @@ def parse_points(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> tupl
         right = _concepts(item.get("right"), f"{where}: right")
         if not right:
             raise ContentError(f"{where}: teach-back point '{item['id']}' has no right concept")
-        points.append(Point(
-            id=str(item["id"]),
-            summary=str(item["summary"]),
-            question=str(item["question"]),
-            explain_again=str(item["explain_again"]),
-            choices=tuple(str(choice) for choice in item.get("choices") or []),
-            short_right=frozenset(normalise(str(answer)) for answer in item.get("short_right") or []),
-            right=right,
-            wrong=_concepts(item.get("wrong"), f"{where}: wrong"),
-        ))
+        points.append(
+            Point(
+                id=str(item["id"]),
+                summary=str(item["summary"]),
+                question=str(item["question"]),
+                explain_again=str(item["explain_again"]),
+                choices=tuple(str(choice) for choice in item.get("choices") or []),
+                short_right=tuple(str(answer) for answer in item.get("short_right") or []),
+                right=right,
+                wrong=_concepts(item.get("wrong"), f"{where}: wrong"),
+            )
+        )
     if not points:
         raise ContentError(f"{source}: no teach-back points")
     ids = [point.id for point in points]

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.content.files import ContentError, load_yaml
+from bot.content.files import DOMAIN_FILE, ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
 TOPICS_FILE = CONTENT_DIR / "topics.yml"
@@ -70,3 +70,11 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
 @lru_cache(maxsize=1)
 def topics(path: Path = TOPICS_FILE) -> Topics:
     return parse_topics(load_yaml(path) or {}, str(path))
+
+
+def check_answers(found: Topics, source: Path = TOPICS_FILE, domain: Path = DOMAIN_FILE) -> None:
+    """Every topic needs its answer, the response ``utter_<topic>`` in domain.yml, or a patient asking gets none."""
+    responses = (load_yaml(domain) or {}).get("responses") or {}
+    missing = [f"utter_{intent}" for intent in found.titles if f"utter_{intent}" not in responses]
+    if missing:
+        raise ContentError(f"{source}: {domain} has no answer for these topics: {', '.join(missing)}")

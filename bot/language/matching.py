@@ -29,9 +29,41 @@ NEGATION_WINDOW = 5
 # "No, it can wear off": a sentence-initial "no" before these answers a yes/no
 # question and negates nothing ("no chest pain" still negates).
 ANSWER_PARTICLES = frozenset({"no", "nope", "nah"})
-_ANSWER_FOLLOWERS = frozenset({",", "it", "its", "it's", "i", "i'd", "i'll", "i'm", "im", "the", "my", "some",
-                               "but", "you", "that", "this", "not", "they", "we", "he", "she", "just", "only",
-                               "there", "because", "cause", "probably", "definitely", "of", "-", "."})
+_ANSWER_FOLLOWERS = frozenset(
+    {
+        ",",
+        "it",
+        "its",
+        "it's",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "im",
+        "the",
+        "my",
+        "some",
+        "but",
+        "you",
+        "that",
+        "this",
+        "not",
+        "they",
+        "we",
+        "he",
+        "she",
+        "just",
+        "only",
+        "there",
+        "because",
+        "cause",
+        "probably",
+        "definitely",
+        "of",
+        "-",
+        ".",
+    }
+)
 # Typos: an unknown word of at least this length may stand for a pattern word
 # one edit away (two edits from FUZZY_TWO_EDITS letters on), same first letter.
 FUZZY_MIN_LENGTH = 5
@@ -134,8 +166,13 @@ def compile_phrase(spec: str) -> list[dict[str, Any]]:
     return pattern
 
 
-def is_negated(doc: Any, start: int, end: int | None = None, phrase_words: frozenset[str] = frozenset(),
-               window: int = NEGATION_WINDOW) -> bool:
+def is_negated(
+    doc: Any,
+    start: int,
+    end: int | None = None,
+    phrase_words: frozenset[str] = frozenset(),
+    window: int = NEGATION_WINDOW,
+) -> bool:
     """Whether the words at ``start:end`` are negated.
 
     A negation cue counts in the same clause within ``window`` tokens before the

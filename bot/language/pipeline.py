@@ -16,21 +16,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.content.files import load_yaml
-from bot.settings import CONTENT_DIR, PROJECT_ROOT
+from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
+from bot.settings import PROJECT_ROOT
 
-PATTERNS_FILE = CONTENT_DIR / "entity_patterns.yml"
 PIPELINE_DIR = PROJECT_ROOT / "build" / "spacy" / "en_rhizotomy"
 
 
-def entity_patterns(path: Path = PATTERNS_FILE) -> list[dict[str, Any]]:
-    """Entity ruler patterns from the content file: one lower-case phrase pattern per line."""
-    raw = load_yaml(path) or {}
-    patterns = []
-    for label, phrases in raw.items():
-        for phrase in phrases or []:
-            patterns.append({"label": str(label), "pattern": str(phrase).lower()})
-    return patterns
+def ruler_patterns(path: Path = PATTERNS_FILE) -> list[dict[str, Any]]:
+    """Entity ruler patterns from the content file: one lower-case phrase pattern per word or phrase."""
+    return [
+        {"label": label, "pattern": phrase.lower()}
+        for label, phrases in entity_patterns(path).items()
+        for phrase in phrases
+    ]
 
 
 def build_pipeline(patterns_path: Path = PATTERNS_FILE) -> Any:
@@ -41,7 +39,7 @@ def build_pipeline(patterns_path: Path = PATTERNS_FILE) -> Any:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()  # loads the lookup tables from spacy-lookups-data
-    ruler.add_patterns(entity_patterns(patterns_path))  # type: ignore[attr-defined]
+    ruler.add_patterns(ruler_patterns(patterns_path))  # type: ignore[attr-defined]
     nlp.meta["name"] = "rhizotomy"
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = "Blank English + lookup lemmatizer + entity ruler (project-built)"

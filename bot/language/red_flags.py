@@ -15,11 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.content.files import load_yaml
+from bot.content.red_flags import RED_FLAGS_FILE, red_flag_rules
 from bot.language.matching import Hit, PhraseMatcher
-from bot.settings import CONTENT_DIR
 
-RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
 SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})
 SELF_HARM = "self_harm"
 _BEFORE = "not_now:before"
@@ -78,7 +76,7 @@ class RedFlagDetector:
 
     @classmethod
     def from_file(cls, vocab: Any, path: Path = RED_FLAGS_FILE) -> RedFlagDetector:
-        return cls(vocab, load_yaml(path) or {})
+        return cls(vocab, red_flag_rules(path))
 
     def detect(self, doc: Any) -> list[RedFlag]:
         """Red flags present now in ``doc``, one per category."""

@@ -12,8 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.content.files import load_yaml
-from bot.content.teachback import SIDES, TEACHBACK_FILE, Point, parse_points, teachback_points
+from bot.content.teachback import SIDES, TEACHBACK_FILE, Point, teachback_points
 from bot.language.matching import PhraseMatcher
 from bot.language.text import normalise
 
@@ -35,19 +34,19 @@ class TeachBackJudge:
                     phrases[label] = list(concept.phrases)
                     self._concepts.setdefault((point.id, side), []).append((label, concept.negated))
         self._by_id = {point.id: point for point in self.points}
+        self._short_right = {point.id: frozenset(normalise(answer) for answer in point.short_right) for point in points}
         self._matcher = PhraseMatcher(vocab, phrases)
 
     @classmethod
     def from_file(cls, vocab: Any, path: Path = TEACHBACK_FILE) -> TeachBackJudge:
-        return cls(vocab, parse_points(load_yaml(path) or {}, str(path)))
+        return cls(vocab, teachback_points(path))
 
     def point(self, point_id: str) -> Point:
         return self._by_id[point_id]
 
     def judge(self, point_id: str, doc: Any) -> bool:
         """Whether the answer in ``doc`` shows the point was understood."""
-        point = self._by_id[point_id]
-        if normalise(doc.text) in point.short_right:
+        if normalise(doc.text) in self._short_right[point_id]:
             return True
         hits = self._matcher.hits(doc)
 

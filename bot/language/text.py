@@ -11,5 +11,3 @@ def normalise(text: str) -> str:
     """Lower case, curly quotes straightened, punctuation other than apostrophes and slashes removed."""
     text = text.lower().translate(_QUOTES)
     return " ".join(re.sub(r"[^a-z0-9'/ ]+", " ", text).split())
-
-

@@ -56,8 +56,9 @@ class AtomicRedisLockStore(RedisLockStore):
         kwargs = {k: v for k, v in kwargs.items() if v not in (None, "") or k == "host"}
         super().__init__(**kwargs)
 
-    def _transact(self, conversation_id: str,
-                  change: Callable[[TicketLock | None], tuple[str, TicketLock | None, Any]]) -> Any:
+    def _transact(
+        self, conversation_id: str, change: Callable[[TicketLock | None], tuple[str, TicketLock | None, Any]]
+    ) -> Any:
         """Apply ``change`` to the stored lock atomically; it returns (what to do, the lock, a result)."""
         key = self.key_prefix + conversation_id
         for _ in range(MAX_ATTEMPTS):
@@ -76,8 +77,7 @@ class AtomicRedisLockStore(RedisLockStore):
                     return result
                 except redis.WatchError:
                     continue  # another server changed this conversation's lock meanwhile: read it again
-        raise LockError(f"Could not update the lock of conversation '{conversation_id}' "
-                        f"after {MAX_ATTEMPTS} attempts.")
+        raise LockError(f"Could not update the lock of conversation '{conversation_id}' after {MAX_ATTEMPTS} attempts.")
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def change(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
@@ -111,6 +111,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Release ``ticket_number``; delete the lock in the same transaction if nobody else waits."""
+
         def change(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
             if lock is None:
                 return UNCHANGED, None, False
@@ -123,8 +124,9 @@ class AtomicRedisLockStore(RedisLockStore):
         self._log_deletion(conversation_id, bool(deleted))
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float | None = None) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float | None = None
+    ) -> AsyncGenerator[TicketLock, None]:
         wait = self.wait_seconds if wait_time_in_seconds is None else wait_time_in_seconds
         async with super().lock(conversation_id, lock_lifetime, wait) as ticket_lock:
             yield ticket_lock

@@ -41,7 +41,9 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.language.red_flags import RED_FLAGS_FILE
 from bot.language.red_flags import RedFlagDetector as Rules
 
-# Loaded with the model, so every Rasa process gets the faster action and tracker handling.
+# Loading this component installs nothing else: the speed-ups of Rasa are installed by the one
+# entry that serves, `python -m bot serve` (bot/rasa/serve.py), so removing the component from
+# config.yml removes no speed-up.
 
 EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
@@ -96,8 +98,9 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             return
         confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         if dismissed or confidence < self._config["classifier_min_confidence"]:
-            message.set(INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence},
-                        add_to_output=True)
+            message.set(
+                INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True
+            )
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -118,12 +121,14 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             for flag in flags:
                 start = max(text.find(flag.text.split(" + ")[0]), 0)
-                entities.append({
-                    ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY,
-                    ENTITY_ATTRIBUTE_VALUE: flag.category,
-                    ENTITY_ATTRIBUTE_START: start,
-                    ENTITY_ATTRIBUTE_END: start + len(flag.text.split(" + ")[0]),
-                    EXTRACTOR: self.__class__.__name__,
-                })
+                entities.append(
+                    {
+                        ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY,
+                        ENTITY_ATTRIBUTE_VALUE: flag.category,
+                        ENTITY_ATTRIBUTE_START: start,
+                        ENTITY_ATTRIBUTE_END: start + len(flag.text.split(" + ")[0]),
+                        EXTRACTOR: self.__class__.__name__,
+                    }
+                )
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

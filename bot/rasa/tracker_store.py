@@ -65,14 +65,21 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     engine: sa.engine.Engine
 
-    def __init__(self, *args: Any, cache_size: int | str = DEFAULT_CACHE_SIZE,
-                 sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        cache_size: int | str = DEFAULT_CACHE_SIZE,
+        sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             synchronous = str(sqlite_synchronous).upper()
             if synchronous not in SQLITE_SYNCHRONOUS:
-                raise ValueError(f"tracker_store sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)},"
-                                 f" not {sqlite_synchronous!r}")
+                raise ValueError(
+                    f"tracker_store sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)},"
+                    f" not {sqlite_synchronous!r}"
+                )
             # SQLAlchemy 1.4 opens a new SQLite connection for every session: keep one per thread.
             self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.SingletonThreadPool)
             sa.event.listen(self.engine, "connect", functools.partial(db.sqlite_pragmas, synchronous=synchronous))
@@ -92,8 +99,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             last_id = connection.execute(self._last_id, {"sender_id": sender_id}).scalar()
         tracker: DialogueStateTracker | None
-        if (kept is not None and last_id is not None and kept[1].last_id == last_id
-                and len(kept[0].events) == kept[1].events):  # unchanged since saved, here and in the database
+        if (
+            kept is not None
+            and last_id is not None
+            and kept[1].last_id == last_id
+            and len(kept[0].events) == kept[1].events
+        ):  # unchanged since saved, here and in the database
             tracker = kept[0]
         else:
             tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=False)  # Rasa's own read
@@ -126,8 +137,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 connection.execute(self._insert, [self._row(sender_id, event) for event in new_events])
             after = connection.execute(self._last_id, {"sender_id": sender_id}).scalar()
         starts_session = any(isinstance(event, SessionStarted) for event in new_events)
-        if (self.cache_size > 0 and after is not None and start <= len(events) and not bounded
-                and not starts_session):  # the database now holds exactly this tracker's session
+        if (
+            self.cache_size > 0 and after is not None and start <= len(events) and not bounded and not starts_session
+        ):  # the database now holds exactly this tracker's session
             self._kept[sender_id] = (tracker, _Stored(len(events), after))
             while len(self._kept) > self.cache_size:
                 self._kept.popitem(last=False)

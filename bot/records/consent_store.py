@@ -2,9 +2,11 @@
 
 A record holds what the care team relies on at the visit: candidacy answers with
 flags, each teach-back point with the patient's answers, the decision, the
-topics asked about and the version of the content shown. Changing or deleting a
+topics asked about (the typed ``bot.consent.record.ConsentPayload``, stored as its
+canonical JSON) and the version of the content shown. Changing or deleting a
 row breaks the chain; ``verify`` names the first broken record. A change of
-mind is a new record, never an edit.
+mind is a new record, never an edit. Only the decisions of ``content/consent.yml``
+are stored.
 
     python -m bot consent list | show 3 | export 3 --html out.html | verify
 """
@@ -22,15 +24,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import content
+from bot.consent.record import ConsentPayload
 from bot.records import db
 
 GENESIS = "0" * 64
 _SQLITE_APPENDS = threading.Lock()
-DECISION_TITLES = {
-    "go_ahead": "Wants to go ahead",
-    "decline": "Does not want to go ahead",
-    "talk_to_doctor": "Wants to talk to the doctor first",
-}
 
 RECORDS = sa.Table(
     "consent_records",
@@ -47,13 +46,21 @@ RECORDS = sa.Table(
     sa.Column("record_hash", sa.String(64), nullable=False, unique=True),
 )
 
-_HASHED = ("created_at", "conversation_id", "channel", "patient_ref", "content_version", "decision", "payload",
-           "prev_hash")
+_HASHED = (
+    "created_at",
+    "conversation_id",
+    "channel",
+    "patient_ref",
+    "content_version",
+    "decision",
+    "payload",
+    "prev_hash",
+)
 
 
 @dataclass(frozen=True)
 class Record:
-    """One stored consent record."""
+    """One stored consent record: the row's fields, its payload read back as typed fields."""
 
     id: int
     created_at: str
@@ -62,15 +69,22 @@ class Record:
     patient_ref: str | None
     content_version: str
     decision: str
-    payload: dict[str, Any]
+    payload: ConsentPayload
     prev_hash: str
     record_hash: str
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "created_at": self.created_at, "conversation_id": self.conversation_id,
-            "channel": self.channel, "patient_ref": self.patient_ref, "content_version": self.content_version,
-            "decision": self.decision, **self.payload, "prev_hash": self.prev_hash, "record_hash": self.record_hash,
+            "id": self.id,
+            "created_at": self.created_at,
+            "conversation_id": self.conversation_id,
+            "channel": self.channel,
+            "patient_ref": self.patient_ref,
+            "content_version": self.content_version,
+            "decision": self.decision,
+            **self.payload.to_json(),
+            "prev_hash": self.prev_hash,
+            "record_hash": self.record_hash,
         }
 
 
@@ -84,11 +98,18 @@ def record_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({key: fields[key] for key in _HASHED}).encode("utf-8")).hexdigest()
 
 
-def append(conversation_id: str, channel: str, decision: str, payload: dict[str, Any], content_version: str,
-           patient_ref: str | None = None, url: str | None = None, attempts: int = 5) -> Record:
-    """Add a record at the head of the chain (retrying if another server appended first)."""
-    if decision not in DECISION_TITLES:
-        raise ValueError(f"unknown decision '{decision}'")
+def append(
+    conversation_id: str,
+    channel: str,
+    payload: ConsentPayload,
+    content_version: str,
+    patient_ref: str | None = None,
+    url: str | None = None,
+    attempts: int = 5,
+) -> Record:
+    """Add a record of ``payload``'s decision at the head of the chain (retrying if another server appended first)."""
+    if content.consent_content().decision(payload.decision) is None:
+        raise ValueError(f"unknown decision '{payload.decision}'")
     engine = db.engine(url)
     # SQLite has no row locks: one append at a time per process (the action server appends from
     # threads), and a retry when another process held the file. PostgreSQL uses an advisory lock.
@@ -107,8 +128,8 @@ def append(conversation_id: str, channel: str, decision: str, payload: dict[str,
                     "channel": channel or "unknown",
                     "patient_ref": patient_ref,
                     "content_version": content_version,
-                    "decision": decision,
-                    "payload": canonical(payload),
+                    "decision": payload.decision,
+                    "payload": canonical(payload.to_json()),
                     "prev_hash": head[0] if head else GENESIS,
                 }
                 fields["record_hash"] = record_hash(fields)
@@ -123,7 +144,7 @@ def append(conversation_id: str, channel: str, decision: str, payload: dict[str,
 
 def _record(row: Any) -> Record:
     values = dict(row)
-    values["payload"] = json.loads(values["payload"])
+    values["payload"] = ConsentPayload.from_json(json.loads(values["payload"]))
     return Record(**values)
 
 
@@ -172,8 +193,12 @@ def verify(url: str | None = None) -> ChainReport:
         for row in connection.execute(sa.select(RECORDS).order_by(RECORDS.c.id)).mappings():
             fields = dict(row)
             if fields["prev_hash"] != expected_prev:
-                return ChainReport(checked, expected_prev, fields["id"],
-                                   "does not follow the record before it (a record was deleted or inserted)")
+                return ChainReport(
+                    checked,
+                    expected_prev,
+                    fields["id"],
+                    "does not follow the record before it (a record was deleted or inserted)",
+                )
             if record_hash(fields) != fields["record_hash"]:
                 return ChainReport(checked, expected_prev, fields["id"], "its content was changed after it was written")
             expected_prev = fields["record_hash"]

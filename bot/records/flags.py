@@ -1,7 +1,8 @@
 """The care team's flag log: what needs a human (emergencies, callbacks, medicine questions, candidacy answers).
 
 Rows are only ever added. Resolving a flag adds a row with status ``resolved``
-that points to it, so the log shows who closed what and when.
+that points to it, so the log shows who closed what and when. ``callback_message``
+picks what a patient who asked for a callback is told about when staff will see it.
 
     python -m bot flags list                 # open flags, oldest first
     python -m bot flags list --all           # every row
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from bot.content.clinic import Clinic, clock
 from bot.records import db
 
 KINDS = ("emergency", "callback", "medication", "candidacy", "teachback", "decision")
@@ -57,16 +59,24 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def add(conversation_id: str, channel: str, kind: str, message: str, detail: str = "",
-        url: str | None = None) -> int:
+def add(conversation_id: str, channel: str, kind: str, message: str, detail: str = "", url: str | None = None) -> int:
     """Append an open flag and return its id."""
     if kind not in KINDS:
         raise ValueError(f"unknown flag kind '{kind}' (one of {', '.join(KINDS)})")
     with db.engine(url).begin() as connection:
-        result = connection.execute(FLAGS.insert().values(
-            created_at=now(), conversation_id=conversation_id, channel=channel or "unknown", kind=kind,
-            message=message, detail=detail, status=OPEN, resolves_id=None, actor="assistant",
-        ))
+        result = connection.execute(
+            FLAGS.insert().values(
+                created_at=now(),
+                conversation_id=conversation_id,
+                channel=channel or "unknown",
+                kind=kind,
+                message=message,
+                detail=detail,
+                status=OPEN,
+                resolves_id=None,
+                actor="assistant",
+            )
+        )
         return int(result.inserted_primary_key[0])
 
 
@@ -79,10 +89,19 @@ def resolve(flag_id: int, actor: str, note: str = "", url: str | None = None) ->
         done = connection.execute(sa.select(FLAGS.c.id).where(FLAGS.c.resolves_id == flag_id)).first()
         if done is not None:
             raise LookupError(f"flag {flag_id} is already resolved (by row {done[0]})")
-        result = connection.execute(FLAGS.insert().values(
-            created_at=now(), conversation_id=original["conversation_id"], channel=original["channel"],
-            kind=original["kind"], message=note, detail="", status=RESOLVED, resolves_id=flag_id, actor=actor,
-        ))
+        result = connection.execute(
+            FLAGS.insert().values(
+                created_at=now(),
+                conversation_id=original["conversation_id"],
+                channel=original["channel"],
+                kind=original["kind"],
+                message=note,
+                detail="",
+                status=RESOLVED,
+                resolves_id=flag_id,
+                actor=actor,
+            )
+        )
         return int(result.inserted_primary_key[0])
 
 
@@ -112,3 +131,14 @@ def open_flags(url: str | None = None, kind: str | None = None) -> list[Flag]:
         return [_row(m) for m in connection.execute(query).mappings()]
 
 
+def callback_message(written: bool, clinic: Clinic, now: dt.datetime) -> tuple[str, dict[str, str]]:
+    """The message (``content/messages.yml``) and its values that tell a patient honestly when staff see a callback.
+
+    ``written`` is whether the callback flag was stored; if not, the patient is given the phone number instead.
+    """
+    if not written:
+        return "callback_failed", {}
+    if clinic.is_open(now):
+        return "callback_open", {}
+    opening = clinic.next_opening(now)
+    return "callback_closed", {"next_opening": f"{opening:%A} at {clock(opening.time())}"}

@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import html
 
-from bot.records.consent_store import DECISION_TITLES, Record
+from bot import content
+from bot.consent.record import UNDERSTOOD, CandidacyAnswer, TeachbackResult
+from bot.records.consent_store import Record
+
+
+def decision_title(value: str) -> str:
+    """The care team's wording of a decision (``content/consent.yml``); the stored value if the content dropped it."""
+    decision = content.consent_content().decision(value)
+    return decision.record_title if decision else value
+
+
+def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
+    """The question, then the answer marked ⚑ with its note when the care team must review it."""
+    return item.question, f"{item.answer}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
+
+
+def teachback_row(item: TeachbackResult) -> tuple[str, str]:
+    """The point, then whether it was understood (or goes to the visit ⚑), after how many tries, in whose words."""
+    result = "understood" if item.result == UNDERSTOOD else "review at visit ⚑"
+    attempts = f"{item.attempts} attempt{'s' if item.attempts != 1 else ''}"
+    return item.summary, f"{result} ({attempts}): " + " / ".join(item.answers)
 
 
 def record_page(record: Record) -> str:
@@ -15,19 +35,9 @@ def record_page(record: Record) -> str:
     def rows(items: list[tuple[str, str]]) -> str:
         return "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items)
 
-    candidacy = [
-        (item.get("question", item.get("id", "")),
-         f"{item.get('answer', '')}{'  ⚑ ' + item.get('flag_note', 'flagged') if item.get('flagged') else ''}")
-        for item in data.get("candidacy", [])
-    ]
-    teachback = [
-        (item.get("summary", item.get("id", "")),
-         f"{'understood' if item.get('result') == 'understood' else 'review at visit ⚑'} "
-         f"({item.get('attempts', 0)} attempt{'s' if item.get('attempts', 0) != 1 else ''}): "
-         + " / ".join(item.get("answers", [])))
-        for item in data.get("teachback", [])
-    ]
-    topics = ", ".join(data.get("topics_asked", [])) or "none"
+    candidacy = [candidacy_row(item) for item in data.candidacy]
+    teachback = [teachback_row(item) for item in data.teachback]
+    topics = ", ".join(data.topics_asked) or "none"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pre-consent record #{record.id}</title>
 <style>
@@ -42,10 +52,18 @@ padding: 2pt 4pt; border-bottom: 1px solid #ccc; }} th {{ width: 42%; font-weigh
 <h1>Rhizotomy injection: pre-consent record #{record.id}</h1>
 <p>Prepared by the clinic's automated assistant. <strong>This is not the signed consent</strong>: the final
 consent is signed with the physician at the visit.</p>
-<table>{rows([("Recorded (UTC)", record.created_at), ("Conversation", record.conversation_id),
-             ("Channel", record.channel), ("Patient reference", record.patient_ref or "not provided by the channel")])}
+<table>{
+        rows(
+            [
+                ("Recorded (UTC)", record.created_at),
+                ("Conversation", record.conversation_id),
+                ("Channel", record.channel),
+                ("Patient reference", record.patient_ref or "not provided by the channel"),
+            ]
+        )
+    }
 </table>
-<div class="decision">Decision: {esc(DECISION_TITLES.get(record.decision, record.decision))}</div>
+<div class="decision">Decision: {esc(decision_title(record.decision))}</div>
 <h2>Candidacy answers (⚑ = for the care team to review)</h2><table>{rows(candidacy)}</table>
 <h2>Understanding check (teach-back)</h2><table>{rows(teachback)}</table>
 <h2>Topics the patient asked about</h2><p>{esc(topics)}</p>

@@ -25,8 +25,9 @@ from devtools.launch import Running
 @pytest.mark.e2e
 def test_rest_load_smoke_has_no_errors_and_stores_every_consent(assistant: Running) -> None:
     # Four patients: three go through the whole consent pass, one only asks questions.
-    result = load.run([assistant.base_url], "rest", concurrency=4, length=scenario.CONSENT_LENGTH + 2,
-                      prefix="smoke-rest")
+    result = load.run(
+        [assistant.base_url], "rest", concurrency=4, length=scenario.CONSENT_LENGTH + 2, prefix="smoke-rest"
+    )
     assert result.errors == 0, result.error_examples
     assert result.answered == 4 * (scenario.CONSENT_LENGTH + 2)
     stored = {record.conversation_id for record in consent_store.records(url=assistant.database_url)}
@@ -67,11 +68,13 @@ def test_percentiles_are_nearest_rank() -> None:
 
 
 def test_deploy_settings_come_from_two_urls_and_a_shared_secret() -> None:
-    derived = settings.derive({
-        "DATABASE_URL": "postgresql+psycopg2://bot:p%40ss@db.internal:5433/rhizotomy",
-        "REDIS_URL": "redis://:secret@cache.internal:6380/2",
-        "WIDGET_SESSION_SECRET": "s" * 40,
-    })
+    derived = settings.derive(
+        {
+            "DATABASE_URL": "postgresql+psycopg2://bot:p%40ss@db.internal:5433/rhizotomy",
+            "REDIS_URL": "redis://:secret@cache.internal:6380/2",
+            "WIDGET_SESSION_SECRET": "s" * 40,
+        }
+    )
     assert derived["TRACKER_DB_HOST"] == "db.internal" and derived["TRACKER_DB_PORT"] == "5433"
     assert derived["TRACKER_DB_PASSWORD"] == "p@ss" and derived["TRACKER_DB_NAME"] == "rhizotomy"
     assert (derived["REDIS_HOST"], derived["REDIS_PORT"], derived["REDIS_DB"]) == ("cache.internal", "6380", "2")
@@ -83,7 +86,7 @@ def test_deploy_settings_come_from_two_urls_and_a_shared_secret() -> None:
 
 def test_nginx_keeps_each_socket_client_on_one_server_and_hides_the_rasa_api(tmp_path: Path) -> None:
     text = nginx.render(["127.0.0.1:5005", "127.0.0.1:5006"], ["127.0.0.1:8080"], tmp_path)
-    sticky = text[text.index("upstream rasa_sticky"):]
+    sticky = text[text.index("upstream rasa_sticky") :]
     assert "hash $remote_addr consistent" in sticky.split("}")[0]
     assert "server 127.0.0.1:5006" in sticky.split("}")[0]
     assert "location /socket.io/" in text and "proxy_pass http://rasa_sticky" in text
@@ -96,10 +99,12 @@ def test_the_scale_test_sees_lost_duplicated_and_interleaved_turns() -> None:
     from bench.scale import check_tracker
 
     def turn(text: str, answer: str, at: float) -> list[dict[str, object]]:
-        return [{"event": "user", "text": text, "timestamp": at},
-                {"event": "action", "name": "utter_x", "timestamp": at + 0.1},
-                {"event": "bot", "text": answer, "timestamp": at + 0.2},
-                {"event": "action", "name": "action_listen", "timestamp": at + 0.3}]
+        return [
+            {"event": "user", "text": text, "timestamp": at},
+            {"event": "action", "name": "utter_x", "timestamp": at + 0.1},
+            {"event": "bot", "text": answer, "timestamp": at + 0.2},
+            {"event": "action", "name": "action_listen", "timestamp": at + 0.3},
+        ]
 
     whole = turn("hi", "Hello!", 1) + turn("how long", "An hour.", 2)
     assert check_tracker(whole, ["hi", "how long"], [["Hello!"], ["An hour."]]) == []

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from bot.content.widget import bundle_texts
 from devtools.launch import free_port
 from tests.helpers.servers import start_stub, stop
 from tests.helpers.widget_page import Chat, focused, watch
@@ -21,6 +22,20 @@ from tests.helpers.widget_page import Chat, focused, watch
 pytestmark = pytest.mark.browser
 
 HOW_LONG = re.compile("less than an hour", re.IGNORECASE)
+
+
+def widget_text(name: str, **values: str) -> str:
+    """A text the widget shows by itself, as built into it from content/widget.yml."""
+    text = bundle_texts()[name]
+    for key, value in values.items():
+        text = text.replace(f"{{{key}}}", value)
+    return text
+
+
+def connection_trouble() -> re.Pattern[str]:
+    """Any of the widget's lines for a lost connection (up to a placeholder: the attempt number)."""
+    heads = [widget_text(f"connection.{name}").split("{")[0] for name in ("lost", "reconnecting", "unreachable")]
+    return re.compile("|".join(re.escape(head) for head in heads))
 
 
 def open_demo(context: BrowserContext, server: str, errors: list[str]) -> tuple[Page, Chat]:
@@ -335,10 +350,10 @@ def test_oversized_messages_are_stopped_before_sending(
     chat.open()
     chat.wait_for_greeting()
     chat.input.fill("x" * 2001)
-    expect(page.locator("#ccw-counter")).to_have_text("2,001 of 2,000 characters")
+    expect(page.locator("#ccw-counter")).to_have_text(widget_text("notes.counter", count="2,001", limit="2,000"))
     expect(chat.input).to_have_attribute("aria-invalid", "true")
     chat.input.press("Enter")
-    expect(chat.error_line).to_contain_text("2,001 characters long")
+    expect(chat.error_line).to_have_text(widget_text("notes.too_long", count="2,001", limit="2,000"))
     expect(chat.user_bubbles()).to_have_count(0)
     chat.input.fill("how long does it take")
     expect(chat.error_line).to_be_empty()
@@ -356,7 +371,7 @@ def test_error_line_and_automatic_reconnect(new_context: Callable[..., BrowserCo
         chat.ask("how long does it take")
 
         stop(process)
-        expect(chat.error_line).to_contain_text(re.compile("Connection lost|Reconnecting|Cannot reach"))
+        expect(chat.error_line).to_contain_text(connection_trouble())
         chat.screenshot("server-away")
         # Typed while the server is away: shown now, sent when it is back.
         chat.input.fill("are you back")

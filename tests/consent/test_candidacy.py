@@ -27,10 +27,17 @@ def test_severity_in_words_or_digits(text: str, value: str) -> None:
     assert answer("severity", text).value == value
 
 
-@pytest.mark.parametrize(("text", "value", "flagged"), [
-    ("yes", "yes", True), ("Yep, warfarin", "yes", True), ("no", "no", False), ("nope", "no", False),
-    ("not sure", "dont_know", True), ("I don't know", "dont_know", True),
-])
+@pytest.mark.parametrize(
+    ("text", "value", "flagged"),
+    [
+        ("yes", "yes", True),
+        ("Yep, warfarin", "yes", True),
+        ("no", "no", False),
+        ("nope", "no", False),
+        ("not sure", "dont_know", True),
+        ("I don't know", "dont_know", True),
+    ],
+)
 def test_safety_screen_yes_no_and_dont_know(text: str, value: str, flagged: bool) -> None:
     result = answer("blood_thinners", text)
     assert (result.valid, result.value, result.flagged) == (True, value, flagged)
@@ -66,7 +73,7 @@ def test_next_question_follows_the_clinic_order() -> None:
 def test_a_question_is_added_by_editing_the_content_only() -> None:
     raw = {
         "yes_no": [{"value": "yes", "title": "Yes", "words": ["yes"]}, {"value": "no", "title": "No", "words": ["no"]}],
-        "decisions": [{"value": "go_ahead", "title": "Go ahead"}],
+        "decisions": [{"value": "go_ahead", "title": "Go ahead", "record_title": "Wants to go ahead"}],
         "candidacy": [{"id": "new", "text": "Do you use a wheelchair?", "type": "yes_no", "flag_if": ["yes"]}],
     }
     parsed = parse_content(raw)
@@ -74,10 +81,13 @@ def test_a_question_is_added_by_editing_the_content_only() -> None:
     assert result.flagged and parsed.question("new").options[0].title == "Yes"
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"candidacy": []}, "choices"),
-    ({"yes_no": [{"value": "y", "title": "Y"}], "candidacy": [{"id": "x", "text": "?", "type": "essay"}]}, "type"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"candidacy": []}, "choices"),
+        ({"yes_no": [{"value": "y", "title": "Y"}], "candidacy": [{"id": "x", "text": "?", "type": "essay"}]}, "type"),
+    ],
+)
 def test_bad_content_says_what_is_wrong(raw: dict, message: str) -> None:
     with pytest.raises(ContentError, match=message):
         parse_content(raw)

@@ -36,13 +36,16 @@ def test_open_and_next_opening_use_the_clinic_time_zone() -> None:
     assert (opening.strftime("%A"), clock(opening.time())) == ("Friday", "9:30am")
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"phone": ""}, "'phone' is missing"),
-    ({"timezone": "Mars/Olympus"}, "unknown timezone"),
-    ({"hours": {"funday": ["08:00", "17:00"]}}, "not a weekday"),
-    ({"hours": {"monday": ["17:00", "08:00"]}}, "closes before it opens"),
-    ({"hours": {"monday": ["eight", "17:00"]}}, "not a time"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"phone": ""}, "'phone' is missing"),
+        ({"timezone": "Mars/Olympus"}, "unknown timezone"),
+        ({"hours": {"funday": ["08:00", "17:00"]}}, "not a weekday"),
+        ({"hours": {"monday": ["17:00", "08:00"]}}, "closes before it opens"),
+        ({"hours": {"monday": ["eight", "17:00"]}}, "not a time"),
+    ],
+)
 def test_bad_settings_say_what_is_wrong(change: dict, message: str) -> None:
     with pytest.raises(ContentError, match=message):
         parse_clinic({**RAW, **change}, "clinic.yml")

@@ -1,4 +1,9 @@
-"""Everything a patient can read: plain language (grade 8 or below), one short bubble, faithful to the sheet."""
+"""Everything a patient can read: plain language (grade 8 or below), one short bubble, faithful to the sheet.
+
+That is the assistant's answers and messages, the consent steps, and what the channels
+say by themselves: SMS texts (as a phone shows them), the website chat's replies and
+demo page, and the widget's own labels and lines.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import textstat
 import yaml
 
 from bot import content
+from bot.channels.sms.text import plain_text
 from bot.content import files as files_module
 from bot.content import messages
 from bot.language import teachback
@@ -20,7 +26,15 @@ MAX_GRADE = 8.0
 MAX_CHARS = 320
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 SLOT_NAMES = set(DOMAIN["slots"])
-MESSAGE_VALUES = {"next_opening", "answered", "flagged", "understood", "review"}
+# What code fills in, at its longest or most typical, to measure a text as shown.
+SAMPLE_VALUES = {
+    **dict.fromkeys(["next_opening", "answered", "flagged", "understood", "review"], "Wednesday at 8am"),
+    "count": "12,345", "limit": "2,000", "attempt": "12",
+    "choices": "1 for Yes, 2 for No, 3 for Not sure", "number": "3", "title": "Talk to my doctor first",
+    "launcher": "Questions? Chat with us",
+    "total": "11", "first": "Yes or maybe, No", "last": "Does not apply",
+    "question": max((q.text for q in content.consent_content().questions), key=len),
+}  # fmt: skip
 
 
 def domain_texts() -> list[tuple[str, str]]:
@@ -37,12 +51,26 @@ def content_texts() -> list[tuple[str, str]]:
         found.append((f"candidacy:{question.id}", question.text))
     _, judge = teachback.default_judge()
     for point in judge.points:
-        found += [(f"teachback:{point.id}:question", point.question),
-                  (f"teachback:{point.id}:again", point.explain_again)]
+        found += [
+            (f"teachback:{point.id}:question", point.question),
+            (f"teachback:{point.id}:again", point.explain_again),
+        ]
     return found
 
 
-ALL_TEXTS = domain_texts() + message_texts() + content_texts()
+def channel_texts() -> list[tuple[str, str]]:
+    """What the channels say by themselves; SMS texts as a phone shows them."""
+    return (
+        [(f"sms:{name}", plain_text(text)) for name, text in content.sms_texts().items()]
+        + [(f"web:{name}", text) for name, text in content.web_texts().items()]
+        + [(f"widget:{name}", text) for name, text in content.widget_texts().items()]
+    )
+
+
+ALL_TEXTS = domain_texts() + message_texts() + content_texts() + channel_texts()
+# A button or a label ("Send", "Start over", "{count} of {limit} characters") is no sentence:
+# a reading grade says nothing about it, but its length still counts.
+SENTENCES = [(name, text) for name, text in ALL_TEXTS if re.search(r"[.!?…][\"')\]]*$", text.strip())]
 
 
 def readable(text: str) -> str:
@@ -51,24 +79,35 @@ def readable(text: str) -> str:
     return re.sub(r"\d\)", "", text)
 
 
-@pytest.mark.parametrize(("name", "text"), ALL_TEXTS, ids=[name for name, _ in ALL_TEXTS])
+@pytest.mark.parametrize(("name", "text"), SENTENCES, ids=[name for name, _ in SENTENCES])
 def test_every_text_is_plain_language(name: str, text: str) -> None:
     grade = textstat.flesch_kincaid_grade(readable(text))
     assert grade <= MAX_GRADE, f"{name} reads at grade {grade}: {text}"
 
 
-def as_shown(name: str, text: str) -> str:
-    """The text with the clinic's facts (and sample values for action-filled ones) in place."""
-    if name in messages.templates():
-        return messages.message(name, **dict.fromkeys(MESSAGE_VALUES, "Wednesday at 8am")).text
-    values = messages.clinic_values()
+def as_shown(text: str) -> str:
+    """The text with the clinic's facts (and sample values for the ones code fills in) in place."""
+    values = {**messages.clinic_values(), **SAMPLE_VALUES}
     return re.sub(r"\{([a-z_]+)\}", lambda match: values[match.group(1)], text)
 
 
 @pytest.mark.parametrize(("name", "text"), ALL_TEXTS, ids=[name for name, _ in ALL_TEXTS])
 def test_every_text_fits_one_bubble(name: str, text: str) -> None:
-    shown = as_shown(name, text)
+    shown = as_shown(text)
     assert len(shown) < MAX_CHARS, f"{name} is {len(shown)} characters"
+
+
+def test_the_readability_rules_cover_the_channels_own_words() -> None:
+    names = {name for name, _ in ALL_TEXTS}
+    for prefix, texts in (
+        ("sms", content.sms_texts()),
+        ("web", content.web_texts()),
+        ("widget", content.widget_texts()),
+    ):
+        assert {f"{prefix}:{name}" for name in texts} <= names
+    sentences = {name for name, _ in SENTENCES}
+    assert {"sms:help", "web:replies.too_long", "widget:connection.unreachable"} <= sentences
+    assert not {"widget:labels.send", "widget:notes.counter", "sms:choice"} & sentences
 
 
 @pytest.mark.parametrize(("name", "text"), domain_texts(), ids=[name for name, _ in domain_texts()])
@@ -78,7 +117,7 @@ def test_response_placeholders_are_slots(name: str, text: str) -> None:
 
 @pytest.mark.parametrize(("name", "text"), message_texts(), ids=[name for name, _ in message_texts()])
 def test_message_placeholders_are_known(name: str, text: str) -> None:
-    assert messages.placeholders(text) <= set(messages.clinic_values()) | MESSAGE_VALUES
+    assert messages.placeholders(text) <= set(messages.clinic_values()) | messages.ACTION_VALUES.get(name, set())
 
 
 def test_every_topic_has_an_answer_a_rule_and_training_data() -> None:
@@ -97,24 +136,27 @@ def test_every_topic_has_an_answer_a_rule_and_training_data() -> None:
 SHEET = (CONTENT_DIR / "rhizotomy-injection.txt").read_text()
 
 
-@pytest.mark.parametrize(("intent", "facts"), [
-    ("ask_name_meaning", ["rhiza", "root"]),
-    ("ask_conditions", ["spinal cord injury", "multiple sclerosis", "spasms"]),
-    ("ask_how_it_works", ["signals", "brain"]),
-    ("ask_medicines", ["steroid", "phenol", "alcohol", "botox"]),
-    ("ask_imaging", ["x-ray", "fluoroscopy", "mri"]),
-    ("ask_procedure_steps", ["table", "fine needle", "nerve root", "slowly"]),
-    ("ask_duration", ["less than an hour"]),
-    ("ask_relief_onset", ["right away", "slowly"]),
-    ("ask_repeat", ["wear off", "more shots"]),
-    ("ask_side_effects", ["soreness", "numbness", "weakness", "nerve damage", "infection", "allergic reaction"]),
-    ("ask_surgery_vs_injection", ["cut", "less invasive"]),
-    ("ask_benefits", ["pain", "spasms", "less pain medicine"]),
-    ("ask_cure", ["not a cure"]),
-    ("ask_treatment_plan", ["physical therapy", "medicines"]),
-    ("ask_candidacy", ["care team decides", "symptoms", "medical history"]),
-    ("ask_safety", ["fairly safe", "risk"]),
-])
+@pytest.mark.parametrize(
+    ("intent", "facts"),
+    [
+        ("ask_name_meaning", ["rhiza", "root"]),
+        ("ask_conditions", ["spinal cord injury", "multiple sclerosis", "spasms"]),
+        ("ask_how_it_works", ["signals", "brain"]),
+        ("ask_medicines", ["steroid", "phenol", "alcohol", "botox"]),
+        ("ask_imaging", ["x-ray", "fluoroscopy", "mri"]),
+        ("ask_procedure_steps", ["table", "fine needle", "nerve root", "slowly"]),
+        ("ask_duration", ["less than an hour"]),
+        ("ask_relief_onset", ["right away", "slowly"]),
+        ("ask_repeat", ["wear off", "more shots"]),
+        ("ask_side_effects", ["soreness", "numbness", "weakness", "nerve damage", "infection", "allergic reaction"]),
+        ("ask_surgery_vs_injection", ["cut", "less invasive"]),
+        ("ask_benefits", ["pain", "spasms", "less pain medicine"]),
+        ("ask_cure", ["not a cure"]),
+        ("ask_treatment_plan", ["physical therapy", "medicines"]),
+        ("ask_candidacy", ["care team decides", "symptoms", "medical history"]),
+        ("ask_safety", ["fairly safe", "risk"]),
+    ],
+)
 def test_topic_answers_carry_the_sheets_key_facts(intent: str, facts: list[str]) -> None:
     answer = DOMAIN["responses"][f"utter_{intent}"][0]["text"].lower()
     for fact in facts:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from actions.messaging import MESSAGE_NAME
+from bot.channels.web.session import history_from_events
 from bot.records import consent_store, flags
 from devtools.launch import Running
 
@@ -71,26 +75,43 @@ def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
 def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) -> None:
     sender = new_sender()
     assert "two short steps" in joined(assistant.say(sender, "I consent"))
-    answers = ["Pain", "back pain after a spinal cord injury", "7", "physical therapy", "A little",
-               "No", "No", "No", "Does not apply", "No", "no"]
+    answers = [
+        "Pain",
+        "back pain after a spinal cord injury",
+        "7",
+        "physical therapy",
+        "A little",
+        "No",
+        "No",
+        "No",
+        "Does not apply",
+        "No",
+        "no",
+    ]
     for answer in answers:
         reply = assistant.say(sender, answer)
     assert "in your own words, what does the injection do" in joined(reply)
-    for answer in ["it blocks pain signals from the nerve", "soreness where the needle went in", "an infection",
-                   "no, it can wear off", "no, it is not a cure"]:
+    for answer in [
+        "it blocks pain signals from the nerve",
+        "soreness where the needle went in",
+        "an infection",
+        "no, it can wear off",
+        "no, it is not a cure",
+    ]:
         reply = assistant.say(sender, answer)
     assert "what would you like to do" in joined(reply)
     reply = assistant.say(sender, "Go ahead")
     assert "recorded that you want to go ahead" in joined(reply)
     record = consent_store.latest(sender, assistant.database_url)
     assert record is not None and record.decision == "go_ahead" and record.channel == "rest"
-    assert all(item["result"] == "understood" for item in record.payload["teachback"])
-    assert len(record.payload["candidacy"]) == len(answers)
+    assert all(item.result == "understood" for item in record.payload.teachback)
+    assert len(record.payload.candidacy) == len(answers)
     assert consent_store.verify(assistant.database_url).ok
     reply = assistant.say(sender, "I changed my mind")
     reply = assistant.say(sender, "Talk to my doctor first")
     newest = consent_store.latest(sender, assistant.database_url)
-    assert newest.decision == "talk_to_doctor" and newest.payload["supersedes"] == record.id
+    assert newest is not None
+    assert newest.decision == "talk_to_doctor" and newest.payload.supersedes == record.id
 
 
 def test_an_emergency_in_the_questions_comes_first_and_the_patient_can_continue(assistant: Running) -> None:
@@ -111,3 +132,38 @@ def test_a_medicine_question_is_never_advised_and_flagged_on_request(assistant: 
     assert "passed your question on" in joined(assistant.say(sender, "yes please"))
     logged = [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
     assert [(f.kind, f.message) for f in logged] == [("medication", "should i stop my warfarin before the injection?")]
+
+
+REST_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
+
+
+def tracker_events(assistant: Running, sender: str) -> list[dict[str, Any]]:
+    """The conversation's events as the tracker store keeps them (launch's SQLite tracker store)."""
+    engine = sa.create_engine(f"sqlite:///{assistant.workdir / 'tracker.db'}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender}
+            )
+            return [json.loads(row[0]) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_sent_messages_are_named_in_the_tracker_and_nowhere_a_patient_sees(assistant: Running) -> None:
+    sender = new_sender()
+    reply = assistant.say(sender, "start my consent") + assistant.say(sender, "14") + assistant.say(sender, "Pain")
+    assert all(set(message) <= REST_KEYS for message in reply), "the REST channel's JSON is unchanged"
+    bots = [event for event in tracker_events(assistant, sender) if event["event"] == "bot"]
+    named = [event["metadata"].get(MESSAGE_NAME) or event["metadata"].get("utter_action") for event in bots]
+    assert named == [
+        "utter_consent_intro",
+        "candidacy:purpose",
+        "candidacy:purpose:hint",
+        "candidacy:purpose",
+        "candidacy:condition",
+    ]
+    assert all(MESSAGE_NAME not in event["data"] for event in bots)
+    history = history_from_events(tracker_events(assistant, sender))
+    assert all(MESSAGE_NAME not in message for message in history), "a resumed web chat shows no names"
+    assert [m["text"] for m in history if m["sender"] == "bot"] == [m["text"] for m in reply]

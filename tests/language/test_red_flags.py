@@ -12,26 +12,32 @@ from devtools import evaluation
 LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
 
 
-@pytest.mark.parametrize(("text", "category"), [
-    ("I can't breathe", "breathing"),
-    ("my throat is closing up", "allergic_swelling"),
-    ("since the shot I can't move my left leg", "weakness_numbness"),
-    ("I have a fever and my back pain is severe", "infection"),
-    ("i want to kill myself", "self_harm"),
-    ("Passed out in the kitchen", "fainting"),
-])
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I can't breathe", "breathing"),
+        ("my throat is closing up", "allergic_swelling"),
+        ("since the shot I can't move my left leg", "weakness_numbness"),
+        ("I have a fever and my back pain is severe", "infection"),
+        ("i want to kill myself", "self_harm"),
+        ("Passed out in the kitchen", "fainting"),
+    ],
+)
 def test_red_flags_are_found(text: str, category: str) -> None:
     assert category in {flag.category for flag in detect_text(text)}
 
 
-@pytest.mark.parametrize("text", [
-    "no chest pain, just sore",
-    "can it cause nerve damage?",
-    "what if I feel numb afterwards?",
-    "I had an allergic reaction to penicillin years ago",
-    "is shortness of breath a side effect",
-    "I don't have a fever",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no chest pain, just sore",
+        "can it cause nerve damage?",
+        "what if I feel numb afterwards?",
+        "I had an allergic reaction to penicillin years ago",
+        "is shortness of breath a side effect",
+        "I don't have a fever",
+    ],
+)
 def test_look_alikes_are_not_emergencies(text: str) -> None:
     assert detect_text(text) == []
 

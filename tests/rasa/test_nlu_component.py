@@ -33,10 +33,13 @@ def test_a_rule_hit_overrides_the_classifier() -> None:
     assert [(e["entity"], e["value"]) for e in result["entities"]] == [("red_flag", "breathing")]
 
 
-@pytest.mark.parametrize(("text", "confidence"), [
-    ("i'm losing patience here", 0.6),                # unsure classifier
-    ("my husband had chest pain last year", 0.95),    # the rules dismissed the phrase: a past event
-])
+@pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("i'm losing patience here", 0.6),  # unsure classifier
+        ("my husband had chest pain last year", 0.95),  # the rules dismissed the phrase: a past event
+    ],
+)
 def test_a_doubtful_classifier_emergency_becomes_the_fallback(text: str, confidence: float) -> None:
     assert run(parsed(text, "emergency", confidence))["intent"]["name"] == "nlu_fallback"
 

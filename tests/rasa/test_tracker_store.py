@@ -94,8 +94,14 @@ def store_options(database_url: str) -> Iterator[dict[str, Any]]:
     if url.get_backend_name() == "sqlite":
         options: dict[str, Any] = {"dialect": "sqlite", "db": url.database}
     else:
-        options = {"dialect": url.drivername, "host": url.host, "port": url.port, "db": url.database,
-                   "username": url.username, "password": url.password}
+        options = {
+            "dialect": url.drivername,
+            "host": url.host,
+            "port": url.port,
+            "db": url.database,
+            "username": url.username,
+            "password": url.password,
+        }
     engine = sa.create_engine(database_url, future=True)
     SQLTrackerStore.Base.metadata.drop_all(engine)  # the PostgreSQL database outlives a test
     yield options
@@ -161,8 +167,9 @@ def rows(store: SQLTrackerStore, sender_id: str) -> list[dict[str, Any]]:
     table = SQLTrackerStore.SQLEvent.__table__
     query = sa.select(table).where(table.c.sender_id == sender_id).order_by(table.c.id)
     with store.engine.connect() as connection:
-        return [{k: v for k, v in row._mapping.items() if k not in ("id", "sender_id")}
-                for row in connection.execute(query)]
+        return [
+            {k: v for k, v in row._mapping.items() if k not in ("id", "sender_id")} for row in connection.execute(query)
+        ]
 
 
 def stored(store: SQLTrackerStore, sender_id: str) -> list[dict[str, Any]]:
@@ -187,8 +194,12 @@ def assert_reads_as_rasa(make_store: MakeStore, tracker: DialogueStateTracker) -
 
 def test_events_of_several_messages_are_stored_once_in_order(store: SQLTrackerStore, make_store: MakeStore) -> None:
     """Each save appends only what is new; a restart (fresh store) reads what Rasa's store reads."""
-    messages = [first_message(), turn("I'm Ann", name="Ann"), turn("how long?", "ask_duration"),
-                turn("yes", "affirm", consent_stage="decided")]
+    messages = [
+        first_message(),
+        turn("I'm Ann", name="Ann"),
+        turn("how long?", "ask_duration"),
+        turn("yes", "affirm", consent_stage="decided"),
+    ]
     expected: list[Event] = []
     for events in messages:
         tracker = converse(store, "patient", events)
@@ -256,8 +267,9 @@ def test_an_abandoned_tracker_is_not_handed_out_again(store: SQLTrackerStore) ->
 
 
 @pytest.mark.parametrize("listen", [False, True], ids=["as-the-processor-creates-it", "with-action-listen"])
-def test_an_abandoned_new_conversation_is_not_handed_out_again(store: SQLTrackerStore, make_store: MakeStore,
-                                                               listen: bool) -> None:
+def test_an_abandoned_new_conversation_is_not_handed_out_again(
+    store: SQLTrackerStore, make_store: MakeStore, listen: bool
+) -> None:
     """``get_or_create_tracker`` saves a new tracker and returns it; if its first message fails, nothing leaks."""
     created = asyncio.run(store.get_or_create_tracker("patient", append_action_listen=listen))
     add(created, first_message(name="Ann"))  # the message fails before its save
@@ -308,8 +320,10 @@ def test_with_an_event_broker_every_event_is_stored_and_published_once(make_stor
 def test_cache_size_drops_the_least_recently_saved(make_store: MakeStore) -> None:
     """Only ``cache_size`` conversations stay in memory; a dropped one is read back whole from the database."""
     store = make_store(cache_size=2)
-    saved = {sender: converse(store, sender, first_message(), turn(f"I'm {sender}", name=sender))
-             for sender in ("first", "second", "third")}
+    saved = {
+        sender: converse(store, sender, first_message(), turn(f"I'm {sender}", name=sender))
+        for sender in ("first", "second", "third")
+    }
 
     dropped = retrieve(store, "first")
     assert dropped is not saved["first"]
@@ -361,8 +375,9 @@ def test_a_rebuilt_tracker_adds_only_its_new_events(store: SQLTrackerStore, make
     assert_reads_as_rasa(make_store, retrieve(store, "patient"))
 
 
-def test_a_tracker_behind_the_database_does_not_hide_stored_events(store: SQLTrackerStore,
-                                                                    make_store: MakeStore) -> None:
+def test_a_tracker_behind_the_database_does_not_hide_stored_events(
+    store: SQLTrackerStore, make_store: MakeStore
+) -> None:
     """Saving a tracker that lacks stored events writes nothing, and the next read still has every event."""
     first, second = first_message(), turn("how long?", "ask_duration")
     converse(store, "patient", first, second)
@@ -388,8 +403,13 @@ def test_rows_are_written_as_rasa_writes_them(make_store: MakeStore) -> None:
     user = next(row for row in written if row["type_name"] == "user" and row["intent_name"] == "ask_duration")
     assert user["action_name"] is None and json.loads(user["data"])["text"] == "how long?"
     assert [row["action_name"] for row in written if row["type_name"] == "action"] == [
-        "action_session_start", "action_listen", "utter_greet", "action_listen",
-        "utter_ask_duration", "action_listen"]
+        "action_session_start",
+        "action_listen",
+        "utter_greet",
+        "action_listen",
+        "utter_ask_duration",
+        "action_listen",
+    ]
     assert all(row["timestamp"] == json.loads(row["data"])["timestamp"] for row in written)
 
 
@@ -397,8 +417,9 @@ def test_rows_are_written_as_rasa_writes_them(make_store: MakeStore) -> None:
 
 
 @pytest.mark.parametrize("setting, expected", [({}, 1), ({"sqlite_synchronous": "full"}, 2)])
-def test_sqlite_commits_wait_for_the_disk_only_when_asked(sqlite_url: str, setting: dict[str, Any],
-                                                          expected: int) -> None:
+def test_sqlite_commits_wait_for_the_disk_only_when_asked(
+    sqlite_url: str, setting: dict[str, Any], expected: int
+) -> None:
     """WAL in both cases; NORMAL (1) by default, FULL (2) when endpoints.yml says so."""
     store = CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=sa.engine.make_url(sqlite_url).database, **setting)
     try:
@@ -411,5 +432,6 @@ def test_sqlite_commits_wait_for_the_disk_only_when_asked(sqlite_url: str, setti
 
 def test_an_unknown_sqlite_setting_is_refused_by_name(sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="sqlite_synchronous must be one of OFF, NORMAL, FULL, EXTRA, not 'sometimes'"):
-        CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=sa.engine.make_url(sqlite_url).database,
-                              sqlite_synchronous="sometimes")
+        CachedSQLTrackerStore(
+            DOMAIN, dialect="sqlite", db=sa.engine.make_url(sqlite_url).database, sqlite_synchronous="sometimes"
+        )

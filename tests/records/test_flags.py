@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -17,7 +19,10 @@ def test_flags_are_added_listed_and_resolved_by_a_new_row(database_url: str) -> 
     assert [f.id for f in flags.open_flags(database_url)] == [second]
     rows = flags.all_rows(database_url)
     assert [(r.id, r.status, r.resolves_id) for r in rows] == [
-        (first, "open", None), (second, "open", None), (resolution, "resolved", first)]
+        (first, "open", None),
+        (second, "open", None),
+        (resolution, "resolved", first),
+    ]
     original = rows[0]
     assert original.created_at.tzinfo is not None and original.message == "I can't breathe"
     assert original.conversation_id == "conv-1" and original.channel == "rest" and original.kind == "emergency"
@@ -43,8 +48,9 @@ def test_unknown_kind_is_refused(sqlite_url: str) -> None:
         flags.add("c", "rest", "gossip", "x", url=sqlite_url)
 
 
-def test_the_command_prints_open_flags(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_prints_open_flags(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     flags.add("conv-9", "sms", "callback", "please call", url=sqlite_url)
     assert cli.main(["flags", "list"]) == 0
@@ -70,6 +76,21 @@ def test_first_writes_from_many_threads_create_the_tables_once(database_url: str
 
     db._CREATED.clear()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = list(pool.map(lambda n: flags.add(f"conv-{n}", "rest", "callback", "call me", url=database_url),
-                            range(16)))
+        ids = list(
+            pool.map(lambda n: flags.add(f"conv-{n}", "rest", "callback", "call me", url=database_url), range(16))
+        )
     assert sorted(ids) == sorted({*ids}) and len(flags.open_flags(database_url)) == 16
+
+
+def test_a_callback_is_honest_about_when_staff_see_it() -> None:
+    """Monday 8:00-17:00 here: asked on Sunday, the patient hears staff see it Monday at 8am."""
+    from bot.content.clinic import parse_clinic
+
+    clinic = parse_clinic(
+        {"clinic_name": "Clinic", "phone": "555-0100", "timezone": "UTC", "hours": {"monday": ["08:00", "17:00"]}}
+    )
+    sunday = dt.datetime(2026, 11, 29, 12, tzinfo=dt.timezone.utc)
+    monday_noon = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
+    assert flags.callback_message(True, clinic, sunday) == ("callback_closed", {"next_opening": "Monday at 8am"})
+    assert flags.callback_message(True, clinic, monday_noon) == ("callback_open", {})
+    assert flags.callback_message(False, clinic, monday_noon) == ("callback_failed", {})

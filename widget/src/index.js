@@ -10,25 +10,27 @@
 // It talks to the project's secure socket.io channel (bot/channels/web/channel.py):
 // session_request -> session_confirm (signed session key, kept in localStorage)
 // -> session_history (the conversation so far), then user_uttered / bot_uttered,
-// with turn_complete when the assistant has finished answering.
+// with turn_complete when the assistant has finished answering. Event names, the
+// message limit and the refusal codes come from ../protocol.json, which the server
+// reads too.
 
 import { io } from "socket.io-client";
+import { connect_errors as CONNECT_ERRORS, events as EVENTS, max_message_chars as MAX_CHARS } from "../protocol.json";
 import { themeColors } from "./color.js";
 import { createStore } from "./storage.js";
 import { css } from "./styles.js";
-import { tokenize } from "./text.js";
+import { fill, tokenize } from "./text.js";
 
-const MAX_CHARS = 2000;
+// Every word the widget shows by itself, from content/widget.yml with the clinic's
+// facts filled in. build.mjs builds them in (scripts/build-widget.sh writes them), so
+// they show even when the chat server cannot be reached.
+// eslint-disable-next-line no-undef
+const TEXT = __WIDGET_TEXTS__;
 const TYPING_TIMEOUT_MS = 60000;
 const HOST_ID = "clinic-chat-widget";
 
-const CONNECT_ERRORS = {
-  origin_not_allowed: "This website is not allowed to use the chat. Please call the clinic.",
-  token_expired: "Your sign-in has expired. Please reload the page or sign in again.",
-  invalid_token: "Your sign-in could not be checked. Please reload the page or sign in again.",
-  token_required: "Please sign in to the patient portal to use the chat.",
-  tokens_not_accepted: "The chat cannot check your sign-in right now. Please call the clinic.",
-};
+/** A number as the texts show it: 2,000. */
+const count = (number) => number.toLocaleString("en-US");
 
 /** The script tag that loaded us, for its data attributes. */
 function findScript() {
@@ -45,17 +47,17 @@ export function readConfig(script) {
   const data = (script && script.dataset) || {};
   let origin = window.location.origin;
   if (script && script.src) origin = new URL(script.src, window.location.href).origin;
-  const clinicName = (data.clinicName || "our clinic").trim();
+  const clinicName = (data.clinicName || TEXT["labels.title"]).trim();
   return {
     serverUrl: (data.serverUrl || origin).replace(/\/+$/, ""),
     socketPath: data.socketPath || "/socket.io",
     clinicName,
-    subtitle: data.subtitle || "Questions about your rhizotomy injection",
+    subtitle: data.subtitle || TEXT["labels.subtitle"],
     primaryColor: data.primaryColor || "#1f5f8b",
     startPayload: (data.startPayload || "").trim(),
     patientToken: (data.patientToken || "").trim(),
     notice: (data.notice || "").trim(),
-    launcherText: data.launcherText || "Questions? Chat with us",
+    launcherText: data.launcherText || TEXT["labels.launcher"],
   };
 }
 
@@ -83,7 +85,7 @@ function renderText(text) {
         rel: external ? "noopener noreferrer" : null,
         text: token.text,
       });
-      if (external) link.append(el("span", { class: "sr", text: " (opens in a new tab)" }));
+      if (external) link.append(el("span", { class: "sr", text: ` ${TEXT["labels.opens_new_tab"]}` }));
       fragment.append(link);
     } else if (token.type === "strong") {
       fragment.append(el("strong", { text: token.text }));
@@ -107,6 +109,7 @@ class ChatWidget {
     this.pending = []; // messages typed while not bound, sent once bound
     this.wantNew = false; // next session_request asks for a new conversation
     this.typingTimer = null;
+    this.tooLongShown = false; // the error line says the message is too long
     this.build();
     if (this.store.wasOpen()) this.open({ focus: false });
   }
@@ -139,8 +142,8 @@ class ChatWidget {
     this.launcher.innerHTML = CHAT_ICON; // static markup, no data in it
     this.launcher.append(el("span", { text: config.launcherText }));
 
-    this.restartButton = el("button", { class: "restart", type: "button", text: "Start over" });
-    this.closeButton = el("button", { class: "close", type: "button", "aria-label": "Close chat" }, [
+    this.restartButton = el("button", { class: "restart", type: "button", text: TEXT["labels.start_over"] });
+    this.closeButton = el("button", { class: "close", type: "button", "aria-label": TEXT["labels.close"] }, [
       el("span", { "aria-hidden": "true", text: "×" }),
     ]);
     this.log = el("div", {
@@ -148,7 +151,7 @@ class ChatWidget {
       role: "log",
       "aria-live": "polite",
       "aria-relevant": "additions",
-      "aria-label": "Conversation",
+      "aria-label": TEXT["labels.conversation"],
       tabindex: "0",
     });
     this.typing = el("div", { class: "typing", role: "status" });
@@ -157,16 +160,16 @@ class ChatWidget {
     this.input = el("textarea", {
       id: "ccw-input",
       rows: "1",
-      placeholder: "Type your question…",
+      placeholder: TEXT["labels.placeholder"],
       "aria-describedby": "ccw-hint ccw-counter",
       autocomplete: "off",
     });
     this.counter = el("p", { class: "counter", id: "ccw-counter" });
     this.form = el("form", { class: "composer", novalidate: true }, [
-      el("label", { for: "ccw-input", class: "sr", text: "Your message" }),
+      el("label", { for: "ccw-input", class: "sr", text: TEXT["labels.message_box"] }),
       this.input,
-      el("button", { class: "send", type: "submit", text: "Send" }),
-      el("p", { class: "sr", id: "ccw-hint", text: "Press Enter to send, Shift and Enter for a new line." }),
+      el("button", { class: "send", type: "submit", text: TEXT["labels.send"] }),
+      el("p", { class: "sr", id: "ccw-hint", text: TEXT["labels.keyboard_hint"] }),
       this.counter,
     ]);
     this.panel = el(
@@ -265,31 +268,32 @@ class ChatWidget {
       this.setError("");
       const key = this.wantNew ? null : this.store.sessionKey();
       this.requestedKey = key;
-      socket.emit("session_request", { session_key: key, new: this.wantNew });
+      socket.emit(EVENTS.session_request, { session_key: key, new: this.wantNew });
       this.wantNew = false;
     });
-    socket.on("session_confirm", (key) => {
+    socket.on(EVENTS.session_confirm, (key) => {
       if (typeof key === "string") this.store.setSessionKey(key);
       this.sessionKey = key;
     });
-    socket.on("session_history", (data) => this.onHistory(data || {}));
-    socket.on("bot_uttered", (message) => this.onBotMessage(message || {}));
-    socket.on("turn_complete", () => this.setTyping(false));
+    socket.on(EVENTS.session_history, (data) => this.onHistory(data || {}));
+    socket.on(EVENTS.bot_message, (message) => this.onBotMessage(message || {}));
+    socket.on(EVENTS.turn_complete, () => this.setTyping(false));
     socket.on("disconnect", (reason) => {
       this.ready = false;
       this.setTyping(false);
       if (reason === "io server disconnect") {
-        this.setError("The chat was closed. Please reload the page to continue.");
+        this.setError(TEXT["connection.closed"]);
       } else if (reason !== "io client disconnect") {
-        this.setError("Connection lost. Trying to reconnect…");
+        this.setError(TEXT["connection.lost"]);
       }
     });
     socket.on("connect_error", (error) => {
-      const known = CONNECT_ERRORS[error && error.message];
-      this.setError(known || "Cannot reach the chat right now. Trying again…");
+      const reason = error && error.message;
+      const known = CONNECT_ERRORS.includes(reason) ? TEXT[`connect_errors.${reason}`] : null;
+      this.setError(known || TEXT["connection.unreachable"]);
     });
     socket.io.on("reconnect_attempt", (attempt) => {
-      this.setError(`Connection lost. Reconnecting (attempt ${attempt})…`);
+      this.setError(fill(TEXT["connection.reconnecting"], { attempt }));
     });
   }
 
@@ -302,7 +306,7 @@ class ChatWidget {
       this.log.setAttribute("aria-busy", "true");
       this.log.replaceChildren();
       if (askedToResume && !resumed) {
-        this.appendBot({ text: "Your earlier conversation has ended, so a new one has started.", notice: "info" });
+        this.appendBot({ text: TEXT["notes.conversation_ended"], notice: "info" });
       }
       for (const message of messages) {
         if (message.sender === "user") this.appendUser(message.text || "");
@@ -336,16 +340,14 @@ class ChatWidget {
   submit() {
     const text = this.input.value.trim();
     if (!text) {
-      this.counter.textContent = "Type a question first.";
+      this.counter.textContent = TEXT["notes.type_first"];
       this.input.focus();
       return;
     }
     if (text.length > MAX_CHARS) {
       this.updateCounter();
-      this.setError(
-        `Your message is ${text.length.toLocaleString("en-US")} characters long. ` +
-          `Please keep it to ${MAX_CHARS.toLocaleString("en-US")} characters or fewer.`
-      );
+      this.setError(fill(TEXT["notes.too_long"], { count: count(text.length), limit: count(MAX_CHARS) }));
+      this.tooLongShown = true;
       this.input.focus();
       return;
     }
@@ -361,7 +363,7 @@ class ChatWidget {
       this.pending.push({ text, display });
       this.appendUser(display);
       if (!this.socket || !this.socket.connected) {
-        this.setError("You are offline. Your message will be sent when the connection is back.");
+        this.setError(TEXT["notes.offline"]);
       }
       this.connect();
       return;
@@ -373,7 +375,7 @@ class ChatWidget {
   emitMessage(text) {
     this.setTyping(true);
     // The server knows this socket's conversation; no id travels with a message.
-    this.socket.emit("user_uttered", { message: text });
+    this.socket.emit(EVENTS.user_message, { message: text });
   }
 
   startOver() {
@@ -384,11 +386,11 @@ class ChatWidget {
     this.setError("");
     this.input.value = "";
     this.updateCounter();
-    this.announce("Started a new conversation.");
+    this.announce(TEXT["notes.started_over"]);
     this.ready = false;
     if (this.socket && this.socket.connected) {
       this.requestedKey = null;
-      this.socket.emit("session_request", { new: true });
+      this.socket.emit(EVENTS.session_request, { new: true });
     } else {
       this.wantNew = true;
       this.connect();
@@ -401,7 +403,7 @@ class ChatWidget {
   appendUser(text) {
     this.log.append(
       el("div", { class: "msg user" }, [
-        el("div", { class: "bubble" }, [el("span", { class: "sr", text: "You said: " }), renderText(text)]),
+        el("div", { class: "bubble" }, [el("span", { class: "sr", text: `${TEXT["labels.you_said"]} ` }), renderText(text)]),
       ])
     );
     this.scrollToEnd();
@@ -410,17 +412,17 @@ class ChatWidget {
   appendBot(message) {
     const parts = [];
     if (typeof message.text === "string" && message.text) {
-      parts.push(el("div", { class: "bubble" }, [el("span", { class: "sr", text: "Assistant: " }), renderText(message.text)]));
+      parts.push(el("div", { class: "bubble" }, [this.speaker(), renderText(message.text)]));
     }
     const attachment = message.attachment;
     if (attachment && attachment.type === "image" && attachment.payload && attachment.payload.src) {
-      const bubble = el("div", { class: "bubble" }, [el("span", { class: "sr", text: "Assistant: " })]);
-      bubble.append(renderText(`[View image](${attachment.payload.src})`));
+      const bubble = el("div", { class: "bubble" }, [this.speaker()]);
+      bubble.append(renderText(`[${TEXT["labels.view_image"]}](${attachment.payload.src})`));
       parts.push(bubble);
     }
     const buttons = message.quick_replies || message.buttons || [];
     if (Array.isArray(buttons) && buttons.length) {
-      const group = el("div", { class: "replies", role: "group", "aria-label": "Reply options" });
+      const group = el("div", { class: "replies", role: "group", "aria-label": TEXT["labels.reply_options"] });
       for (const button of buttons) {
         if (!button || !button.title || !button.payload) continue;
         const reply = el("button", { class: "reply", type: "button", text: String(button.title) });
@@ -438,6 +440,11 @@ class ChatWidget {
     this.scrollToEnd();
   }
 
+  /** "Assistant:" before a bot bubble, for screen readers. */
+  speaker() {
+    return el("span", { class: "sr", text: `${TEXT["labels.assistant_said"]} ` });
+  }
+
   removeReplies() {
     for (const group of this.log.querySelectorAll(".replies")) group.remove();
   }
@@ -452,7 +459,7 @@ class ChatWidget {
     if (on) {
       if (!this.typing.firstChild) {
         const dots = el("span", { class: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
-        this.typing.append(dots, document.createTextNode("The assistant is typing…"));
+        this.typing.append(dots, document.createTextNode(TEXT["labels.typing"]));
       }
       this.typingTimer = setTimeout(() => this.setTyping(false), hideAfterMs);
     } else {
@@ -461,6 +468,7 @@ class ChatWidget {
   }
 
   setError(text) {
+    this.tooLongShown = false;
     if (this.error.textContent !== text) this.error.textContent = text;
   }
 
@@ -474,10 +482,8 @@ class ChatWidget {
     this.counter.classList.toggle("over", over);
     this.input.setAttribute("aria-invalid", over ? "true" : "false");
     this.counter.textContent =
-      length > MAX_CHARS * 0.9
-        ? `${length.toLocaleString("en-US")} of ${MAX_CHARS.toLocaleString("en-US")} characters`
-        : "";
-    if (!over && this.error.textContent.startsWith("Your message is")) this.setError("");
+      length > MAX_CHARS * 0.9 ? fill(TEXT["notes.counter"], { count: count(length), limit: count(MAX_CHARS) }) : "";
+    if (!over && this.tooLongShown) this.setError("");
   }
 }
 

@@ -1,6 +1,6 @@
 // Turns a bot message into safe pieces: plain text, links and bold text.
 // The widget builds DOM nodes from these pieces with textContent, so nothing the
-// server sends is ever parsed as HTML.
+// server sends is ever parsed as HTML. Also fills the widget's own texts.
 
 const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:", "tel:"]);
 
@@ -65,4 +65,17 @@ export function tokenize(text) {
   }
   pushText(String(text).slice(position));
   return tokens;
+}
+
+/**
+ * One of the widget's texts (content/widget.yml) with its `{name}` placeholders filled.
+ * A placeholder without a value stays as written, so a typo shows instead of vanishing.
+ * @param {string} text
+ * @param {Record<string, string | number>} values
+ * @returns {string}
+ */
+export function fill(text, values) {
+  return String(text).replace(/\{([a-z_]+)\}/g, (whole, name) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole
+  );
 }

@@ -1,7 +1,7 @@
 // What the widget turns bot text into: only text, safe links and bold, never HTML.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { safeHref, tokenize } from "../src/text.js";
+import { fill, safeHref, tokenize } from "../src/text.js";
 
 test("plain text stays one text token, HTML included", () => {
   assert.deepEqual(tokenize('<img src=x onerror="alert(1)"> hi'), [
@@ -45,4 +45,10 @@ test("bold text becomes a strong token", () => {
     { type: "strong", text: "not" },
     { type: "text", text: " eat" },
   ]);
+});
+
+test("the widget's texts get their values, and an unknown placeholder stays", () => {
+  assert.equal(fill("{count} of {limit} characters", { count: "2,001", limit: "2,000" }), "2,001 of 2,000 characters");
+  assert.equal(fill("attempt {attempt}", { attempt: 3 }), "attempt 3");
+  assert.equal(fill("{nope} and {constructor}", {}), "{nope} and {constructor}");
 });

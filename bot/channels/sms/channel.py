@@ -36,16 +36,12 @@ from bot import content
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import (
     MAX_SMS_CHARS,
-    NO_TEXT_REPLY,
     Choice,
     Keyword,
-    error_reply,
-    help_reply,
     keyword,
     match_choice,
     render_turn,
-    start_reply,
-    stop_reply,
+    sms_reply,
 )
 from bot.channels.sms.twilio import SmsConfig
 
@@ -114,8 +110,10 @@ class SmsInput(InputChannel):
 
         credentials.yml is checked in, so it never holds a token. Optional keys:
         ``public_url`` (used when SMS_PUBLIC_URL is unset), ``choice_ttl_minutes``,
-        ``retry_wait_seconds``.
+        ``retry_wait_seconds``. Every content file is checked first, so a typo in
+        one stops the server at start with the file and the field named.
         """
+        content.check()
         options = credentials or {}
         config = SmsConfig.from_env()
         if not config.public_url and options.get("public_url"):
@@ -123,15 +121,9 @@ class SmsInput(InputChannel):
         return cls(
             config,
             choice_ttl=dt.timedelta(
-                minutes=float(
-                    options.get(
-                        "choice_ttl_minutes", DEFAULT_CHOICE_TTL.total_seconds() / 60
-                    )
-                )
+                minutes=float(options.get("choice_ttl_minutes", DEFAULT_CHOICE_TTL.total_seconds() / 60))
             ),
-            retry_wait_seconds=float(
-                options.get("retry_wait_seconds", DEFAULT_RETRY_WAIT_SECONDS)
-            ),
+            retry_wait_seconds=float(options.get("retry_wait_seconds", DEFAULT_RETRY_WAIT_SECONDS)),
         )
 
     def __init__(
@@ -154,9 +146,7 @@ class SmsInput(InputChannel):
                 "behind a proxy set SMS_PUBLIC_URL to the URL configured at Twilio."
             )
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: GET / (health) and POST /webhook (Twilio's messaging webhook)."""
         sms_webhook = Blueprint("sms_webhook", __name__)
 
@@ -177,26 +167,15 @@ class SmsInput(InputChannel):
         query = request.query_string
         return self.config.public_url + (f"?{query}" if query else "")
 
-    async def handle(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> HTTPResponse:
+    async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         """One webhook call: check, de-duplicate, answer keywords or run a turn, reply in TwiML."""
         params = parse_form(request)
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not self.validator.validate(
-            self.signed_url(request), params, signature
-        ):
-            logger.warning(
-                "SMS webhook: request with a missing or wrong Twilio signature refused"
-            )
+        if not signature or not self.validator.validate(self.signed_url(request), params, signature):
+            logger.warning("SMS webhook: request with a missing or wrong Twilio signature refused")
             return response.text("Forbidden", status=403)
-        if (
-            self.config.account_sid
-            and params.first("AccountSid") != self.config.account_sid
-        ):
-            logger.warning(
-                "SMS webhook: signed request for another Twilio account refused"
-            )
+        if self.config.account_sid and params.first("AccountSid") != self.config.account_sid:
+            logger.warning("SMS webhook: signed request for another Twilio account refused")
             return response.text("Forbidden", status=403)
 
         sender = params.first("From")
@@ -205,23 +184,16 @@ class SmsInput(InputChannel):
             return response.text("From and MessageSid are required", status=400)
         conversation = self.config.conversation_id(sender)
 
-        if not await asyncio.to_thread(
-            self.store.claim_message, message_sid, conversation
-        ):
-            logger.info(
-                "SMS %s: retried delivery of a message already handled", conversation
-            )
+        if not await asyncio.to_thread(self.store.claim_message, message_sid, conversation):
+            logger.info("SMS %s: retried delivery of a message already handled", conversation)
             return _twiml_response(await self._earlier_reply(message_sid))
 
         body = params.first("Body") or ""
         try:
-            replies = await self._answer(
-                body, conversation, message_sid, on_new_message
-            )
+            replies = await self._answer(body, conversation, message_sid, on_new_message)
         except Exception:  # the patient gets an answer whatever broke
             logger.exception("SMS %s: the assistant failed to answer", conversation)
-            clinic = content.clinic()
-            replies = [error_reply(clinic.name, clinic.phone)]
+            replies = [sms_reply("error")]
         twiml = _twiml(replies)
         await asyncio.to_thread(self.store.save_reply, message_sid, twiml)
         return _twiml_response(twiml)
@@ -234,36 +206,27 @@ class SmsInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> list[str]:
         """The texts to send back for one incoming message (possibly none)."""
-        clinic = content.clinic()
         word = keyword(body)
         opted_out = await asyncio.to_thread(self.store.is_opted_out, conversation)
         if word is Keyword.STOP:
-            changed = await asyncio.to_thread(
-                self.store.set_opted_out, conversation, True, body.strip().lower()
-            )
+            changed = await asyncio.to_thread(self.store.set_opted_out, conversation, True, body.strip().lower())
             logger.info("SMS %s: opted out", conversation)
             # Confirmed once; a second STOP gets silence like any other message.
-            return [stop_reply(clinic.name)] if changed else []
+            return [sms_reply("stop")] if changed else []
         if word is Keyword.START:
-            await asyncio.to_thread(
-                self.store.set_opted_out, conversation, False, body.strip().lower()
-            )
+            await asyncio.to_thread(self.store.set_opted_out, conversation, False, body.strip().lower())
             logger.info("SMS %s: opted in", conversation)
-            return [start_reply(clinic.name)]
+            return [sms_reply("start")]
         if word is Keyword.HELP:
             # Answered even after STOP: carriers require HELP to work at all times.
-            return [help_reply(clinic.name, clinic.phone, clinic.hours_text())]
+            return [sms_reply("help")]
         if opted_out:
-            logger.info(
-                "SMS %s: message from an opted-out number not answered", conversation
-            )
+            logger.info("SMS %s: message from an opted-out number not answered", conversation)
             return []
         if not body.strip():
-            return [NO_TEXT_REPLY]
+            return [sms_reply("no_text")]
 
-        offered = await asyncio.to_thread(
-            self.store.latest_choices, conversation, self.choice_ttl
-        )
+        offered = await asyncio.to_thread(self.store.latest_choices, conversation, self.choice_ttl)
         picked: Choice | None = match_choice(body, offered)
         text = picked.payload if picked else body
         collector = SmsOutput()

@@ -88,9 +88,7 @@ class SmsStore:
             latest = conn.execute(query).scalar()
         return bool(latest)
 
-    def set_opted_out(
-        self, conversation_id: str, opted_out: bool, keyword: str
-    ) -> bool:
+    def set_opted_out(self, conversation_id: str, opted_out: bool, keyword: str) -> bool:
         """Record a STOP (True) or START (False); False if that already was the state."""
         with self.engine.begin() as conn:
             current = conn.execute(
@@ -132,19 +130,13 @@ class SmsStore:
     def save_reply(self, message_sid: str, reply: str) -> None:
         """Keep the answer to a message so a retry of it gets the same answer."""
         with self.engine.begin() as conn:
-            conn.execute(
-                SEEN_MESSAGES.update()
-                .where(SEEN_MESSAGES.c.message_sid == message_sid)
-                .values(reply=reply)
-            )
+            conn.execute(SEEN_MESSAGES.update().where(SEEN_MESSAGES.c.message_sid == message_sid).values(reply=reply))
 
     def reply_for(self, message_sid: str) -> str | None:
         """The answer given to a message, None while it is still being answered."""
         with self.engine.connect() as conn:
             value = conn.execute(
-                sa.select(SEEN_MESSAGES.c.reply).where(
-                    SEEN_MESSAGES.c.message_sid == message_sid
-                )
+                sa.select(SEEN_MESSAGES.c.reply).where(SEEN_MESSAGES.c.message_sid == message_sid)
             ).scalar()
         return None if value is None else str(value)
 
@@ -152,9 +144,7 @@ class SmsStore:
         """Forget MessageSids older than the retention; returns how many went."""
         cutoff = (now or utcnow()) - SEEN_RETENTION
         with self.engine.begin() as conn:
-            result = conn.execute(
-                SEEN_MESSAGES.delete().where(SEEN_MESSAGES.c.received_at < cutoff)
-            )
+            result = conn.execute(SEEN_MESSAGES.delete().where(SEEN_MESSAGES.c.received_at < cutoff))
         return int(result.rowcount or 0)
 
     def _maybe_prune(self) -> None:
@@ -165,9 +155,7 @@ class SmsStore:
 
     # --- numbered choices -------------------------------------------------------------
 
-    def latest_choices(
-        self, conversation_id: str, max_age: dt.timedelta
-    ) -> list[Choice]:
+    def latest_choices(self, conversation_id: str, max_age: dt.timedelta) -> list[Choice]:
         """The choices last offered to a conversation, if offered within ``max_age``."""
         query = (
             sa.select(CHOICE_OFFERS.c.choices, CHOICE_OFFERS.c.offered_at)

@@ -1,7 +1,8 @@
 """Pure text logic of the SMS channel: keywords, plain text, numbered choices, splitting.
 
 Nothing here imports Rasa, Sanic or a database, so every rule a patient meets by
-text message can be tested alone and reused by the invite command.
+text message can be tested alone and reused by the invite command. The words the
+channel sends by itself are in ``content/sms.yml`` (``bot.content.sms``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from bot import content
 
 # Twilio rejects a message body longer than 1,600 characters.
 MAX_SMS_CHARS = 1600
@@ -29,10 +32,7 @@ class Keyword(enum.Enum):
 
 # The standard US carrier keywords (CTIA); Twilio uses the same set.
 _KEYWORDS: dict[str, Keyword] = {
-    **{
-        word: Keyword.STOP
-        for word in ("stop", "stopall", "unsubscribe", "cancel", "end", "quit")
-    },
+    **{word: Keyword.STOP for word in ("stop", "stopall", "unsubscribe", "cancel", "end", "quit")},
     **{word: Keyword.START for word in ("start", "unstop")},
     "help": Keyword.HELP,
 }
@@ -46,52 +46,6 @@ def keyword(body: str) -> Keyword | None:
     """
     word = body.strip().strip(".!").strip().lower()
     return _KEYWORDS.get(word)
-
-
-def stop_reply(clinic_name: str) -> str:
-    """The one confirmation an opted-out patient gets."""
-    return (
-        f"You are unsubscribed from {clinic_name} texts and will get no more messages. "
-        "Reply START to subscribe again."
-    )
-
-
-def start_reply(clinic_name: str) -> str:
-    """Confirms a patient is back in, and how to leave again."""
-    return (
-        f"You are subscribed to {clinic_name} texts. Text your question any time. "
-        "Reply HELP for help, STOP to opt out."
-    )
-
-
-def help_reply(clinic_name: str, phone: str, hours: str) -> str:
-    """Who is texting, how to reach a person, and how to opt out (carrier rules ask for all three)."""
-    return (
-        f"{clinic_name}: questions about your rhizotomy injection and its consent form. "
-        f"To talk to a person call {phone} ({hours}). "
-        "Reply STOP to opt out, START to opt back in. Msg & data rates may apply."
-    )
-
-
-def error_reply(clinic_name: str, phone: str) -> str:
-    """What a patient gets when the assistant broke: never silence, and a person to call."""
-    return (
-        "Sorry, something went wrong on our side and your message could not be answered. "
-        f"Please try again later or call {clinic_name} at {phone}."
-    )
-
-
-# A picture or an empty text: the assistant reads words only.
-NO_TEXT_REPLY = "Sorry, I can only read text. Please type your question in words."
-
-
-def invite_text(clinic_name: str) -> str:
-    """The first text of a conversation, sent by the invite command."""
-    return (
-        f"Hello from {clinic_name}. You can text this number with questions about your "
-        "rhizotomy injection and its consent form, at any time. "
-        "Reply HELP for help, STOP to opt out."
-    )
 
 
 # --- identity -------------------------------------------------------------------------
@@ -128,9 +82,7 @@ def conversation_id(address: str, secret: str) -> str:
         key = (prefix + ":" if prefix else "") + normalize_number(rest)
     except ValueError:
         key = address.strip()
-    digest = hmac.new(
-        secret.encode("utf-8"), key.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+    digest = hmac.new(secret.encode("utf-8"), key.encode("utf-8"), hashlib.sha256).hexdigest()
     return "sms-" + digest[:32]
 
 
@@ -176,12 +128,8 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _MD_AUTOLINK = re.compile(r"<((?:https?|mailto|tel):[^>\s]+)>")
 _MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
-_MD_ITALIC_STAR = re.compile(
-    r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])", re.DOTALL
-)
-_MD_ITALIC_UNDERSCORE = re.compile(
-    r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])", re.DOTALL
-)
+_MD_ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])", re.DOTALL)
+_MD_ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])", re.DOTALL)
 _MD_CODE = re.compile(r"`([^`]+)`")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
 _MD_BULLET = re.compile(r"^(\s*)[*+]\s+", re.MULTILINE)
@@ -211,9 +159,7 @@ def plain_text(text: str) -> str:
     show "**" and "<b>" literally and cannot follow a hidden link.
     """
     out = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = _HTML_LINK.sub(
-        lambda m: _link(_HTML_TAG.sub("", m.group(2)), m.group(1)), out
-    )
+    out = _HTML_LINK.sub(lambda m: _link(_HTML_TAG.sub("", m.group(2)), m.group(1)), out)
     out = _HTML_BREAK.sub("\n", out)
     out = _HTML_ITEM.sub("- ", out)
     out = _HTML_TAG.sub("", out)
@@ -232,6 +178,11 @@ def plain_text(text: str) -> str:
     out = re.sub(r"[ \t]+\n", "\n", out)
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.strip()
+
+
+def sms_reply(name: str, **values: Any) -> str:
+    """A text of content/sms.yml as a phone gets it: clinic facts filled in, no markup, no typographic characters."""
+    return plain_text(content.sms_text(name, **values))
 
 
 # --- numbered choices -----------------------------------------------------------------
@@ -254,9 +205,7 @@ class Choice:
         return cls(title=str(raw["title"]), payload=str(raw["payload"]))
 
 
-def render_buttons(
-    text: str, buttons: Iterable[Mapping[str, Any]], first_number: int = 1
-) -> tuple[str, list[Choice]]:
+def render_buttons(text: str, buttons: Iterable[Mapping[str, Any]], first_number: int = 1) -> tuple[str, list[Choice]]:
     """Buttons as one text with numbered choices, and the choices a reply can pick.
 
     "Do you agree?" with Yes/No becomes "Do you agree?\\nReply 1 for Yes, 2 for No."
@@ -280,8 +229,8 @@ def render_buttons(
     lines = [plain_text(text)] if text and text.strip() else []
     lines.extend(links)
     if choices:
-        options = [f"{first_number + i} for {c.title}" for i, c in enumerate(choices)]
-        lines.append("Reply " + ", ".join(options) + ".")
+        options = [content.sms_text("choice", number=first_number + i, title=c.title) for i, c in enumerate(choices)]
+        lines.append(sms_reply("choices", choices=", ".join(options)))
     return "\n".join(lines), choices
 
 
@@ -389,9 +338,7 @@ def split_numbered(text: str, limit: int = MAX_SMS_CHARS) -> list[str]:
     return [f"{piece} ({i}/{total})" for i, piece in enumerate(pieces, start=1)]
 
 
-def render_turn(
-    messages: Iterable[Mapping[str, Any]], limit: int = MAX_SMS_CHARS
-) -> tuple[list[str], list[Choice]]:
+def render_turn(messages: Iterable[Mapping[str, Any]], limit: int = MAX_SMS_CHARS) -> tuple[list[str], list[Choice]]:
     """One turn's responses (as Rasa's collecting channel stores them) as SMS bodies.
 
     The responses are joined into one text and split only where the limit
@@ -405,9 +352,7 @@ def render_turn(
         text = str(message.get("text") or "")
         buttons = message.get("buttons") or []
         if buttons:
-            block, offered = render_buttons(
-                text, buttons, first_number=len(choices) + 1
-            )
+            block, offered = render_buttons(text, buttons, first_number=len(choices) + 1)
             choices.extend(offered)
             blocks.append(block)
         elif text.strip():

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot import content
 from bot.channels.sms.text import (
     conversation_id,
-    invite_text,
     mask_number,
     normalize_number,
     plain_text,
+    sms_reply,
     split_numbered,
 )
 
@@ -117,9 +116,7 @@ class SmsConfig:
             if not present
         ]
         if missing:
-            raise SmsConfigError(
-                "sending a text needs " + ", ".join(missing) + " in the environment"
-            )
+            raise SmsConfigError("sending a text needs " + ", ".join(missing) + " in the environment")
 
 
 async def send_sms(
@@ -139,9 +136,7 @@ async def send_sms(
     form = {"To": normalize_number(to), "From": config.from_number, "Body": body}
     auth = aiohttp.BasicAuth(config.account_sid, config.auth_token)
     own_session = session is None
-    client = session or aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)
-    )
+    client = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS))
     try:
         async with client.post(url, data=form, auth=auth) as response:
             try:
@@ -158,17 +153,13 @@ async def send_sms(
                 )
             return str(answer.get("sid", ""))
     except aiohttp.ClientError as error:
-        raise TwilioApiError(
-            f"could not reach Twilio at {config.api_base}: {error}"
-        ) from error
+        raise TwilioApiError(f"could not reach Twilio at {config.api_base}: {error}") from error
     finally:
         if own_session:
             await client.close()
 
 
-async def invite(
-    number: str, body: str | None = None, config: SmsConfig | None = None
-) -> list[str]:
+async def invite(number: str, body: str | None = None, config: SmsConfig | None = None) -> list[str]:
     """Send the first text of a conversation to ``number``; returns the MessageSids.
 
     A number that opted out (texted STOP) is never texted again by us: carriers
@@ -186,14 +177,10 @@ async def invite(
             f"{mask_number(number)} has opted out (texted STOP); no invitation sent. "
             "The patient can text START to opt back in."
         )
-    text = plain_text(body) if body else invite_text(content.clinic().name)
+    text = plain_text(body) if body else sms_reply("invite")
     sids = []
-    async with aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)
-    ) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)) as session:
         for piece in split_numbered(text):
             sids.append(await send_sms(config, number, piece, session=session))
-    logger.info(
-        "invitation sent to conversation %s (%d text(s))", conversation, len(sids)
-    )
+    logger.info("invitation sent to conversation %s (%d text(s))", conversation, len(sids))
     return sids

@@ -14,7 +14,9 @@ client works, and adds:
 * the same blueprint serves the widget bundle (``/widget/widget.js``) and a demo
   clinic page (``/widget/demo``).
 
-The rules themselves live in ``web_session`` so they can be tested without Rasa.
+The rules themselves live in ``web_session`` so they can be tested without Rasa, the
+event names and reason codes in ``widget/protocol.json`` (``protocol``), which the
+widget is built with, and every text the channel sends or shows in ``content/web.yml``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import content, settings
+from bot.channels.web import protocol
 from bot.channels.web import session as web_session
 from bot.channels.web.session import (
     OriginPolicy,
@@ -87,14 +90,29 @@ class SecureSocketIOInput(SocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Build the channel from its credentials.yml section, secrets from the environment."""
+        """Build the channel from its credentials.yml section, secrets from the environment.
+
+        Every content file is checked first, so a typo in one stops the server at
+        start with the file and the field named. Event names and the message limit
+        come from the widget's protocol; credentials.yml may repeat them, not change them.
+        """
+        content.check()
         credentials = credentials or {}
+        shared = {
+            "user_message_evt": protocol.USER_MESSAGE_EVT,
+            "bot_message_evt": protocol.BOT_MESSAGE_EVT,
+            "max_message_chars": protocol.MAX_MESSAGE_CHARS,
+        }
+        for key, value in shared.items():
+            given = credentials.get(key)
+            if given is not None and str(given) != str(value):
+                raise WidgetConfigError(
+                    f"credentials.yml: {key} is {given!r} but the widget is built with {value!r} "
+                    f"({protocol.PROTOCOL_FILE.name}); change widget/protocol.json and rebuild the widget instead"
+                )
         return cls(
-            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
-            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             namespace=credentials.get("namespace"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
-            max_message_chars=int(credentials.get("max_message_chars", web_session.MAX_MESSAGE_CHARS)),
             require_token=bool(credentials.get("require_token", False)),
             jwt_secret_env=credentials.get("jwt_secret_env", web_session.JWT_SECRET_ENV),
             jwt_audience=credentials.get("jwt_audience"),
@@ -109,11 +127,11 @@ class SecureSocketIOInput(SocketIOInput):
 
     def __init__(
         self,
-        user_message_evt: str = "user_uttered",
-        bot_message_evt: str = "bot_uttered",
+        user_message_evt: str = protocol.USER_MESSAGE_EVT,
+        bot_message_evt: str = protocol.BOT_MESSAGE_EVT,
         namespace: str | None = None,
         socketio_path: str = "/socket.io",
-        max_message_chars: int = web_session.MAX_MESSAGE_CHARS,
+        max_message_chars: int = protocol.MAX_MESSAGE_CHARS,
         require_token: bool = False,
         jwt_secret_env: str = web_session.JWT_SECRET_ENV,
         jwt_audience: str | None = None,
@@ -189,20 +207,23 @@ class SecureSocketIOInput(SocketIOInput):
         )
 
     async def serve_demo(self, _: Request) -> HTTPResponse:
-        """A plain clinic page with the widget on it, named and filled from the settings."""
+        """A plain clinic page with the widget on it, its words from content/web.yml and the clinic's facts."""
         clinic = content.clinic()
-        attributes = {
-            "data-clinic-name": clinic.name,
-            "data-notice": f"For a medical emergency, call {clinic.emergency_number}.",
+        launcher = content.widget_text("labels.launcher")
+        words = {
+            name.removeprefix("demo_page."): content.web_text(name, launcher=launcher)
+            for name in content.web_texts()
+            if name.startswith("demo_page.")
         }
+        attributes = {"data-clinic-name": clinic.name, "data-notice": words["emergency"]}
         if self.demo_start_payload:
             attributes["data-start-payload"] = self.demo_start_payload
         script_attributes = " ".join(f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
         page = string.Template(DEMO_TEMPLATE.read_text(encoding="utf-8")).substitute(
+            {name: html.escape(text) for name, text in words.items()},
             clinic_name=html.escape(clinic.name),
             phone=html.escape(clinic.phone),
             hours=html.escape(clinic.hours_text()),
-            emergency_number=html.escape(clinic.emergency_number),
             script_attributes=script_attributes,
         )
         return response.html(
@@ -256,6 +277,7 @@ class SecureSocketIOInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         async def reply(room: str, text: str, notice: str) -> None:
+            """One of the channel's own replies, marked with ``notice`` so the widget can tell it apart."""
             await sio.emit(self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace)
 
         @sio.on("connect", namespace=namespace)
@@ -263,12 +285,12 @@ class SecureSocketIOInput(SocketIOInput):
             origin = web_session.page_origin(environ)
             if not self.origins.allows(origin):
                 logger.warning("Refused a chat socket from origin %r.", origin)
-                raise Refused("origin_not_allowed")
+                raise Refused(protocol.ORIGIN_NOT_ALLOWED)
             token = auth.get("token") if isinstance(auth, dict) else None
             subject, expires_at = None, None
             if token:
                 if self.tokens is None:
-                    raise Refused("tokens_not_accepted")
+                    raise Refused(protocol.TOKENS_NOT_ACCEPTED)
                 try:
                     claims = self.tokens.verify(token)
                 except TokenError as error:
@@ -276,7 +298,7 @@ class SecureSocketIOInput(SocketIOInput):
                     raise Refused(error.reason) from error
                 subject, expires_at = claims.subject, claims.expires_at
             elif self.require_token:
-                raise Refused("token_required")
+                raise Refused(protocol.TOKEN_REQUIRED)
             await sio.save_session(
                 sid, {"subject": subject, "expires_at": expires_at, "sender_id": None}, namespace=namespace
             )
@@ -285,7 +307,7 @@ class SecureSocketIOInput(SocketIOInput):
         async def disconnect(sid: str, *_: Any) -> None:
             logger.debug("Chat socket %s disconnected.", sid)
 
-        @sio.on("session_request", namespace=namespace)
+        @sio.on(protocol.SESSION_REQUEST, namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
             session = await sio.get_session(sid, namespace=namespace)
             data = data if isinstance(data, dict) else {}
@@ -301,10 +323,10 @@ class SecureSocketIOInput(SocketIOInput):
             session["sender_id"] = issued.sender_id
             await sio.save_session(sid, session, namespace=namespace)
             # Same event and payload as Rasa's channel: the id to send back next time.
-            await sio.emit("session_confirm", issued.key, room=sid, namespace=namespace)
+            await sio.emit(protocol.SESSION_CONFIRM, issued.key, room=sid, namespace=namespace)
             history = await self._history(issued.sender_id) if issued.resumed else []
             await sio.emit(
-                "session_history",
+                protocol.SESSION_HISTORY,
                 {"messages": history, "resumed": issued.resumed},
                 room=sid,
                 namespace=namespace,
@@ -315,13 +337,13 @@ class SecureSocketIOInput(SocketIOInput):
             session = await sio.get_session(sid, namespace=namespace)
             sender_id = session.get("sender_id")
             if not sender_id:
-                await reply(sid, web_session.REPLY_NOT_READY, "not_ready")
-                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                await reply(sid, content.web_text("replies.not_ready"), protocol.NOTICE_NOT_READY)
+                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
                 return
             leeway = self.tokens.leeway_seconds if self.tokens else 0
             if web_session.token_expired(session.get("expires_at"), time.time(), leeway):
-                await reply(sid, web_session.REPLY_TOKEN_EXPIRED, "token_expired")
-                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                await reply(sid, content.web_text("replies.token_expired"), protocol.NOTICE_TOKEN_EXPIRED)
+                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
                 await sio.disconnect(sid, namespace=namespace)
                 return
             allowed, recent = web_session.within_rate(
@@ -330,14 +352,14 @@ class SecureSocketIOInput(SocketIOInput):
             session["recent"] = recent
             await sio.save_session(sid, session, namespace=namespace)
             if not allowed:
-                await reply(sid, web_session.REPLY_TOO_FAST, "too_fast")
-                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                await reply(sid, content.web_text("replies.too_fast"), protocol.NOTICE_TOO_FAST)
+                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
                 return
             text = data.get("message") if isinstance(data, dict) else None
             refusal = web_session.check_message(text, self.max_message_chars)
             if refusal is not None:
-                await reply(sid, refusal, "refused")
-                await sio.emit("turn_complete", {}, room=sid, namespace=namespace)
+                await reply(sid, refusal, protocol.NOTICE_REFUSED)
+                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
                 return
             metadata: dict[str, Any] = {"channel": "web"}
             if session.get("subject"):
@@ -353,14 +375,8 @@ class SecureSocketIOInput(SocketIOInput):
                 await on_new_message(message)
             except Exception:  # keep the socket alive and tell the patient
                 logger.exception("The assistant failed on a website message.")
-                clinic = content.clinic()
-                await reply(
-                    sender_id,
-                    "Sorry, something went wrong on our side. Please try again, or call "
-                    f"{clinic.name} at {clinic.phone}.",
-                    "error",
-                )
+                await reply(sender_id, content.web_text("replies.error"), protocol.NOTICE_ERROR)
             finally:
-                await sio.emit("turn_complete", {}, room=sender_id, namespace=namespace)
+                await sio.emit(protocol.TURN_COMPLETE, {}, room=sender_id, namespace=namespace)
 
         return blueprint

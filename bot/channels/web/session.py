@@ -11,7 +11,7 @@ here close those gaps and are used by ``bot.channels.web.channel``:
   signed *session key* and can only resume a conversation whose key the server
   signed for the same patient (or for no patient). Guessing, inventing or
   reusing another patient's key gets a fresh conversation instead.
-* ``check_message``: empty and oversized messages get a plain-words reply.
+* ``check_message``: empty and oversized messages get a plain-words reply (``content/web.yml``).
 * ``history_from_events``: what a resumed conversation shows again.
 """
 
@@ -31,7 +31,10 @@ from urllib.parse import urlsplit
 
 import jwt
 
-MAX_MESSAGE_CHARS = 2000
+from bot import content
+from bot.channels.web import protocol
+
+MAX_MESSAGE_CHARS = protocol.MAX_MESSAGE_CHARS
 MIN_SECRET_CHARS = 32
 DEFAULT_SESSION_MAX_AGE = 7 * 24 * 3600
 HISTORY_LIMIT = 200
@@ -40,17 +43,6 @@ JWT_SECRET_ENV = "WIDGET_JWT_SECRET"
 SESSION_SECRET_ENV = "WIDGET_SESSION_SECRET"
 ALLOWED_ORIGINS_ENV = "WIDGET_ALLOWED_ORIGINS"
 
-REPLY_EMPTY = "Your message was empty. Please type a question or choose one of the options."
-REPLY_TOO_LONG = (
-    "Your message is too long ({count:,} characters). Please keep each message to "
-    "{limit:,} characters or fewer; you can send a long question in several parts."
-)
-REPLY_UNREADABLE = "Sorry, I could not read that message. Please type it again."
-REPLY_NOT_READY = "The chat is still connecting. Please send your message again in a moment."
-REPLY_TOKEN_EXPIRED = (
-    "Your sign-in to the chat has expired. Please reload the page or sign in to the patient portal again to continue."
-)
-REPLY_TOO_FAST = "You are sending messages very quickly. Please wait a few seconds, then try again."
 RATE_LIMIT_MESSAGES = 15
 RATE_LIMIT_SECONDS = 30
 
@@ -190,7 +182,7 @@ class PatientTokenVerifier:
     def verify(self, token: object) -> PatientClaims:
         """The token's claims, or ``TokenError``; ``exp`` and ``sub`` are required."""
         if not isinstance(token, str) or not token or len(token) > 4096:
-            raise TokenError("invalid_token", "token is not a JWT string")
+            raise TokenError(protocol.INVALID_TOKEN, "token is not a JWT string")
         try:
             claims = jwt.decode(
                 token,
@@ -202,12 +194,12 @@ class PatientTokenVerifier:
                 options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
             )
         except jwt.ExpiredSignatureError as error:
-            raise TokenError("token_expired", str(error)) from error
+            raise TokenError(protocol.TOKEN_EXPIRED, str(error)) from error
         except jwt.PyJWTError as error:
-            raise TokenError("invalid_token", str(error)) from error
+            raise TokenError(protocol.INVALID_TOKEN, str(error)) from error
         subject = claims.get("sub")
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
-            raise TokenError("invalid_token", "sub must be a short id of letters, digits, ._@:+-")
+            raise TokenError(protocol.INVALID_TOKEN, "sub must be a short id of letters, digits, ._@:+-")
         return PatientClaims(subject=subject, expires_at=float(claims["exp"]))
 
 
@@ -319,12 +311,12 @@ def within_rate(
 def check_message(text: object, limit: int = MAX_MESSAGE_CHARS) -> str | None:
     """``None`` if a user message may go to the assistant, else the reply explaining why not."""
     if not isinstance(text, str):
-        return REPLY_UNREADABLE
+        return content.web_text("replies.unreadable")
     stripped = text.strip()
     if not stripped:
-        return REPLY_EMPTY
+        return content.web_text("replies.empty")
     if len(stripped) > limit:
-        return REPLY_TOO_LONG.format(count=len(stripped), limit=limit)
+        return content.web_text("replies.too_long", count=f"{len(stripped):,}", limit=f"{limit:,}")
     return None
 
 

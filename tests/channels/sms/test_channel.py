@@ -29,7 +29,7 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from bot import content
 from bot.channels.sms.channel import SmsInput
 from bot.channels.sms.store import SmsStore
-from bot.channels.sms.text import MAX_SMS_CHARS, NO_TEXT_REPLY, sms_length
+from bot.channels.sms.text import MAX_SMS_CHARS, sms_length, sms_reply
 from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -38,14 +38,11 @@ PATIENT = "+15550100123"
 WEBHOOK = "/webhooks/sms/webhook"
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 LONG = " ".join(
-    f"Point {i}: the needle is placed with imaging guidance and the medicine goes in slowly."
-    for i in range(60)
+    f"Point {i}: the needle is placed with imaging guidance and the medicine goes in slowly." for i in range(60)
 )
 
 
-def twilio_form(
-    sender: str, body: str, sid: str | None = None, account: str = ACCOUNT
-) -> dict[str, str]:
+def twilio_form(sender: str, body: str, sid: str | None = None, account: str = ACCOUNT) -> dict[str, str]:
     """The fields Twilio posts for an incoming SMS, blanks included as Twilio sends them."""
     sid = sid or "SM" + uuid.uuid4().hex
     return {
@@ -97,9 +94,7 @@ class FakeAssistant:
         self.received.append(message)
         out, to, text = message.output_channel, message.sender_id, message.text or ""
         if text == "consent?":
-            await out.send_text_with_buttons(
-                to, "Do you agree to the injection?", YES_NO
-            )
+            await out.send_text_with_buttons(to, "Do you agree to the injection?", YES_NO)
         elif text.startswith("/"):
             await out.send_text_message(to, f"Payload {text} received.")
         elif text == "long answer":
@@ -141,19 +136,13 @@ class Webhook:
         token: str = TOKEN,
     ) -> tuple[int, str]:
         headers = {
-            "X-Twilio-Signature": signature
-            if signature is not None
-            else sign(signed_url or self.url, fields, token)
+            "X-Twilio-Signature": signature if signature is not None else sign(signed_url or self.url, fields, token)
         }
         self.sent.append(dict(fields))
-        async with self.client.post(
-            self.url, data=dict(fields), headers=headers
-        ) as response:
+        async with self.client.post(self.url, data=dict(fields), headers=headers) as response:
             return response.status, await response.text()
 
-    async def text(
-        self, body: str, sender: str = PATIENT, sid: str | None = None
-    ) -> list[str]:
+    async def text(self, body: str, sender: str = PATIENT, sid: str | None = None) -> list[str]:
         """Send a signed SMS and return the texts that come back."""
         status, answer = await self.post(twilio_form(sender, body, sid))
         assert status == 200, answer
@@ -177,17 +166,13 @@ async def serve(channel: SmsInput, assistant: FakeAssistant) -> AsyncIterator[We
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = await app.create_server(
-        sock=sock, return_asyncio_server=True, access_log=False
-    )
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
     assert server is not None
     await server.startup()
     await server.before_start()
     await server.after_start()
     try:
-        async with aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=30)
-        ) as client:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
             yield Webhook(f"http://127.0.0.1:{port}", assistant, channel, client)
     finally:
         await server.before_stop()
@@ -202,12 +187,8 @@ async def serve(channel: SmsInput, assistant: FakeAssistant) -> AsyncIterator[We
 async def webhook(tmp_path: Path) -> AsyncIterator[Webhook]:
     # A secret of its own gives each test its own conversations, also when
     # SMS_TEST_DATABASE_URL shares one PostgreSQL database between runs.
-    config = SmsConfig(
-        auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT
-    )
-    channel = SmsInput(
-        config, store=SmsStore(database_url(tmp_path)), retry_wait_seconds=5
-    )
+    config = SmsConfig(auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT)
+    channel = SmsInput(config, store=SmsStore(database_url(tmp_path)), retry_wait_seconds=5)
     async for running in serve(channel, FakeAssistant()):
         yield running
 
@@ -332,19 +313,18 @@ async def test_stop_silences_until_start_and_keywords_never_reach_the_bot(
     assert await webhook.text("hello") == ["You said: hello"]
 
     (confirmation,) = await webhook.text("STOP")
-    assert "unsubscribed" in confirmation and clinic.name in confirmation
-    assert "START" in confirmation
+    assert confirmation == sms_reply("stop")
+    assert clinic.name in confirmation and "START" in confirmation
     assert await webhook.text("How long does the procedure take?") == []
     assert await webhook.text("stop") == [], "the opt-out is confirmed once"
     assert await webhook.text("1") == []
 
     (help_text,) = await webhook.text("help")
-    assert (
-        clinic.name in help_text and clinic.phone in help_text and "STOP" in help_text
-    )
+    assert help_text == sms_reply("help")
+    assert clinic.name in help_text and clinic.phone in help_text and "STOP" in help_text
 
     (welcome_back,) = await webhook.text("Start")
-    assert "subscribed" in welcome_back and "STOP" in welcome_back
+    assert welcome_back == sms_reply("start") and "STOP" in welcome_back
     assert await webhook.text("what now") == ["You said: what now"]
     assert webhook.assistant.texts == ["hello", "what now"]
 
@@ -354,10 +334,10 @@ async def test_stop_silences_until_start_and_keywords_never_reach_the_bot(
 async def test_every_stop_word_opts_out(webhook: Webhook, word: str) -> None:
     patient = unique_patient()
     (confirmation,) = await webhook.text(word, sender=patient)
-    assert "unsubscribed" in confirmation
+    assert confirmation == sms_reply("stop")
     assert await webhook.text("hello?", sender=patient) == []
     (back,) = await webhook.text("UNSTOP", sender=patient)
-    assert "subscribed" in back
+    assert back == sms_reply("start")
     assert await webhook.text("hello?", sender=patient) == ["You said: hello?"]
 
 
@@ -370,7 +350,7 @@ async def test_opt_out_belongs_to_the_number(webhook: Webhook) -> None:
 @pytest.mark.asyncio
 async def test_help_works_for_a_new_number(webhook: Webhook) -> None:
     (help_text,) = await webhook.text("HELP")
-    assert content.clinic().phone in help_text
+    assert help_text == sms_reply("help") and content.clinic().phone in help_text
     assert webhook.assistant.received == []
 
 
@@ -393,12 +373,8 @@ async def test_buttons_are_numbered_and_numbers_map_back_to_payloads(
     assert await webhook.text("YES") == ["Payload /affirm received."]
 
     assert await webhook.text("consent?") == [offer]
-    assert await webhook.text("5") == ["You said: 5"], (
-        "an unknown number goes to the NLU"
-    )
-    assert await webhook.text("1") == ["You said: 1"], (
-        "a reply without buttons withdrew them"
-    )
+    assert await webhook.text("5") == ["You said: 5"], "an unknown number goes to the NLU"
+    assert await webhook.text("1") == ["You said: 1"], "a reply without buttons withdrew them"
 
     assert webhook.assistant.texts == [
         "consent?", "/affirm", "consent?", "/deny", "consent?", "/affirm",
@@ -447,19 +423,15 @@ async def test_twiml_is_escaped_and_markdown_is_gone(webhook: Webhook) -> None:
     assert status == 200
     assert "Fees &amp; &lt;costs&gt;" in raw
     assert "a=1&amp;b=2" in raw
-    assert messages_of(raw) == [
-        "Fees & <costs> are low; see the form (https://example.org/f?a=1&b=2)."
-    ]
+    assert messages_of(raw) == ["Fees & <costs> are low; see the form (https://example.org/f?a=1&b=2)."]
 
 
 @pytest.mark.asyncio
 async def test_a_picture_without_words_gets_a_short_answer(webhook: Webhook) -> None:
-    fields = dict(
-        twilio_form(PATIENT, ""), NumMedia="1", MediaUrl0="https://example.org/p.jpg"
-    )
+    fields = dict(twilio_form(PATIENT, ""), NumMedia="1", MediaUrl0="https://example.org/p.jpg")
     status, raw = await webhook.post(fields)
     assert status == 200
-    assert messages_of(raw) == [NO_TEXT_REPLY]
+    assert messages_of(raw) == [sms_reply("no_text")]
     assert webhook.assistant.received == []
 
 
@@ -468,7 +440,7 @@ async def test_a_failing_assistant_still_answers_with_the_clinic_phone(
     webhook: Webhook,
 ) -> None:
     (apology,) = await webhook.text("boom")
-    assert content.clinic().phone in apology
+    assert apology == sms_reply("error") and content.clinic().phone in apology
 
 
 @pytest.mark.asyncio
@@ -515,23 +487,19 @@ async def test_a_retried_stop_is_confirmed_once(webhook: Webhook) -> None:
     fields = twilio_form(PATIENT, "STOP")
     first = await webhook.post(fields)
     retry = await webhook.post(fields)
-    assert first == retry and "unsubscribed" in first[1]
+    assert first == retry and messages_of(first[1]) == [sms_reply("stop")]
 
 
 # --- privacy --------------------------------------------------------------------------
 
 
 @pytest.mark.asyncio
-async def test_raw_numbers_never_reach_the_log(
-    webhook: Webhook, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_raw_numbers_never_reach_the_log(webhook: Webhook, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG):
         for body in ("hi", "STOP", "hi", "START", "boom", "consent?", "1"):
             await webhook.text(body)
         await webhook.post(twilio_form(PATIENT, "x"), signature="forged")
-    logged = "\n".join(
-        record.getMessage() + str(record.args) for record in caplog.records
-    )
+    logged = "\n".join(record.getMessage() + str(record.args) for record in caplog.records)
     assert "5550100123" not in logged
     assert webhook.channel.config.conversation_id(PATIENT) in logged
 
@@ -541,9 +509,7 @@ async def test_raw_numbers_never_reach_the_log(
 
 def _real_server_form(body: str) -> tuple[dict[str, str], str]:
     account = os.environ.get("TWILIO_ACCOUNT_SID") or ACCOUNT
-    return twilio_form(unique_patient(), body, account=account), (
-        os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
-    )
+    return twilio_form(unique_patient(), body, account=account), (os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN)
 
 
 @pytest.mark.e2e
@@ -567,7 +533,5 @@ def test_e2e_topic_question_answered_over_sms(rasa_server: str) -> None:
         assert sms_length(text) <= MAX_SMS_CHARS
         assert "**" not in text and "<a " not in text
 
-    forged = requests.post(
-        url, data=fields, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}, timeout=30
-    )
+    forged = requests.post(url, data=fields, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}, timeout=30)
     assert forged.status_code == 403

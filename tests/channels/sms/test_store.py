@@ -19,9 +19,7 @@ from bot.channels.sms.text import Choice
 
 @pytest.fixture
 def store(tmp_path: Path) -> SmsStore:
-    return SmsStore(
-        os.environ.get("SMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'sms.db'}"
-    )
+    return SmsStore(os.environ.get("SMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'sms.db'}")
 
 
 def new_id() -> str:
@@ -32,9 +30,7 @@ def test_opt_out_history_is_kept_and_the_latest_counts(store: SmsStore) -> None:
     conversation = new_id()
     assert not store.is_opted_out(conversation)
     assert store.set_opted_out(conversation, True, "stop")
-    assert not store.set_opted_out(conversation, True, "quit"), (
-        "already out: nothing new"
-    )
+    assert not store.set_opted_out(conversation, True, "quit"), "already out: nothing new"
     assert store.is_opted_out(conversation)
     assert store.set_opted_out(conversation, False, "start")
     assert not store.is_opted_out(conversation)

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
+from bot import content
 from bot.channels.sms.text import (
     MAX_SMS_CHARS,
     Choice,
     Keyword,
     conversation_id,
-    help_reply,
     keyword,
     mask_number,
     match_choice,
@@ -20,6 +20,7 @@ from bot.channels.sms.text import (
     render_buttons,
     render_turn,
     sms_length,
+    sms_reply,
     split_numbered,
     split_text,
 )
@@ -49,18 +50,40 @@ YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/d
         ("helpful", None),
     ],
 )
-def test_keywords_only_alone_and_in_any_case(
-    body: str, expected: Keyword | None
-) -> None:
+def test_keywords_only_alone_and_in_any_case(body: str, expected: Keyword | None) -> None:
     assert keyword(body) is expected
 
 
 def test_help_names_clinic_phone_and_how_to_opt_out() -> None:
-    text = help_reply("Riverside Clinic", "(555) 010-0199", "Mon-Fri 8am-5pm")
-    assert "Riverside Clinic" in text
-    assert "(555) 010-0199" in text
+    text = sms_reply("help")
+    assert content.clinic().name in text
+    assert content.clinic().phone in text
     assert "STOP" in text
     assert sms_length(text) <= 160 * 2
+
+
+@pytest.mark.parametrize(
+    ("name", "must_say"),
+    [
+        ("stop", ["{clinic_name}", "START"]),
+        ("start", ["{clinic_name}", "STOP"]),
+        ("help", ["{clinic_name}", "{clinic_phone}", "STOP", "START"]),
+        ("invite", ["{clinic_name}", "HELP", "STOP"]),
+    ],
+)
+def test_keyword_replies_keep_the_carrier_rules(name: str, must_say: list[str]) -> None:
+    """US carriers (CTIA): name the sender, say how to opt out (and in); HELP also how to reach a person."""
+    written = content.sms_texts()[name]
+    for part in must_say:
+        assert part in written, f"content/sms.yml '{name}' lacks {part}"
+    shown = sms_reply(name)
+    assert "{" not in shown and sms_length(shown) <= 160 * 2
+
+
+def test_sms_texts_have_no_typographic_characters() -> None:
+    """A curly quote in content/sms.yml would switch the whole text to the costly UCS-2 encoding."""
+    for name in ("stop", "start", "help", "invite", "error", "no_text"):
+        assert sms_reply(name).isascii(), name
 
 
 @pytest.mark.parametrize(
@@ -136,9 +159,7 @@ def test_link_buttons_are_written_out_not_numbered() -> None:
         ("1 more question", None),
     ],
 )
-def test_numbered_or_titled_reply_maps_to_payload(
-    body: str, payload: str | None
-) -> None:
+def test_numbered_or_titled_reply_maps_to_payload(body: str, payload: str | None) -> None:
     picked = match_choice(body, [Choice("Yes", "/affirm"), Choice("No", "/deny")])
     assert (picked.payload if picked else None) == payload
 
@@ -148,10 +169,7 @@ def test_nothing_matches_when_nothing_was_offered() -> None:
 
 
 def _sentences(count: int) -> str:
-    return " ".join(
-        f"Sentence number {i} explains one more thing about the injection."
-        for i in range(count)
-    )
+    return " ".join(f"Sentence number {i} explains one more thing about the injection." for i in range(count))
 
 
 def test_short_text_is_one_message() -> None:
@@ -215,8 +233,7 @@ def test_a_turn_joins_responses_and_numbers_all_buttons_once() -> None:
         ]
     )
     expected = (
-        "Hello.\n\nAgree?\nReply 1 for Yes, 2 for No.\n\nOr:\nReply 3 for Call me.\n\n"
-        "https://example.org/map.png"
+        "Hello.\n\nAgree?\nReply 1 for Yes, 2 for No.\n\nOr:\nReply 3 for Call me.\n\nhttps://example.org/map.png"
     )
     assert bodies == [expected]
     assert [choice.payload for choice in choices] == ["/affirm", "/deny", "/call"]

@@ -18,6 +18,7 @@ import pytest
 
 from bot import content
 from bot.channels.sms.store import SmsStore
+from bot.channels.sms.text import sms_reply
 from bot.channels.sms.twilio import SmsConfig
 from bot.settings import PROJECT_ROOT
 
@@ -49,10 +50,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                     "path": self.path,
                     "authorization": self.headers.get("Authorization", ""),
                     "content_type": self.headers.get("Content-Type", ""),
-                    "form": {
-                        k: v[0]
-                        for k, v in parse_qs(body, keep_blank_values=True).items()
-                    },
+                    "form": {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()},
                 }
             )
             status, answer = fake.fail_with or (
@@ -111,9 +109,7 @@ def run_invite(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     )
 
 
-def test_invite_posts_to_twilios_messages_api(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
+def test_invite_posts_to_twilios_messages_api(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
     done = run_invite(invite_env, PATIENT)
     assert done.returncode == 0, done.stderr
     (request,) = fake_twilio.requests
@@ -125,20 +121,15 @@ def test_invite_posts_to_twilios_messages_api(
     assert isinstance(form, dict)
     assert form["To"] == PATIENT
     assert form["From"] == FROM
+    assert form["Body"] == sms_reply("invite")
     assert content.clinic().name in form["Body"]
     assert "STOP" in form["Body"] and "HELP" in form["Body"]
     assert "SM" + "1".zfill(32) in done.stdout
-    assert PATIENT not in done.stdout + done.stderr, (
-        "the number is masked in the output"
-    )
+    assert PATIENT not in done.stdout + done.stderr, "the number is masked in the output"
 
 
-def test_invite_with_own_text(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
-    done = run_invite(
-        invite_env, "+1 555 010 0123", "--body", "Your **visit** is on Monday."
-    )
+def test_invite_with_own_text(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
+    done = run_invite(invite_env, "+1 555 010 0123", "--body", "Your **visit** is on Monday.")
     assert done.returncode == 0, done.stderr
     (request,) = fake_twilio.requests
     form = request["form"]
@@ -150,9 +141,7 @@ def test_invite_with_own_text(
     }
 
 
-def test_invite_refuses_a_number_that_opted_out(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
+def test_invite_refuses_a_number_that_opted_out(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
     config = SmsConfig.from_env(invite_env)
     store = SmsStore(invite_env["DATABASE_URL"])
     store.set_opted_out(config.conversation_id(PATIENT), True, "stop")
@@ -162,9 +151,7 @@ def test_invite_refuses_a_number_that_opted_out(
     assert fake_twilio.requests == []
 
 
-def test_invite_reports_twilios_refusal(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
+def test_invite_reports_twilios_refusal(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
     fake_twilio.fail_with = (
         400,
         {"code": 21211, "message": "Invalid 'To' Phone Number"},
@@ -174,9 +161,7 @@ def test_invite_reports_twilios_refusal(
     assert "21211" in done.stderr and "Invalid 'To' Phone Number" in done.stderr
 
 
-def test_invite_needs_real_credentials(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
+def test_invite_needs_real_credentials(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
     del invite_env["TWILIO_AUTH_TOKEN"]
     del invite_env["TWILIO_FROM_NUMBER"]
     done = run_invite(invite_env, PATIENT)
@@ -185,9 +170,7 @@ def test_invite_needs_real_credentials(
     assert fake_twilio.requests == []
 
 
-def test_invite_rejects_a_number_that_is_not_international(
-    invite_env: dict[str, str], fake_twilio: FakeTwilio
-) -> None:
+def test_invite_rejects_a_number_that_is_not_international(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:
     done = run_invite(invite_env, "555-0100")
     assert done.returncode == 2
     assert "international" in done.stderr

@@ -128,7 +128,7 @@ async def test_foreign_origin_is_refused(chat_server: str) -> None:
 async def test_foreign_origin_websocket_is_refused(chat_server: str) -> None:
     url = chat_server.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
-        await websockets.connect(url, origin="https://evil.example", open_timeout=10)
+        await websockets.connect(url, origin="https://evil.example", open_timeout=10)  # type: ignore[attr-defined,arg-type]
     assert refused.value.status_code == 400
 
 
@@ -138,7 +138,7 @@ async def socket_io_connect_reply(base_url: str, origin: str | None, auth: dict[
     ``40{"sid": ...}`` means connected, ``44{"message": reason}`` refused.
     """
     url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    async with websockets.connect(url, origin=origin, open_timeout=10) as ws:  # type: ignore[arg-type]
+    async with websockets.connect(url, origin=origin, open_timeout=10) as ws:  # type: ignore[attr-defined,arg-type]
         opened = await asyncio.wait_for(ws.recv(), 10)
         assert str(opened).startswith("0{")
         await ws.send("40" + json.dumps(auth or {}))
@@ -246,14 +246,14 @@ async def test_oversized_and_empty_messages_get_a_clear_reply_and_the_socket_liv
     await client.start_session()
 
     reply = await client.say("x" * 2001)
-    assert texts(reply) == web_session.REPLY_TOO_LONG.format(count=2001, limit=2000)
+    assert texts(reply) == content.web_text("replies.too_long", count="2,001", limit="2,000")
     assert reply[0]["notice"] == "refused"
 
     reply = await client.say("   ")
-    assert texts(reply) == web_session.REPLY_EMPTY
+    assert texts(reply) == content.web_text("replies.empty")
 
     reply = await client.say({"not": "text"})
-    assert texts(reply) == web_session.REPLY_UNREADABLE
+    assert texts(reply) == content.web_text("replies.unreadable")
 
     assert client.sio.connected
     reply = await client.say("how long does it take")
@@ -265,7 +265,7 @@ async def test_a_message_before_the_session_is_bound_is_not_lost_silently(chat_s
     client = ChatClient(chat_server)
     await client.connect()
     reply = await client.say("hello")
-    assert texts(reply) == web_session.REPLY_NOT_READY
+    assert texts(reply) == content.web_text("replies.not_ready")
     await client.close()
 
 
@@ -293,7 +293,8 @@ async def test_a_failing_turn_gets_an_apology_and_the_socket_lives(widget_stub: 
     await client.connect()
     await client.start_session()
     reply = await client.say("boom")
-    assert "something went wrong" in texts(reply) and reply[0]["notice"] == "error"
+    assert texts(reply) == content.web_text("replies.error") and reply[0]["notice"] == "error"
+    assert content.clinic().phone in texts(reply), "a failure names a person to call"
     reply = await client.say("how long does it take")
     assert "less than an hour" in texts(reply)
     await client.close()
@@ -324,6 +325,7 @@ def test_widget_bundle_and_demo_page_are_served(chat_server: str) -> None:
     with urllib.request.urlopen(f"{chat_server}/widget/demo", timeout=10) as response:
         page = response.read().decode()
         assert html.escape(content.clinic().name) in page
+        assert html.escape(content.web_text("demo_page.heading")) in page, "the demo page's words are content/web.yml's"
         assert 'src="/widget/widget.js"' in page
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
@@ -335,6 +337,6 @@ async def test_a_message_loop_is_slowed_down_with_a_reply(widget_stub: str) -> N
     for number in range(web_session.RATE_LIMIT_MESSAGES):
         assert texts(await client.say(f"message {number}")) == f"You said: message {number}"
     reply = await client.say("one too many")
-    assert texts(reply) == web_session.REPLY_TOO_FAST and reply[0]["notice"] == "too_fast"
+    assert texts(reply) == content.web_text("replies.too_fast") and reply[0]["notice"] == "too_fast"
     assert client.sio.connected
     await client.close()

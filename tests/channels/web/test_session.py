@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 import pytest
 
+from bot import content
 from bot.channels.web import session as web_session
 from bot.channels.web.session import (
     OriginPolicy,
@@ -126,7 +128,7 @@ def test_bad_tokens_are_refused(bad_token: object, reason: str) -> None:
 
 
 def test_unsigned_tokens_are_refused() -> None:
-    unsigned = jwt.encode({"sub": "a", "exp": int(time.time()) + 60}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "a", "exp": int(time.time()) + 60}, None, algorithm="none")  # type: ignore[arg-type]
     with pytest.raises(TokenError):
         PatientTokenVerifier(SECRET).verify(unsigned)
 
@@ -230,18 +232,18 @@ def test_normal_messages_pass() -> None:
 
 @pytest.mark.parametrize("empty", ["", "   ", "\n\t"])
 def test_empty_messages_get_a_clear_reply(empty: str) -> None:
-    assert check_message(empty) == web_session.REPLY_EMPTY
+    assert check_message(empty) == content.web_text("replies.empty")
 
 
 def test_oversized_messages_get_a_clear_reply() -> None:
     reply = check_message("x" * 2001)
-    assert reply is not None
-    assert "too long" in reply and "2,001" in reply and "2,000" in reply
+    assert reply == content.web_text("replies.too_long", count="2,001", limit="2,000")
+    assert "2,001" in reply and "2,000" in reply
 
 
 @pytest.mark.parametrize("odd", [None, 42, ["a"], {"text": "a"}])
 def test_non_text_messages_get_a_reply(odd: object) -> None:
-    assert check_message(odd) == web_session.REPLY_UNREADABLE
+    assert check_message(odd) == content.web_text("replies.unreadable")
 
 
 # --- history ---------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/
 
 
 def test_history_shows_turns_and_button_titles() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_session_start"},
         {"event": "session_started"},
         {"event": "user", "text": "/greet"},
@@ -271,7 +273,7 @@ def test_history_shows_turns_and_button_titles() -> None:
 
 
 def test_unanswered_buttons_stay_clickable() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "user", "text": "hi"},
         {"event": "bot", "text": "Continue?", "data": {"buttons": BUTTONS}},
         {"event": "bot", "text": "Take your time."},

@@ -1,0 +1,48 @@
+"""The website chat's socket protocol, read from ``widget/protocol.json``: the one copy the widget is built with.
+
+Event names, the message size limit and the reason codes live in that file so the
+server and the widget bundle cannot drift apart; a code the server uses is checked
+against it when this module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import settings
+
+PROTOCOL_FILE = settings.PROJECT_ROOT / "widget" / "protocol.json"
+_PROTOCOL: dict[str, Any] = json.loads(PROTOCOL_FILE.read_text(encoding="utf-8"))
+
+
+def _listed(section: str, code: str) -> str:
+    """``code`` if the protocol file lists it under ``section``; a typo on either side fails at import."""
+    if code not in _PROTOCOL[section]:
+        raise ValueError(f"{PROTOCOL_FILE}: '{code}' is not listed under {section}")
+    return code
+
+
+EVENTS: dict[str, str] = dict(_PROTOCOL["events"])
+SESSION_REQUEST = EVENTS["session_request"]
+SESSION_CONFIRM = EVENTS["session_confirm"]
+SESSION_HISTORY = EVENTS["session_history"]
+USER_MESSAGE_EVT = EVENTS["user_message"]
+BOT_MESSAGE_EVT = EVENTS["bot_message"]
+TURN_COMPLETE = EVENTS["turn_complete"]
+MAX_MESSAGE_CHARS = int(_PROTOCOL["max_message_chars"])
+CONNECT_ERRORS: tuple[str, ...] = tuple(_PROTOCOL["connect_errors"])
+
+# Why a socket was refused at connect (the widget shows a text for each, content/widget.yml).
+ORIGIN_NOT_ALLOWED = _listed("connect_errors", "origin_not_allowed")
+TOKEN_REQUIRED = _listed("connect_errors", "token_required")
+TOKEN_EXPIRED = _listed("connect_errors", "token_expired")
+INVALID_TOKEN = _listed("connect_errors", "invalid_token")
+TOKENS_NOT_ACCEPTED = _listed("connect_errors", "tokens_not_accepted")
+
+# What marks a reply as the channel's own rather than the assistant's (``notice`` of bot_uttered).
+NOTICE_REFUSED = _listed("notices", "refused")
+NOTICE_TOO_FAST = _listed("notices", "too_fast")
+NOTICE_NOT_READY = _listed("notices", "not_ready")
+NOTICE_TOKEN_EXPIRED = _listed("notices", "token_expired")
+NOTICE_ERROR = _listed("notices", "error")

@@ -1,0 +1,114 @@
+"""What a consent record holds, as typed fields: one definition for the steps that write it and all its readers.
+
+``ConsentPayload.to_json()`` is exactly the JSON the consent store has hashed since its
+first record, and ``from_json()`` reads every record written before, so stored records
+keep loading and their hash chain keeps verifying. The steps keep the same fields in
+their slots (an item's JSON under its id, without the id), as Rasa stores slots as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+UNDERSTOOD = "understood"
+REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class CandidacyAnswer:
+    """One candidacy question as asked, the answer read from the patient's words, and any flag for the care team."""
+
+    id: str
+    question: str
+    answer: str
+    said: str
+    flagged: bool
+    flag_note: str  # why it was flagged; empty when not flagged
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "said": self.said,
+            "flagged": self.flagged,
+            "flag_note": self.flag_note,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CandidacyAnswer:
+        return cls(
+            str(data["id"]),
+            str(data["question"]),
+            str(data["answer"]),
+            str(data["said"]),
+            bool(data["flagged"]),
+            str(data["flag_note"]),
+        )
+
+
+@dataclass(frozen=True)
+class TeachbackResult:
+    """One understanding point: the patient's answers in order and the result (None while it is still asked)."""
+
+    id: str
+    summary: str
+    answers: tuple[str, ...]
+    attempts: int
+    result: str | None  # UNDERSTOOD, REVIEW (the care team goes over it at the visit) or None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "summary": self.summary,
+            "answers": list(self.answers),
+            "attempts": self.attempts,
+            "result": self.result,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TeachbackResult:
+        result = data["result"]
+        return cls(
+            str(data["id"]),
+            str(data["summary"]),
+            tuple(str(answer) for answer in data["answers"]),
+            int(data["attempts"]),
+            None if result is None else str(result),
+        )
+
+
+@dataclass(frozen=True)
+class ConsentPayload:
+    """What the care team relies on at the visit: answers with flags, teach-back results, the decision, topics asked.
+
+    ``supersedes`` is the id of the conversation's record before this one (a change of mind), if any.
+    """
+
+    candidacy: tuple[CandidacyAnswer, ...]
+    teachback: tuple[TeachbackResult, ...]
+    decision: str
+    topics_asked: tuple[str, ...]
+    supersedes: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "candidacy": [answer.to_json() for answer in self.candidacy],
+            "teachback": [result.to_json() for result in self.teachback],
+            "decision": self.decision,
+            "topics_asked": list(self.topics_asked),
+            "supersedes": self.supersedes,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConsentPayload:
+        supersedes = data["supersedes"]
+        return cls(
+            candidacy=tuple(CandidacyAnswer.from_json(item) for item in data["candidacy"]),
+            teachback=tuple(TeachbackResult.from_json(item) for item in data["teachback"]),
+            decision=str(data["decision"]),
+            topics_asked=tuple(str(topic) for topic in data["topics_asked"]),
+            supersedes=None if supersedes is None else int(supersedes),
+        )

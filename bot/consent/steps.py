@@ -1,0 +1,234 @@
+"""The consent steps as plain Python: what to ask next, what an answer means, what to say and flag, what to record.
+
+The Rasa forms in ``actions/consent.py`` read the tracker, call these functions, send
+the replies, write the flags and return the slots; nothing here imports Rasa, so every
+rule tests alone (``tests/consent/test_steps.py``). The slots keep plain JSON:
+``candidacy_answers`` maps a question id to a ``CandidacyAnswer``'s JSON without the id,
+``teachback_results`` a point id to a ``TeachbackResult``'s JSON without the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot import content, conversation
+from bot.consent import candidacy
+from bot.consent.record import REVIEW, UNDERSTOOD, CandidacyAnswer, ConsentPayload, TeachbackResult
+from bot.content.consent import ConsentContent, Decision, Question
+from bot.content.teachback import Point
+from bot.language.teachback import MAX_ATTEMPTS
+
+DONE = "done"  # a form's requested slot once its step is finished
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send. ``name`` says which content it is, so tests check what was said, not the wording.
+
+    Messages of ``content/messages.yml`` go by their name; texts of the consent content by
+    where they are written: ``candidacy:<id>`` (a question), ``candidacy:<id>:hint``,
+    ``teachback:<id>:question`` and ``teachback:<id>:again``.
+    """
+
+    name: str
+    text: str
+    buttons: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FlagRequest:
+    """A flag for the care team's log that a step asks for (``bot.records.flags.KINDS``)."""
+
+    kind: str
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step does besides setting its slots: messages to send, then flags to write."""
+
+    replies: tuple[Reply, ...] = ()
+    flags: tuple[FlagRequest, ...] = ()
+
+
+def message(name: str, buttons: Sequence[dict[str, str]] | None = None, **values: Any) -> Reply:
+    """Message ``name`` of ``content/messages.yml`` filled in; ``buttons`` replace its own when given."""
+    composed = content.message(name, **values)
+    return Reply(name, composed.text, tuple(composed.buttons if buttons is None else buttons))
+
+
+def choice_buttons(titles: Iterable[str]) -> tuple[dict[str, str], ...]:
+    """Buttons whose payload is the title itself: pressing one is the same as typing it."""
+    return tuple({"title": title, "payload": title} for title in titles)
+
+
+def numbered(ids: Sequence[str], current: str, text: str) -> str:
+    """``text`` with the patient's progress in front: "(3 of 11) ..."."""
+    return content.message("numbered_question", number=ids.index(current) + 1, total=len(ids), question=text).text
+
+
+# --- Step 1: candidacy questions -------------------------------------------------------------
+
+
+def candidacy_question(questions: ConsentContent, answers: Mapping[str, Any]) -> Reply | None:
+    """The first unanswered question with its progress and buttons; None when every question is answered."""
+    question = questions.next_question(dict(answers))
+    if question is None:
+        return None
+    text = numbered([q.id for q in questions.questions], question.id, question.text)
+    return Reply(f"candidacy:{question.id}", text, choice_buttons(option.title for option in question.options))
+
+
+@dataclass(frozen=True)
+class CandidacyStep:
+    """What one answer to the pending candidacy question did.
+
+    ``structured`` is a usable choice, yes/no or number: never taken for a question asked
+    in the middle of the step. When ``accepted`` is False the answer is asked again (the
+    hint is in ``outcome``) and the answers are unchanged.
+    """
+
+    answers: dict[str, Any]
+    accepted: bool
+    structured: bool
+    done: bool
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+def answer_candidacy(questions: ConsentContent, answers: Mapping[str, Any], said: str) -> CandidacyStep | None:
+    """Read ``said`` as the answer to the pending question; None when no question is pending."""
+    question = questions.next_question(dict(answers))
+    if question is None:
+        return None
+    answer = candidacy.parse_answer(question, said, questions.dont_know_words)
+    structured = question.type != "text" and answer.valid
+    if not answer.valid:
+        hint = Reply(f"candidacy:{question.id}:hint", answer.hint)
+        return CandidacyStep(
+            dict(answers), accepted=False, structured=structured, done=False, outcome=Outcome(replies=(hint,))
+        )
+    stored = CandidacyAnswer(
+        question.id, question.text, answer.value, said, answer.flagged, question.flag_note if answer.flagged else ""
+    )
+    updated = {**answers, question.id: _slot_entry(stored.to_json())}
+    flags = (_candidacy_flag(question, said),) if answer.flagged else ()
+    return CandidacyStep(
+        updated,
+        accepted=True,
+        structured=structured,
+        done=questions.next_question(updated) is None,
+        outcome=Outcome(flags=flags),
+    )
+
+
+def _candidacy_flag(question: Question, said: str) -> FlagRequest:
+    return FlagRequest("candidacy", f"{question.flag_note}: {said}", question.id)
+
+
+def _slot_entry(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A record item as its slot keeps it: its JSON without the id (the id is the slot's key)."""
+    return {key: value for key, value in item.items() if key != "id"}
+
+
+# --- Step 2: the understanding check (teach-back) ------------------------------------------
+
+
+def teachback_point(points: Sequence[Point], results: Mapping[str, Any]) -> Point | None:
+    """The first point without a result yet."""
+    return next((point for point in points if (results.get(point.id) or {}).get("result") is None), None)
+
+
+def teachback_question(points: Sequence[Point], results: Mapping[str, Any]) -> Reply | None:
+    """The current point asked in an open way, with its progress and choices; None when every point has a result."""
+    point = teachback_point(points, results)
+    if point is None:
+        return None
+    text = numbered([p.id for p in points], point.id, point.question)
+    return Reply(f"teachback:{point.id}:question", text, choice_buttons(point.choices))
+
+
+@dataclass(frozen=True)
+class TeachbackStep:
+    """What one judged answer to the current point did; ``results`` is the slot after it."""
+
+    results: dict[str, Any]
+    done: bool
+    outcome: Outcome
+
+
+def judge_teachback(
+    points: Sequence[Point], results: Mapping[str, Any], point: Point, said: str, understood: bool
+) -> TeachbackStep:
+    """Record an answer to ``point``: right, explained again once, then marked for the care team to go over."""
+    entry = results.get(point.id)
+    before = (
+        TeachbackResult.from_json({"id": point.id, **entry})
+        if entry
+        else TeachbackResult(point.id, point.summary, (), 0, None)
+    )
+    after = replace(before, answers=(*before.answers, said), attempts=before.attempts + 1)
+    if understood:
+        after = replace(after, result=UNDERSTOOD)
+        outcome = Outcome(replies=(message("teachback_right"),))
+    elif after.attempts < MAX_ATTEMPTS:
+        outcome = Outcome(replies=(Reply(f"teachback:{point.id}:again", point.explain_again),))
+    else:
+        after = replace(after, result=REVIEW)
+        flag = FlagRequest("teachback", f"go over: {point.summary}", " / ".join(after.answers))
+        outcome = Outcome(replies=(message("teachback_review"),), flags=(flag,))
+    updated = {**results, point.id: _slot_entry(after.to_json())}
+    return TeachbackStep(updated, done=teachback_point(points, updated) is None, outcome=outcome)
+
+
+# --- Step 3: the decision, and its record ----------------------------------------------------
+
+
+def decision_counts(answers: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, int]:
+    """The numbers the decision summary tells the patient."""
+    return {
+        "answered": len(answers),
+        "flagged": sum(1 for item in answers.values() if item.get("flagged")),
+        "understood": sum(1 for item in results.values() if item.get("result") == UNDERSTOOD),
+        "review": sum(1 for item in results.values() if item.get("result") == REVIEW),
+    }
+
+
+def decision_question(
+    decisions: Sequence[Decision], answers: Mapping[str, Any], results: Mapping[str, Any]
+) -> tuple[Reply, ...]:
+    """A summary of what was covered, then the decision choices as buttons."""
+    return (
+        message("decision_summary", None, **decision_counts(answers, results)),
+        message("ask_decision", buttons=choice_buttons(decision.title for decision in decisions)),
+    )
+
+
+def record_payload(
+    questions: ConsentContent,
+    points: Sequence[Point],
+    answers: Mapping[str, Any],
+    results: Mapping[str, Any],
+    decision: str,
+    events: Iterable[dict[str, Any]],
+    topic_intents: Iterable[str],
+    supersedes: int | None,
+) -> ConsentPayload:
+    """What the care team relies on, in the clinic's order: answers with flags, teach-back results, topics asked."""
+    return ConsentPayload(
+        candidacy=tuple(
+            CandidacyAnswer.from_json({"id": q.id, **answers[q.id]}) for q in questions.questions if q.id in answers
+        ),
+        teachback=tuple(TeachbackResult.from_json({"id": p.id, **results[p.id]}) for p in points if p.id in results),
+        decision=decision,
+        topics_asked=tuple(conversation.topics_asked(events, topic_intents)),
+        supersedes=supersedes,
+    )
+
+
+def recorded(decision: Decision, record_id: int) -> Outcome:
+    """Tell the patient the decision is recorded; flag it for the care team when the content says so."""
+    flags = (FlagRequest("decision", decision.flag_note, f"record #{record_id}"),) if decision.flag_note else ()
+    return Outcome(replies=(message(decision.recorded_message),), flags=flags)

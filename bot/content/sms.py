@@ -1,0 +1,60 @@
+"""What the SMS channel texts by itself (``content/sms.yml``): keyword answers, the invitation, error replies.
+
+US carriers require the STOP, START and HELP answers and the invitation to name
+the sender and say how to opt out (and HELP how to reach a person), so those
+rules are checked here when the file is loaded, not left to whoever edits it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import ContentError, load_yaml
+from bot.content.messages import fill, named_texts
+from bot.settings import CONTENT_DIR
+
+SMS_FILE = CONTENT_DIR / "sms.yml"
+# Each text, and the values the channel fills in besides the clinic facts.
+SMS_TEXTS: dict[str, tuple[str, ...]] = {
+    "stop": (),
+    "start": (),
+    "help": (),
+    "invite": (),
+    "error": (),
+    "no_text": (),
+    "choices": ("choices",),
+    "choice": ("number", "title"),
+}
+# What each text must say under US carrier rules (CTIA), and the values a text needs to make sense.
+MUST_SAY: dict[str, tuple[str, ...]] = {
+    "stop": ("{clinic_name}", "START"),
+    "start": ("{clinic_name}", "STOP"),
+    "help": ("{clinic_name}", "{clinic_phone}", "STOP", "START"),
+    "invite": ("{clinic_name}", "HELP", "STOP"),
+    "error": ("{clinic_phone}",),
+    "choices": ("{choices}",),
+    "choice": ("{number}", "{title}"),
+}
+
+
+def parse_sms_texts(raw: Any, source: str = str(SMS_FILE)) -> dict[str, str]:
+    """Check the SMS texts: every one there, placeholders known, the carrier rules kept."""
+    texts = named_texts(raw, source, SMS_TEXTS)
+    for name, parts in MUST_SAY.items():
+        missing = [part for part in parts if part not in texts[name]]
+        if missing:
+            raise ContentError(f"{source}: '{name}' must contain {' and '.join(missing)} (see the rules at the top)")
+    return texts
+
+
+@lru_cache(maxsize=1)
+def sms_texts(path: Path = SMS_FILE) -> dict[str, str]:
+    """The SMS texts as written, read once per process."""
+    return parse_sms_texts(load_yaml(path), str(path))
+
+
+def sms_text(name: str, **values: Any) -> str:
+    """The SMS text ``name`` with the clinic's facts and ``values`` filled in."""
+    return fill(sms_texts()[name], **values)

@@ -1,0 +1,42 @@
+"""What the website chat server says by itself (``content/web.yml``): refusals, the error reply, the demo page."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import load_yaml
+from bot.content.messages import fill, named_texts
+from bot.settings import CONTENT_DIR
+
+WEB_FILE = CONTENT_DIR / "web.yml"
+# Each text, and the values the channel fills in besides the clinic facts.
+WEB_TEXTS: dict[str, tuple[str, ...]] = {
+    "replies.empty": (),
+    "replies.too_long": ("count", "limit"),
+    "replies.unreadable": (),
+    "replies.not_ready": (),
+    "replies.token_expired": (),
+    "replies.too_fast": (),
+    "replies.error": (),
+    "demo_page.title": (),
+    "demo_page.heading": (),
+    "demo_page.intro": (),
+    "demo_page.how_to_open": ("launcher",),
+    "demo_page.call_us": (),
+    "demo_page.opening_hours": (),
+    "demo_page.emergency": (),
+    "demo_page.footer": (),
+}
+
+
+@lru_cache(maxsize=1)
+def web_texts(path: Path = WEB_FILE) -> dict[str, str]:
+    """The website chat's texts as written (``section.name``), checked, read once per process."""
+    return named_texts(load_yaml(path), str(path), WEB_TEXTS)
+
+
+def web_text(name: str, **values: Any) -> str:
+    """The text ``name`` (e.g. ``replies.empty``) with the clinic's facts and ``values`` filled in."""
+    return fill(web_texts()[name], **values)
