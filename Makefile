@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 MODEL := models/rhizotomy.tar.gz
 SPACY_META := build/spacy/en_rhizotomy/meta.json
+SAFETY_MODEL := build/safety/classifier.joblib
 RESULTS := results
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
@@ -42,11 +43,18 @@ $(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/language/pipel
 	@echo "==> building the spaCy pipeline (blank English + lookup lemmatizer + entity ruler)"
 	@$(PY) -m bot pipeline build
 
+$(SAFETY_MODEL): $(VENV)/.installed $(wildcard data/safety/train/*.yml data/nlu/*.yml) bot/language/safety_model.py
+	@echo "==> training the safety net's learned layer (data/safety/train/)"
+	@$(PY) -m bot safety train
+
+.PHONY: safety
+safety: $(SAFETY_MODEL) ## Train the safety net's learned layer (when its training data changed)
+
 .PHONY: spacy
 spacy: $(SPACY_META) ## Build the project's own spaCy pipeline
 
 .PHONY: model
-model: $(SPACY_META) ## Train the Rasa model (skipped when Rasa's fingerprint says nothing changed)
+model: $(SPACY_META) $(SAFETY_MODEL) ## Train the Rasa model (skipped when Rasa's fingerprint says nothing changed)
 	@echo "==> training the model if data, domain, config or content changed (about 1 minute)"
 	@$(BIN)/rasa train --fixed-model-name rhizotomy --quiet 2>&1 | grep -vE "^\s*$$|tensorflow|oneDNN|cuda|cpu_feature|TensorRT|rebuild TensorFlow|xla_computation" || true
 	@test -f $(MODEL) || { echo "error: training did not produce $(MODEL)"; exit 1; }

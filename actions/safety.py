@@ -39,10 +39,13 @@ class ActionHandleEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         categories = [str(value) for value in tracker.get_latest_entity_values("red_flag")]
+        possible = "possible" in tracker.get_latest_entity_values("safety_verdict")
         self_harm = SELF_HARM in categories
-        say(dispatcher, "emergency_self_harm" if self_harm else "emergency")
+        say(dispatcher, "emergency_self_harm" if self_harm else "emergency_possible" if possible else "emergency")
         text = tracker.latest_message.get("text") or ""
         detail = ", ".join(categories) or "emergency intent (classifier)"
+        if possible:
+            detail = f"possible emergency (unsure): {detail}"
         if await add_flag(tracker, "emergency", text, detail) is not None:
             say(dispatcher, "emergency_logged")
         return []

@@ -163,6 +163,33 @@ def content_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def safety_train(args: argparse.Namespace) -> int:
+    """Trains the safety net's learned layer on data/safety/train/ (thresholds by cross-validation there)."""
+    from bot.language import safety_model
+
+    files = safety_model.training_files()
+    if not args.force and safety_model.is_current():
+        print(f"safety classifier up to date: {safety_model.MODEL_FILE.relative_to(safety_model.PROJECT_ROOT)}")
+        return 0
+    examples = safety_model.training_examples()
+    print(f"==> cross-validating on {len(examples)} training messages to choose the thresholds")
+    scores = safety_model.cross_validated(examples)
+    emergency_at, possible_at = safety_model.choose_thresholds(examples, scores)
+    meta = {
+        "data_sha256": safety_model.data_digest(files),
+        "examples": len(examples),
+        "emergency_at": emergency_at,
+        "possible_at": possible_at,
+    }
+    model = safety_model.train(examples, emergency_at, possible_at, meta)
+    out = safety_model.save(model)
+    print(
+        f"safety classifier built: {out.relative_to(safety_model.PROJECT_ROOT)} "
+        f"(emergency at {emergency_at}, possible at {possible_at})"
+    )
+    return 0
+
+
 def pipeline_build(args: argparse.Namespace) -> int:
     from bot.language import pipeline
     from bot.settings import PROJECT_ROOT
@@ -229,6 +256,13 @@ def parser() -> argparse.ArgumentParser:
         dest="command", required=True
     )
     content.add_parser("check", help="load and check every file under content/").set_defaults(handler=content_check)
+
+    safety = groups.add_parser("safety", help="the safety net's learned layer").add_subparsers(
+        dest="command", required=True
+    )
+    training = safety.add_parser("train", help="train it on data/safety/train/ if the data changed")
+    training.add_argument("--force", action="store_true", help="train even when up to date")
+    training.set_defaults(handler=safety_train)
 
     pipeline = groups.add_parser("pipeline", help="the project's spaCy pipeline").add_subparsers(
         dest="command", required=True

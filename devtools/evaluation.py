@@ -152,6 +152,78 @@ def teachback_gate(set_path: Path, minimum: float) -> bool:
     return passed
 
 
+def safety_report(
+    set_dirs: list[Path], min_recall: float, max_false_alarms: float, conditional_advice: bool = False, show: int = 8
+) -> bool:
+    """Rules alone, the learned layer alone and the combined decision on labelled sets, per category.
+
+    Recall counts an emergency as caught when the patient is told to call 911 (``emergency``);
+    "told at least conditionally" adds the conditional advice of a possible emergency. False
+    alarms count look-alikes told to call 911 (and, separately, those given conditional advice).
+    """
+    from bot.language import safety, safety_model
+
+    examples = safety_model.read_examples(path for folder in set_dirs for path in sorted(folder.glob("*.yml")))
+    model = safety_model.load()
+    pipeline, detector = red_flags.default_detector()
+    assessed = [detector.assess(pipeline(e.text)) for e in examples]
+    flags = [found for found, _ in assessed]
+    judgements = model.judge_many([e.text for e in examples])
+    checks = [safety.decide(f, j, d, conditional_advice) for (f, d), j in zip(assessed, judgements, strict=True)]
+    emergencies = [i for i, e in enumerate(examples) if e.category != safety_model.NONE]
+    lookalikes = [i for i, e in enumerate(examples) if e.category == safety_model.NONE]
+
+    def rate(indices: list[int], hit: Any) -> str:
+        return f"{sum(1 for i in indices if hit(i)) / len(indices):.1%}" if indices else "-"
+
+    layers = {
+        "rules alone": lambda i: bool(flags[i]),
+        "learned layer alone": lambda i: judgements[i].verdict == safety.EMERGENCY,
+        "combined (call 911)": lambda i: checks[i].verdict == safety.EMERGENCY,
+        "combined (911 or conditional)": lambda i: checks[i].verdict is not None,
+    }
+    print(
+        f"safety net on {len(emergencies)} emergencies and {len(lookalikes)} look-alikes "
+        f"({', '.join(str(d) for d in set_dirs)}; thresholds {model.emergency_at} / {model.possible_at})"
+    )
+    for label, hit in layers.items():
+        print(f"  {label:32} recall {rate(emergencies, hit):>6}   false alarms {rate(lookalikes, hit):>6}")
+    by_category: dict[str, list[int]] = {}
+    for i in emergencies:
+        key = examples[i].category if examples[i].lang == "en" else f"{examples[i].category} ({examples[i].lang})"
+        by_category.setdefault(key, []).append(i)
+    print("  per category: combined 911 / 911 or conditional (rules alone)")
+    for key in sorted(by_category):
+        idx = by_category[key]
+        print(
+            f"    {key:30} {len(idx):3}  {rate(idx, layers['combined (call 911)']):>6} / "
+            f"{rate(idx, layers['combined (911 or conditional)']):>6}  ({rate(idx, layers['rules alone'])})"
+        )
+    self_harm = [i for i in emergencies if examples[i].category == safety_model.SELF_HARM]
+    print(f"  crisis line (988) offered on self-harm messages: {rate(self_harm, lambda i: checks[i].self_harm)}")
+    kinds: dict[str, list[int]] = {}
+    for i in lookalikes:
+        kinds.setdefault(examples[i].kind + ("" if examples[i].lang == "en" else f" ({examples[i].lang})"), []).append(
+            i
+        )
+    print("  false alarms per kind of look-alike: call 911 / conditional")
+    for key in sorted(kinds):
+        idx = kinds[key]
+        print(
+            f"    {key:30} {len(idx):3}  {rate(idx, layers['combined (call 911)']):>6} / "
+            f"{rate(idx, lambda i: checks[i].verdict == safety.POSSIBLE):>6}"
+        )
+    missed = [i for i in emergencies if checks[i].verdict is None]
+    alarmed = [i for i in lookalikes if checks[i].verdict == safety.EMERGENCY]
+    for i in missed[:show]:
+        print(f"  missed [{examples[i].category}]: {examples[i].text[:100]}")
+    for i in alarmed[:show]:
+        print(f"  false alarm [{examples[i].kind}]: {examples[i].text[:100]}")
+    recall = sum(1 for i in emergencies if checks[i].verdict is not None) / max(len(emergencies), 1)
+    false_alarms = len(alarmed) / max(len(lookalikes), 1)
+    return recall >= min_recall and false_alarms <= max_false_alarms
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.evaluation", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     flags.add_argument("--model", type=Path, help="also check the trained model end to end")
     flags.add_argument("--min-recall", type=float, default=1.0)
     flags.add_argument("--max-false-alarms", type=float, default=0.05)
+    net = sub.add_parser("safety", help="the safety net (rules + learned layer) per category on labelled sets")
+    net.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/safety/heldout ...)")
+    net.add_argument("--min-recall", type=float, default=0.0, help="gate: emergencies told 911 or conditionally")
+    net.add_argument("--max-false-alarms", type=float, default=1.0, help="gate: look-alikes told to call 911")
+    net.add_argument("--conditional-advice", action="store_true", help="measure with the unsure band's advice on")
     points = sub.add_parser("teachback", help="teach-back judge accuracy per point")
     points.add_argument("set", type=Path)
     points.add_argument("--min", type=float, default=0.9)
@@ -171,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = nlu_gate(args.report, args.min)
     elif args.command == "red-flags":
         ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
+    elif args.command == "safety":
+        ok = safety_report(args.sets, args.min_recall, args.max_false_alarms, args.conditional_advice)
     else:
         ok = teachback_gate(args.set, args.min)
     if not ok:

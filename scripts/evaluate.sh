@@ -12,6 +12,13 @@ status=0
 echo "==> emergency detection on the labelled set (tests/data/red_flags.yml)"
 "$BIN/python" -m devtools.evaluation red-flags tests/data/red_flags.yml --model "$MODEL" \
   --min-recall 1.0 --max-false-alarms 0.05 2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT" >&2) || status=1
+echo "==> safety net (rules + learned layer) on the held-out set by independent writers (tests/data/safety/heldout)"
+echo "    gate: a floor against regressions, not the target of issue 13 (100% recall, at most 3% false alarms)"
+"$BIN/python" -m devtools.evaluation safety tests/data/safety/heldout --min-recall 0.90 --max-false-alarms 0.16 \
+  2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
+echo "==> safety net on the fresh set (tests/data/safety/fresh: written after the last change, never tuned on)"
+"$BIN/python" -m devtools.evaluation safety tests/data/safety/fresh \
+  2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
 echo "==> teach-back judge on the labelled answers (tests/data/teachback_answers.yml)"
 "$BIN/python" -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9 || status=1
 exit $status

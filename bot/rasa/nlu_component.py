@@ -1,14 +1,13 @@
 """Custom Rasa NLU components: the emergency red-flag detector in the pipeline.
 
-It runs after the intent classifiers and overrides them: when the rule-based
-matcher (``bot.language.red_flags``) finds a red flag, the message's intent becomes
-``emergency`` with confidence 1.0 and a ``red_flag`` entity names the category,
-so the emergency rule fires whatever the classifier thought. Without a rule hit,
-the classifier's own ``emergency`` counts only when it is confident
-(``classifier_min_confidence``) and the rules did not dismiss a red-flag phrase
-in the message as negated or "not now": "I'm losing patience here" and "my
-husband had chest pain last year" must not send anyone to the emergency room,
-while a clear emergency in words the rules do not know still does.
+It runs after the intent classifiers and overrides them with the safety net's decision
+(``bot.language.safety``): a red-flag rule (``bot.language.red_flags``), or the learned
+layer (``bot.language.safety_model``) when no rule matched, makes the message's intent
+``emergency`` with a ``red_flag`` entity naming the category and a ``safety_verdict``
+entity saying whether it is an emergency or only possibly one (conditional advice), so
+the emergency rule fires whatever the classifier thought. Otherwise the classifier's own
+``emergency`` counts only when it is confident (``classifier_min_confidence``) and the
+rules did not dismiss a red-flag phrase in the message as negated or "not now".
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.language import safety, safety_model
 from bot.language.red_flags import RED_FLAGS_FILE
 from bot.language.red_flags import RedFlagDetector as Rules
 
@@ -48,6 +48,7 @@ from bot.language.red_flags import RedFlagDetector as Rules
 EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 RED_FLAG_ENTITY = "red_flag"
+VERDICT_ENTITY = "safety_verdict"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -60,12 +61,22 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"rules_file": str(RED_FLAGS_FILE), "classifier_min_confidence": 0.8}
+        return {
+            "rules_file": str(RED_FLAGS_FILE),
+            "classifier_min_confidence": 0.8,
+            "safety_model_file": str(safety_model.MODEL_FILE),
+            # Off until the decision knows the dialogue: an unsure verdict on a one-word form answer
+            # ("Pain" to "is it for pain or spasms?") would interrupt the candidacy questions.
+            "conditional_advice": False,
+        }
 
     def __init__(self, config: dict[str, Any]) -> None:
+        from pathlib import Path
+
         self._config = config
         self._rules: Rules | None = None
         self._vocab: Any = None
+        self._model = safety_model.load(Path(config["safety_model_file"]))
 
     @classmethod
     def create(
@@ -79,9 +90,15 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain (and so re-test) when the red-flag rules change."""
-        with open(config.get("rules_file", RED_FLAGS_FILE), "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        """Retrain (and so re-test) when the red-flag rules or the learned layer change."""
+        digest = hashlib.sha256()
+        for path in (
+            config.get("rules_file", RED_FLAGS_FILE),
+            config.get("safety_model_file", safety_model.MODEL_FILE),
+        ):
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        return digest.hexdigest()
 
     def _rules_for(self, vocab: Any) -> Rules:
         if self._rules is None or vocab is not self._vocab:
@@ -108,7 +125,10 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             if doc is None:
                 continue
             flags, dismissed = self._rules_for(doc.vocab).assess(doc)
-            if not flags:
+            check = safety.decide(
+                flags, self._model.judge(message.get(TEXT) or ""), dismissed, self._config["conditional_advice"]
+            )
+            if check.verdict is None:
                 self._doubt_classifier(message, dismissed)
                 continue
             emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -117,18 +137,29 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             ]
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            entities = list(message.get(ENTITIES) or [])
-            text = message.get(TEXT) or ""
-            for flag in flags:
-                start = max(text.find(flag.text.split(" + ")[0]), 0)
-                entities.append(
-                    {
-                        ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY,
-                        ENTITY_ATTRIBUTE_VALUE: flag.category,
-                        ENTITY_ATTRIBUTE_START: start,
-                        ENTITY_ATTRIBUTE_END: start + len(flag.text.split(" + ")[0]),
-                        EXTRACTOR: self.__class__.__name__,
-                    }
-                )
-            message.set(ENTITIES, entities, add_to_output=True)
+            message.set(
+                ENTITIES, [*(message.get(ENTITIES) or []), *self._entities(message, flags, check)], add_to_output=True
+            )
         return messages
+
+    def _entities(self, message: Message, flags: list[Any], check: safety.SafetyCheck) -> list[dict[str, Any]]:
+        """The ``red_flag`` categories (where the rules found them, else the whole text) and the verdict."""
+        text = message.get(TEXT) or ""
+        found = []
+        spans = {flag.category: flag.text.split(" + ")[0] for flag in flags}
+        categories = list(check.categories) + ([safety_model.SELF_HARM] if check.self_harm else [])
+        for category in dict.fromkeys(categories):
+            words = spans.get(category, text)
+            start = max(text.find(words), 0)
+            found.append(self._entity(RED_FLAG_ENTITY, category, start, start + len(words)))
+        found.append(self._entity(VERDICT_ENTITY, str(check.verdict), 0, len(text)))
+        return found
+
+    def _entity(self, kind: str, value: str, start: int, end: int) -> dict[str, Any]:
+        return {
+            ENTITY_ATTRIBUTE_TYPE: kind,
+            ENTITY_ATTRIBUTE_VALUE: value,
+            ENTITY_ATTRIBUTE_START: start,
+            ENTITY_ATTRIBUTE_END: end,
+            EXTRACTOR: self.__class__.__name__,
+        }

@@ -34,6 +34,13 @@ def test_self_harm_gets_the_crisis_line(dispatcher: Any, make_tracker: Callable)
     assert sent(dispatcher) == ["emergency_self_harm", "emergency_logged"]
 
 
+def test_a_possible_emergency_gets_conditional_advice_and_a_flag(dispatcher: Any, make_tracker: Callable) -> None:
+    entities = [{"entity": "red_flag", "value": "bleeding"}, {"entity": "safety_verdict", "value": "possible"}]
+    run(safety.ActionHandleEmergency(), dispatcher, make_tracker("still oozing a bit", "emergency", entities=entities))
+    assert sent(dispatcher) == ["emergency_possible", "emergency_logged"]
+    assert flags.open_flags()[0].detail == "possible emergency (unsure): bleeding"
+
+
 def test_an_emergency_the_classifier_alone_saw_is_flagged_as_such(dispatcher: Any, make_tracker: Callable) -> None:
     run(safety.ActionHandleEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
     assert sent(dispatcher) == ["emergency", "emergency_logged"]

@@ -30,7 +30,22 @@ def test_a_rule_hit_overrides_the_classifier() -> None:
     result = run(parsed("I can't breathe", "ask_side_effects", 0.9))
     assert result["intent"] == {"name": "emergency", "confidence": 1.0}
     assert result["intent_ranking"][0]["name"] == "emergency"
-    assert [(e["entity"], e["value"]) for e in result["entities"]] == [("red_flag", "breathing")]
+    assert [(e["entity"], e["value"]) for e in result["entities"]] == [
+        ("red_flag", "breathing"),
+        ("safety_verdict", "emergency"),
+    ]
+
+
+def test_the_learned_layer_catches_what_no_rule_names() -> None:
+    """No rule names this; the learned layer (trained on data/safety/train/) does."""
+    result = run(parsed("my grandson got into my purse and ate a bunch of my heart pills", "ask_medicines", 0.7))
+    assert result["intent"]["name"] == "emergency"
+    entities = {e["entity"]: e["value"] for e in result["entities"]}
+    assert entities["safety_verdict"] == "emergency" and "red_flag" in entities
+
+
+def test_an_ordinary_question_stays_what_the_classifier_said() -> None:
+    assert run(parsed("how long does the injection take", "ask_duration", 0.9))["intent"]["name"] == "ask_duration"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,313 @@
+"""The learned layer of the safety net: a text classifier that generalises past the written rules.
+
+The rules (``bot.language.red_flags``) are reviewable and deterministic but only know the
+phrases written down; measured on messages by people who never saw them they caught under
+half of the emergencies. This layer learns from a large, varied labelled set
+(``data/safety/train/``: emergencies per category in first person, caregivers' words, texting
+style and Spanish, and look-alikes: negations, past events, fears, risk questions, dosing
+questions, ordinary chat) and gives each message a probability of being an emergency now.
+
+Character n-grams carry typos, texting and Spanish; word n-grams carry phrases. A logistic
+regression over categories plus ``none`` keeps it small and fast (well under a millisecond a
+message) and its probabilities usable for a safety-biased decision: ``EMERGENCY`` at or above
+``emergency_at``, ``POSSIBLE`` (ask, with conditional advice) at or above ``possible_at``.
+Nothing here imports Rasa; the NLU component loads the trained file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.content.files import load_yaml
+from bot.settings import PROJECT_ROOT
+
+TRAIN_DIR = PROJECT_ROOT / "data" / "safety" / "train"
+MODEL_FILE = PROJECT_ROOT / "build" / "safety" / "classifier.joblib"
+NONE = "none"
+SELF_HARM = "self_harm"
+EMERGENCY = "emergency"
+POSSIBLE = "possible"
+# Chosen on the training set by cross-validation (never on the held-out or fresh sets): see ``choose_thresholds``.
+DEFAULT_EMERGENCY_AT = 0.5
+DEFAULT_POSSIBLE_AT = 0.25
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: ``category`` is an emergency category or ``none``."""
+
+    text: str
+    category: str
+    lang: str = "en"
+    kind: str = ""  # for look-alikes: negation, past, fear, ... (reports only)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the layer thinks of a message: the probability of an emergency now, and of which kind."""
+
+    emergency: float
+    category: str
+    self_harm: float
+    verdict: str | None  # EMERGENCY, POSSIBLE or None
+
+
+def read_examples(paths: Iterable[Path]) -> list[Example]:
+    """Labelled messages from the writers' files (``messages`` with text, label, category, lang, self_harm)."""
+    examples = []
+    for path in sorted(paths):
+        data = load_yaml(path) or {}
+        for item in data.get("messages") or []:
+            emergency = item["label"] == "emergency"
+            category = str(item["category"]) if emergency else NONE
+            if emergency and item.get("self_harm"):
+                category = SELF_HARM
+            examples.append(
+                Example(
+                    str(item["text"]),
+                    category,
+                    str(item.get("lang") or "en"),
+                    "" if emergency else str(item["category"]),
+                    str(data.get("writer") or path.stem),
+                )
+            )
+    return examples
+
+
+NLU_DIR = PROJECT_ROOT / "data" / "nlu"
+ASSISTANT_SOURCES = frozenset(path.name for path in NLU_DIR.glob("*.yml"))
+EMERGENCY_INTENT = "emergency"
+
+
+def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
+    """The assistant's own training messages of every intent but ``emergency``, as non-emergencies.
+
+    What patients ordinarily say ("i want to go ahead", "goodbye", "how long is it") must
+    never read as an emergency; the writers' look-alikes alone do not cover it.
+    """
+    import re
+
+    examples = []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for block in (load_yaml(path) or {}).get("nlu") or []:
+            if not block.get("intent") or block["intent"] == EMERGENCY_INTENT:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                text = (
+                    re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:]) if line.strip().startswith("- ") else ""
+                )
+                if text:
+                    examples.append(Example(text, NONE, "en", str(block["intent"]), path.name))
+    return examples
+
+
+def training_files(train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR) -> list[Path]:
+    """Every file the layer learns from: the writers' labelled sets and the assistant's NLU data."""
+    return sorted(train_dir.glob("*.yml")) + sorted(nlu_dir.glob("*.yml"))
+
+
+def training_examples(train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR) -> list[Example]:
+    return read_examples(sorted(train_dir.glob("*.yml"))) + assistant_examples(nlu_dir)
+
+
+def data_digest(paths: Sequence[Path]) -> str:
+    """Hash of the training files: the trained file is rebuilt when they change."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def make_features() -> Any:
+    """Character (2-5, within words) and word (1-2) TF-IDF features, accents folded (Spanish typed without them)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                    strip_accents="unicode",
+                    lowercase=True,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    strip_accents="unicode",
+                    lowercase=True,
+                    token_pattern=r"(?u)\b\w+\b",
+                ),
+            ),
+        ]
+    )
+
+
+def _head(**options: Any) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=8.0, max_iter=2000, random_state=7, **options)
+
+
+class SafetyModel:
+    """Shared features and three heads: emergency or not, which category, self-harm or not.
+
+    The emergency head is binary and unweighted, so a message with little in it (``y``, ``ok``)
+    falls back to how rare emergencies are, not to the sum of twenty category priors.
+    """
+
+    def __init__(
+        self,
+        features: Any,
+        emergency: Any,
+        category: Any,
+        self_harm: Any,
+        emergency_at: float = DEFAULT_EMERGENCY_AT,
+        possible_at: float = DEFAULT_POSSIBLE_AT,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.features = features
+        self.emergency = emergency
+        self.category = category
+        self.self_harm = self_harm
+        self.emergency_at = emergency_at
+        self.possible_at = possible_at
+        self.meta = meta or {}
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        """The probability of an emergency now, per text."""
+        return [float(p) for p in self.emergency.predict_proba(self.features.transform(list(texts)))[:, 1]]
+
+    def judge_many(self, texts: Sequence[str]) -> list[Judgement]:
+        matrix = self.features.transform(list(texts))
+        emergency = self.emergency.predict_proba(matrix)[:, 1]
+        self_harm = self.self_harm.predict_proba(matrix)[:, 1]
+        categories = self.category.predict(matrix)
+        judgements = []
+        for score, harm, category in zip(emergency, self_harm, categories, strict=True):
+            verdict = EMERGENCY if score >= self.emergency_at else POSSIBLE if score >= self.possible_at else None
+            judgements.append(Judgement(float(score), str(category), float(harm), verdict))
+        return judgements
+
+    def judge(self, text: str) -> Judgement:
+        return self.judge_many([text])[0]
+
+
+def train(
+    examples: Sequence[Example],
+    emergency_at: float = DEFAULT_EMERGENCY_AT,
+    possible_at: float = DEFAULT_POSSIBLE_AT,
+    meta: dict[str, Any] | None = None,
+) -> SafetyModel:
+    features = make_features()
+    matrix = features.fit_transform([e.text for e in examples])
+    is_emergency = [e.category != NONE for e in examples]
+    emergency = _head().fit(matrix, is_emergency)
+    rows = [i for i, flag in enumerate(is_emergency) if flag]
+    category = _head(class_weight="balanced").fit(matrix[rows], [examples[i].category for i in rows])
+    self_harm = _head().fit(matrix, [e.category == SELF_HARM for e in examples])
+    return SafetyModel(features, emergency, category, self_harm, emergency_at, possible_at, meta)
+
+
+def save(model: SafetyModel, path: Path = MODEL_FILE) -> Path:
+    import joblib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(
+        {
+            "features": model.features,
+            "emergency": model.emergency,
+            "category": model.category,
+            "self_harm": model.self_harm,
+            "emergency_at": model.emergency_at,
+            "possible_at": model.possible_at,
+            "meta": model.meta,
+        },
+        path,
+    )
+    path.with_suffix(".json").write_text(json.dumps(model.meta, indent=2, sort_keys=True))
+    return path
+
+
+@lru_cache(maxsize=2)
+def load(path: Path = MODEL_FILE) -> SafetyModel:
+    """The trained layer (built by ``python -m bot safety train``; ``make model`` does it)."""
+    import joblib
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make model` (python -m bot safety train)")
+    stored = joblib.load(path)  # our own build output, never a downloaded file
+    return SafetyModel(
+        stored["features"],
+        stored["emergency"],
+        stored["category"],
+        stored["self_harm"],
+        stored["emergency_at"],
+        stored["possible_at"],
+        stored["meta"],
+    )
+
+
+def is_current(path: Path = MODEL_FILE, train_dir: Path = TRAIN_DIR) -> bool:
+    meta = path.with_suffix(".json")
+    if not path.exists() or not meta.exists():
+        return False
+    return bool(json.loads(meta.read_text()).get("data_sha256") == data_digest(training_files(train_dir)))
+
+
+def cross_validated(examples: Sequence[Example], folds: int = 5) -> list[float]:
+    """Each example's emergency probability from a model that did not see it (stratified folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = [e.category for e in examples]
+    scores = [0.0] * len(examples)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
+    for train_index, test_index in splitter.split(labels, labels):
+        model = train([examples[i] for i in train_index])
+        for i, score in zip(test_index, model.scores([examples[i].text for i in test_index]), strict=True):
+            scores[i] = score
+    return scores
+
+
+def choose_thresholds(
+    examples: Sequence[Example],
+    scores: Sequence[float],
+    emergency_false_alarms: float = 0.03,
+    possible_false_alarms: float = 0.10,
+) -> tuple[float, float]:
+    """Thresholds from cross-validated scores on the training set only (never on an evaluation set).
+
+    The budgets are spent on the writers' look-alikes only (negations, past events, fears, risk
+    questions...), the hard cases; the assistant's ordinary messages would make any threshold look safe.
+    ``emergency_at``: the lowest threshold at which at most ``emergency_false_alarms`` of the
+    look-alikes would be told to call 911; ``possible_at``: the lowest at which at most
+    ``possible_false_alarms`` of them would get any advice (911 or conditional).
+    """
+    negatives = sorted(
+        (s for s, e in zip(scores, examples, strict=True) if e.category == NONE and e.source not in ASSISTANT_SOURCES),
+        reverse=True,
+    )
+
+    def threshold(budget: float) -> float:
+        allowed = int(budget * len(negatives))
+        return negatives[allowed] + 1e-4 if allowed < len(negatives) else 0.0
+
+    emergency_at = min(max(threshold(emergency_false_alarms), 0.2), 0.95)
+    possible_at = min(max(threshold(possible_false_alarms), 0.1), emergency_at)
+    return round(emergency_at, 4), round(possible_at, 4)

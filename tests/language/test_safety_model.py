@@ -1,0 +1,119 @@
+"""The safety net's learned layer and its one decision, on small made-up data (the real sets are in make evaluate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.language import safety, safety_model
+from bot.language.red_flags import RedFlag
+from bot.language.safety_model import Example, Judgement
+
+EMERGENCIES = [
+    ("i cant breathe at all", "breathing"),
+    ("my chest is crushing and my arm hurts", "cardiac"),
+    ("he is not waking up", "unresponsive"),
+    ("she swallowed a bottle of pills", "overdose_poisoning"),
+    ("i want to end my life tonight", "self_harm"),
+    ("i have pills saved up to take all at once", "self_harm"),
+    ("blood everywhere and it wont stop", "bleeding"),
+    ("my face is drooping and words come out wrong", "stroke_signs"),
+]
+ORDINARY = [
+    "how long does the injection take",
+    "can i drive home afterwards",
+    "no chest pain and no breathing trouble",
+    "i had a seizure as a kid, fine now",
+    "what if i faint when i see the needle",
+    "is it safe",
+    "thanks, bye",
+    "yes",
+]
+
+
+def examples() -> list[Example]:
+    made = [Example(text, category) for text, category in EMERGENCIES for _ in range(3)]
+    return made + [Example(text, safety_model.NONE, kind="ordinary") for text in ORDINARY for _ in range(3)]
+
+
+@pytest.fixture(scope="module")
+def model() -> safety_model.SafetyModel:
+    return safety_model.train(examples(), emergency_at=0.5, possible_at=0.3)
+
+
+def test_it_learns_emergencies_and_ordinary_messages_apart(model: safety_model.SafetyModel) -> None:
+    assert model.judge("i cant breathe at all").verdict == safety_model.EMERGENCY
+    assert model.judge("how long does the injection take").verdict is None
+    assert model.judge("i want to end my life tonight").self_harm > 0.5
+
+
+def test_a_message_with_nothing_in_it_is_not_an_emergency(model: safety_model.SafetyModel) -> None:
+    """The binary head falls back to how rare emergencies are, not to the sum of the categories' priors."""
+    assert model.judge("y").emergency < 0.5
+
+
+def test_saved_and_loaded_it_judges_alike(model: safety_model.SafetyModel, tmp_path: Path) -> None:
+    path = safety_model.save(model, tmp_path / "classifier.joblib")
+    loaded = safety_model.load.__wrapped__(path)
+    assert loaded.judge("he is not waking up") == model.judge("he is not waking up")
+
+
+def test_thresholds_spend_the_false_alarm_budget_on_the_writers_look_alikes_only() -> None:
+    hard = [Example(f"hard {i}", safety_model.NONE, source="w") for i in range(100)]
+    easy = [Example(f"easy {i}", safety_model.NONE, source="topics.yml") for i in range(1000)]
+    positives = [Example(f"sos {i}", "cardiac", source="w") for i in range(10)]
+    scores = [i / 200 for i in range(100)] + [0.0] * 1000 + [0.99] * 10
+    emergency_at, possible_at = safety_model.choose_thresholds(hard + easy + positives, scores)
+    told_911 = sum(score >= emergency_at for score in scores[:100])
+    assert told_911 <= 3 and sum(score >= possible_at for score in scores[:100]) <= 10
+    assert possible_at <= emergency_at
+
+
+def test_the_writers_files_read_with_self_harm_as_its_own_category(tmp_path: Path) -> None:
+    (tmp_path / "w.yml").write_text(
+        "writer: w\nmessages:\n"
+        "  - {text: 'kms', label: emergency, category: self_harm, lang: en, self_harm: true}\n"
+        "  - {text: 'no fever', label: not_emergency, category: negation, lang: en, self_harm: false}\n"
+    )
+    read = safety_model.read_examples([tmp_path / "w.yml"])
+    assert [(e.category, e.kind, e.source) for e in read] == [("self_harm", "", "w"), ("none", "negation", "w")]
+
+
+def test_the_assistants_own_messages_are_non_emergencies_without_entity_markup(tmp_path: Path) -> None:
+    (tmp_path / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: ask_medicines\n  examples: |\n    - is [phenol](MEDICINE) used\n'
+        "- intent: emergency\n  examples: |\n    - help me\n"
+    )
+    assert [(e.text, e.category) for e in safety_model.assistant_examples(tmp_path)] == [("is phenol used", "none")]
+
+
+@pytest.mark.parametrize(
+    ("flags", "judgement", "expected"),
+    [
+        ([RedFlag("breathing", "cant breathe")], None, (safety.EMERGENCY, ("breathing",), False, "rules")),
+        ([RedFlag("self_harm", "kill myself")], None, (safety.EMERGENCY, ("self_harm",), True, "rules")),
+        ([], Judgement(0.9, "seizure", 0.01, safety.EMERGENCY), (safety.EMERGENCY, ("seizure",), False, "model")),
+        ([], Judgement(0.5, "bleeding", 0.01, safety.POSSIBLE), (safety.POSSIBLE, ("bleeding",), False, "model")),
+        ([], Judgement(0.5, "self_harm", 0.6, safety.POSSIBLE), (safety.EMERGENCY, ("self_harm",), True, "model")),
+        ([], Judgement(0.1, "cardiac", 0.01, None), (None, (), False, "")),
+    ],
+)
+def test_the_decision_puts_rules_first_and_leans_towards_safety(
+    flags: list[RedFlag], judgement: Judgement | None, expected: tuple[object, ...]
+) -> None:
+    check = safety.decide(flags, judgement)
+    assert (check.verdict, check.categories, check.self_harm, check.source) == expected
+
+
+@pytest.mark.parametrize(
+    ("judgement", "expected"),
+    [
+        (Judgement(0.5, "cardiac", 0.01, safety.POSSIBLE), None),  # "my husband had chest pain last year"
+        (Judgement(0.9, "cardiac", 0.01, safety.EMERGENCY), safety.EMERGENCY),
+    ],
+)
+def test_a_phrase_the_rules_explained_away_needs_a_sure_learned_layer(
+    judgement: Judgement, expected: str | None
+) -> None:
+    assert safety.decide([], judgement, dismissed=True).verdict == expected
