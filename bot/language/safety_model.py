@@ -130,33 +130,10 @@ def make_features() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    return FeatureUnion(
-        [
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 5),
-                    min_df=2,
-                    sublinear_tf=True,
-                    strip_accents="unicode",
-                    lowercase=True,
-                ),
-            ),
-            (
-                "words",
-                TfidfVectorizer(
-                    analyzer="word",
-                    ngram_range=(1, 2),
-                    min_df=1,
-                    sublinear_tf=True,
-                    strip_accents="unicode",
-                    lowercase=True,
-                    token_pattern=r"(?u)\b\w+\b",
-                ),
-            ),
-        ]
-    )
+    common = {"sublinear_tf": True, "strip_accents": "unicode", "lowercase": True}
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, **common)
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, token_pattern=r"(?u)\b\w+\b", **common)
+    return FeatureUnion([("chars", chars), ("words", words)])
 
 
 def _head(**options: Any) -> Any:
