@@ -132,3 +132,14 @@ def widget_stub() -> Iterator[str]:
     process = start_stub(port, "widget-stub.log")  # inherits WIDGET_JWT_SECRET set above
     yield f"http://127.0.0.1:{port}"
     stop(process)
+
+
+@pytest.fixture(params=["stub", "rasa"])
+def chat_server(request: pytest.FixtureRequest) -> str:
+    """Base URL of a chat server: the channel with the scripted stub, then the real assistant."""
+    if request.param == "stub":
+        return str(request.getfixturevalue("widget_stub"))
+    try:
+        return str(request.getfixturevalue("rasa_server"))
+    except pytest.FixtureLookupError:
+        pytest.skip("the rasa_server fixture is not available")

@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's package) driven by Playwright, and the servers it visits.
 
-``demo_server`` runs a test against the channel with a scripted assistant and
+``chat_server`` (tests/conftest.py) runs a test against the channel with a scripted assistant and
 against the real assistant (``rasa_server``). Screenshots go to tests/artifacts/.
 """
 
@@ -45,17 +45,6 @@ def chromium() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture(params=["stub", "rasa"])
-def demo_server(request: pytest.FixtureRequest) -> str:
-    """Base URL serving /widget/demo: the scripted stub, then the real assistant."""
-    if request.param == "stub":
-        return str(request.getfixturevalue("widget_stub"))
-    try:
-        return str(request.getfixturevalue("rasa_server"))
-    except pytest.FixtureLookupError:
-        pytest.skip("the rasa_server fixture is not available")
 
 
 @pytest.fixture

@@ -45,16 +45,16 @@ def open_demo(context: BrowserContext, server: str, errors: list[str]) -> tuple[
 
 
 def kind(server: str, request: pytest.FixtureRequest) -> str:
-    return str(request.node.callspec.params.get("demo_server", "stub"))
+    return str(request.node.callspec.params.get("chat_server", "stub"))
 
 
 # --- patient journeys (scripted and real assistant) ------------------------------------
 
 
 def test_asking_how_long_it_takes_shows_the_answer(
-    demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str], request: pytest.FixtureRequest
+    chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str], request: pytest.FixtureRequest
 ) -> None:
-    _, chat = open_demo(new_context(), demo_server, page_errors)
+    _, chat = open_demo(new_context(), chat_server, page_errors)
     expect(chat.launcher).to_have_attribute("aria-expanded", "false")
     chat.open()
     expect(chat.launcher).to_have_attribute("aria-expanded", "true")
@@ -62,14 +62,14 @@ def test_asking_how_long_it_takes_shows_the_answer(
     chat.ask("how long does it take")
     expect(chat.log).to_contain_text(HOW_LONG)
     expect(chat.error_line).to_be_empty()
-    chat.screenshot(f"answer-{kind(demo_server, request)}")
+    chat.screenshot(f"answer-{kind(chat_server, request)}")
     assert page_errors == []
 
 
 def test_a_button_sends_its_payload_and_shows_its_title(
-    demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    _, chat = open_demo(new_context(), demo_server, page_errors)
+    _, chat = open_demo(new_context(), chat_server, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.ask("how long does it take")
@@ -87,10 +87,10 @@ def test_a_button_sends_its_payload_and_shows_its_title(
 
 
 def test_the_conversation_survives_a_reload_and_a_closed_tab(
-    demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str], request: pytest.FixtureRequest
+    chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str], request: pytest.FixtureRequest
 ) -> None:
     context = new_context()
-    page, chat = open_demo(context, demo_server, page_errors)
+    page, chat = open_demo(context, chat_server, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.ask("how long does it take")
@@ -99,10 +99,10 @@ def test_the_conversation_survives_a_reload_and_a_closed_tab(
     expect(chat.panel).to_be_visible()  # it was open before the reload
     expect(chat.user_bubbles().filter(has_text="how long does it take")).to_have_count(1)
     expect(chat.log).to_contain_text(HOW_LONG)
-    chat.screenshot(f"after-reload-{kind(demo_server, request)}")
+    chat.screenshot(f"after-reload-{kind(chat_server, request)}")
 
     page.close()  # a closed tab; the browser keeps its storage
-    _, chat = open_demo(context, demo_server, page_errors)
+    _, chat = open_demo(context, chat_server, page_errors)
     expect(chat.panel).to_be_hidden()  # a new tab does not pop the chat open
     chat.open()
     expect(chat.user_bubbles().filter(has_text="how long does it take")).to_have_count(1)
@@ -110,9 +110,9 @@ def test_the_conversation_survives_a_reload_and_a_closed_tab(
 
 
 def test_start_over_begins_a_new_conversation(
-    demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    page, chat = open_demo(new_context(), demo_server, page_errors)
+    page, chat = open_demo(new_context(), chat_server, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.ask("how long does it take")
@@ -128,8 +128,8 @@ def test_start_over_begins_a_new_conversation(
     assert page_errors == []
 
 
-def test_keyboard_only(demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]) -> None:
-    page, chat = open_demo(new_context(), demo_server, page_errors)
+def test_keyboard_only(chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]) -> None:
+    page, chat = open_demo(new_context(), chat_server, page_errors)
     for _ in range(15):
         page.keyboard.press("Tab")
         if focused(page).get("cls") == "launcher":
@@ -178,7 +178,7 @@ def test_keyboard_only(demo_server: str, new_context: Callable[..., BrowserConte
     [("phone-360px", {"width": 360, "height": 740}, 3), ("zoom-200pct", {"width": 640, "height": 400}, 2)],
 )
 def test_small_screens_and_200_percent_zoom(
-    demo_server: str,
+    chat_server: str,
     new_context: Callable[..., BrowserContext],
     page_errors: list[str],
     request: pytest.FixtureRequest,
@@ -193,7 +193,7 @@ def test_small_screens_and_200_percent_zoom(
         is_mobile=label.startswith("phone"),
         has_touch=label.startswith("phone"),
     )
-    page, chat = open_demo(context, demo_server, page_errors)
+    page, chat = open_demo(context, chat_server, page_errors)
     chat.open()
     chat.wait_for_greeting()
     chat.ask("how long does it take")
@@ -213,7 +213,7 @@ def test_small_screens_and_200_percent_zoom(
     ):
         expect(control).to_be_in_viewport()
     expect(chat.bot_bubbles().filter(has_text=HOW_LONG).last).to_be_visible()
-    chat.screenshot(f"{label}-{kind(demo_server, request)}")
+    chat.screenshot(f"{label}-{kind(chat_server, request)}")
     assert page_errors == []
 
 
@@ -253,9 +253,9 @@ COLOURS_JS = """(selectors) => {
 
 
 def test_labels_live_region_and_contrast(
-    demo_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
+    chat_server: str, new_context: Callable[..., BrowserContext], page_errors: list[str]
 ) -> None:
-    page, chat = open_demo(new_context(), demo_server, page_errors)
+    page, chat = open_demo(new_context(), chat_server, page_errors)
     expect(chat.launcher).to_have_attribute("aria-controls", "ccw-panel")
     chat.open()
     chat.wait_for_greeting()
