@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,16 +167,57 @@ class SafetyModel:
         self.emergency_at = emergency_at
         self.possible_at = possible_at
         self.meta = meta or {}
+        # The three heads as one weight matrix per vectorizer (columns: emergency, self-harm, categories)
+        # and each vectorizer's own analyzer, vocabulary and idf, so a message costs a few dictionary
+        # look-ups and one small product instead of scikit-learn's checks, sparse stacking and three
+        # predictions (1.3 ms a message on the hot path). The numbers are the same: TF-IDF with
+        # sublinear tf and l2 norm as fitted, then each head's decision function
+        # (tests/language/test_safety_model.py compares them with scikit-learn's).
+        import numpy as np
+
+        weights = np.hstack([emergency.coef_.T, self_harm.coef_.T, category.coef_.T])
+        self._bias = np.concatenate([emergency.intercept_, self_harm.intercept_, category.intercept_])
+        self._categories = category.classes_
+        self._vectorizers = []
+        offset = 0
+        for _, vectorizer in features.transformer_list:
+            size = len(vectorizer.vocabulary_)
+            self._vectorizers.append(
+                (vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, weights[offset : offset + size])
+            )
+            offset += size
+
+    def _decisions(self, texts: Sequence[str]) -> Any:
+        """Each head's decision function per text (rows: texts; columns: emergency, self-harm, categories)."""
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            total = self._bias.copy()
+            for analyze, vocabulary, idf, weights in self._vectorizers:
+                counts = Counter(index for gram in analyze(text) if (index := vocabulary.get(gram)) is not None)
+                if not counts:
+                    continue
+                indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[indices]
+                values /= np.sqrt(values @ values)
+                total += values @ weights[indices]
+            rows.append(total)
+        return np.vstack(rows) if rows else np.empty((0, len(self._bias)))
 
     def scores(self, texts: Sequence[str]) -> list[float]:
         """The probability of an emergency now, per text."""
-        return [float(p) for p in self.emergency.predict_proba(self.features.transform(list(texts)))[:, 1]]
+        from scipy.special import expit
+
+        return [float(p) for p in expit(self._decisions(texts)[:, 0])]
 
     def judge_many(self, texts: Sequence[str]) -> list[Judgement]:
-        matrix = self.features.transform(list(texts))
-        emergency = self.emergency.predict_proba(matrix)[:, 1]
-        self_harm = self.self_harm.predict_proba(matrix)[:, 1]
-        categories = self.category.predict(matrix)
+        from scipy.special import expit
+
+        decisions = self._decisions(texts)
+        emergency = expit(decisions[:, 0])
+        self_harm = expit(decisions[:, 1])
+        categories = self._categories[decisions[:, 2:].argmax(axis=1)]
         judgements = []
         for score, harm, category in zip(emergency, self_harm, categories, strict=True):
             verdict = EMERGENCY if score >= self.emergency_at else POSSIBLE if score >= self.possible_at else None

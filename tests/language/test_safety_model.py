@@ -48,6 +48,15 @@ def test_it_learns_emergencies_and_ordinary_messages_apart(model: safety_model.S
     assert model.judge("i want to end my life tonight").self_harm > 0.5
 
 
+@pytest.mark.parametrize("text", ["i cant breathe at all", "Pain", "y", "", "???", "no chest pain, how long is it"])
+def test_its_quick_path_gives_scikit_learns_own_numbers(model: safety_model.SafetyModel, text: str) -> None:
+    matrix = model.features.transform([text])
+    judgement = model.judge(text)
+    assert judgement.emergency == pytest.approx(model.emergency.predict_proba(matrix)[0, 1], abs=1e-12)
+    assert judgement.self_harm == pytest.approx(model.self_harm.predict_proba(matrix)[0, 1], abs=1e-12)
+    assert judgement.category == model.category.predict(matrix)[0]
+
+
 def test_a_message_with_nothing_in_it_is_not_an_emergency(model: safety_model.SafetyModel) -> None:
     """The binary head falls back to how rare emergencies are, not to the sum of the categories' priors."""
     assert model.judge("y").emergency < 0.5
