@@ -182,16 +182,23 @@ def safety_report(
         "combined (call 911)": lambda i: checks[i].verdict == safety.EMERGENCY,
         "combined (911 or conditional)": lambda i: checks[i].verdict is not None,
     }
+
+    def grouped(indices: list[int], name: Any) -> dict[str, list[int]]:
+        """Indices by ``name(example)``, with the language beside every name but English's."""
+        groups: dict[str, list[int]] = {}
+        for i in indices:
+            lang = examples[i].lang
+            groups.setdefault(name(examples[i]) + ("" if lang == "en" else f" ({lang})"), []).append(i)
+        return groups
+
+    print(f"conditional advice: {'on' if conditional_advice else 'off, as served (config of the NLU component)'}")
     print(
         f"safety net on {len(emergencies)} emergencies and {len(lookalikes)} look-alikes "
         f"({', '.join(str(d) for d in set_dirs)}; thresholds {model.emergency_at} / {model.possible_at})"
     )
     for label, hit in layers.items():
         print(f"  {label:32} recall {rate(emergencies, hit):>6}   false alarms {rate(lookalikes, hit):>6}")
-    by_category: dict[str, list[int]] = {}
-    for i in emergencies:
-        key = examples[i].category if examples[i].lang == "en" else f"{examples[i].category} ({examples[i].lang})"
-        by_category.setdefault(key, []).append(i)
+    by_category = grouped(emergencies, lambda example: example.category)
     print("  per category: combined 911 / 911 or conditional (rules alone)")
     for key in sorted(by_category):
         idx = by_category[key]
@@ -201,11 +208,7 @@ def safety_report(
         )
     self_harm = [i for i in emergencies if examples[i].category == safety_model.SELF_HARM]
     print(f"  crisis line (988) offered on self-harm messages: {rate(self_harm, lambda i: checks[i].self_harm)}")
-    kinds: dict[str, list[int]] = {}
-    for i in lookalikes:
-        kinds.setdefault(examples[i].kind + ("" if examples[i].lang == "en" else f" ({examples[i].lang})"), []).append(
-            i
-        )
+    kinds = grouped(lookalikes, lambda example: example.kind)
     print("  false alarms per kind of look-alike: call 911 / conditional")
     for key in sorted(kinds):
         idx = kinds[key]
