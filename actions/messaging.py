@@ -5,6 +5,7 @@ keeps keys it does not know in the ``BotUttered`` event's metadata (as it keeps
 ``utter_action`` for responses) and hands them to output channels as keyword arguments
 that every channel ignores, so what a patient receives is unchanged on every channel;
 tests and the stored conversation can tell which message was sent without its wording.
+The emergency reply, written in the Rasa server (bot/rasa/nlg.py), carries its name the same way.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import content
 from bot.consent.steps import Reply
-
-MESSAGE_NAME = "message_name"
+from bot.content.messages import MESSAGE_NAME
 
 
 def send(dispatcher: CollectingDispatcher, name: str, text: str, buttons: Sequence[dict[str, str]] = ()) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,38 +16,52 @@ from bot import content, conversation
 from bot.records import flags
 
 logger = logging.getLogger(__name__)
-SELF_HARM = "self_harm"
 
 
-async def add_flag(tracker: Tracker, kind: str, message: str, detail: str = "") -> int | None:
-    """Write a flag for the care team off the event loop; None (and an error log) if the database fails."""
-    try:
-        return await asyncio.to_thread(
-            flags.add, tracker.sender_id, tracker.get_latest_input_channel() or "unknown", kind, message, detail
-        )
-    except Exception:  # the patient's reply must not depend on the database
-        logger.exception("could not write a %s flag for conversation %s", kind, tracker.sender_id)
-        return None
+# Pauses before each new try of an emergency flag that could not be written (the database may
+# be restarting): three tries within about a second, the reply having been sent already.
+EMERGENCY_RETRY_SECONDS = (0.2, 0.6)
 
 
-class ActionHandleEmergency(Action):
-    """Sends the patient to emergency care first, then records the emergency for the care team."""
+async def add_flag(
+    tracker: Tracker, kind: str, message: str, detail: str = "", retry_after: Sequence[float] = ()
+) -> int | None:
+    """Write a flag for the care team off the event loop, trying again after each pause in ``retry_after``.
+
+    None (and an error log) when every try failed: the patient's reply must not depend on the database.
+    """
+    channel = tracker.get_latest_input_channel() or "unknown"
+    for pause in (*retry_after, None):
+        try:
+            return await asyncio.to_thread(flags.add, tracker.sender_id, channel, kind, message, detail)
+        except Exception:
+            if pause is None:
+                logger.exception("could not write a %s flag for conversation %s", kind, tracker.sender_id)
+                return None
+            logger.warning("could not write a %s flag for conversation %s; trying again", kind, tracker.sender_id)
+            await asyncio.sleep(pause)
+    return None
+
+
+class ActionRecordEmergency(Action):
+    """Records an emergency for the care team; the patient was already answered by ``utter_emergency``.
+
+    The reply comes from the Rasa server itself (bot/rasa/nlg.py) so it never waits for this
+    action server; this action only writes the flag and says so when it is written.
+    """
 
     def name(self) -> str:
-        return "action_handle_emergency"
+        return "action_record_emergency"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         categories = [str(value) for value in tracker.get_latest_entity_values("red_flag")]
-        possible = "possible" in tracker.get_latest_entity_values("safety_verdict")
-        self_harm = SELF_HARM in categories
-        say(dispatcher, "emergency_self_harm" if self_harm else "emergency_possible" if possible else "emergency")
-        text = tracker.latest_message.get("text") or ""
         detail = ", ".join(categories) or "emergency intent (classifier)"
-        if possible:
+        if "possible" in tracker.get_latest_entity_values("safety_verdict"):
             detail = f"possible emergency (unsure): {detail}"
-        if await add_flag(tracker, "emergency", text, detail) is not None:
+        text = tracker.latest_message.get("text") or ""
+        if await add_flag(tracker, "emergency", text, detail, retry_after=EMERGENCY_RETRY_SECONDS) is not None:
             say(dispatcher, "emergency_logged")
         return []
 

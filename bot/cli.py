@@ -165,7 +165,7 @@ def content_check(args: argparse.Namespace) -> int:
 
 def safety_train(args: argparse.Namespace) -> int:
     """Trains the safety net's learned layer on data/safety/train/ (thresholds by cross-validation there)."""
-    from bot.language import safety_model
+    from bot.language import red_flags, safety_model
 
     files = safety_model.training_files()
     if not args.force and safety_model.is_current():
@@ -175,17 +175,22 @@ def safety_train(args: argparse.Namespace) -> int:
     print(f"==> cross-validating on {len(examples)} training messages to choose the thresholds")
     scores = safety_model.cross_validated(examples)
     emergency_at, possible_at = safety_model.choose_thresholds(examples, scores)
+    print("==> running the red-flag rules on them to choose when the layer doubts a rule")
+    pipeline, detector = red_flags.default_detector()
+    caught = [bool(detector.detect(doc)) for doc in pipeline.pipe(example.text for example in examples)]
+    doubt_below = safety_model.choose_doubt(examples, scores, caught)
     meta = {
         "data_sha256": safety_model.data_digest(files),
         "examples": len(examples),
         "emergency_at": emergency_at,
         "possible_at": possible_at,
+        "doubt_below": doubt_below,
     }
-    model = safety_model.train(examples, emergency_at, possible_at, meta)
+    model = safety_model.train(examples, emergency_at, possible_at, meta, doubt_below)
     out = safety_model.save(model)
     print(
         f"safety classifier built: {out.relative_to(safety_model.PROJECT_ROOT)} "
-        f"(emergency at {emergency_at}, possible at {possible_at})"
+        f"(emergency at {emergency_at}, possible at {possible_at}, doubts a rule below {doubt_below})"
     )
     return 0
 

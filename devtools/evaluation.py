@@ -3,6 +3,7 @@
 python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
 python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
 python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
+python -m devtools.evaluation language data/safety/train tests/data/safety/heldout --nlu data/nlu   (figures only)
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import argparse
 import asyncio
 import difflib
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from bot.language.text import normalise
 
 EMERGENCY = "emergency"
 NEAR_COPY_RATIO = 0.85
+SHORT_WORDS = 4  # a message of at most this many words is "short" for the language figures
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:
@@ -153,7 +157,7 @@ def teachback_gate(set_path: Path, minimum: float) -> bool:
 
 
 def safety_report(
-    set_dirs: list[Path], min_recall: float, max_false_alarms: float, conditional_advice: bool = False, show: int = 8
+    set_dirs: list[Path], min_recall: float, max_false_alarms: float, conditional_advice: bool = True, show: int = 8
 ) -> bool:
     """Rules alone, the learned layer alone and the combined decision on labelled sets, per category.
 
@@ -161,12 +165,12 @@ def safety_report(
     "told at least conditionally" adds the conditional advice of a possible emergency. False
     alarms count look-alikes told to call 911 (and, separately, those given conditional advice).
     """
-    from bot.language import safety, safety_model
+    from bot.language import language_id, safety, safety_model
 
     examples = safety_model.read_examples(path for folder in set_dirs for path in sorted(folder.glob("*.yml")))
     model = safety_model.load()
     pipeline, detector = red_flags.default_detector()
-    assessed = [detector.assess(pipeline(e.text)) for e in examples]
+    assessed = [safety.rule_flags(detector, pipeline(e.text), language_id.detect(e.text)) for e in examples]
     flags = [found for found, _ in assessed]
     judgements = model.judge_many([e.text for e in examples])
     checks = [safety.decide(f, j, d, conditional_advice) for (f, d), j in zip(assessed, judgements, strict=True)]
@@ -191,7 +195,8 @@ def safety_report(
             groups.setdefault(name(examples[i]) + ("" if lang == "en" else f" ({lang})"), []).append(i)
         return groups
 
-    print(f"conditional advice: {'on' if conditional_advice else 'off, as served (config of the NLU component)'}")
+    served = "as served" if conditional_advice == safety.CONDITIONAL_ADVICE else "NOT as served"
+    print(f"conditional advice: {'on' if conditional_advice else 'off'}, {served} (config of the NLU component)")
     print(
         f"safety net on {len(emergencies)} emergencies and {len(lookalikes)} look-alikes "
         f"({', '.join(str(d) for d in set_dirs)}; thresholds {model.emergency_at} / {model.possible_at})"
@@ -227,6 +232,63 @@ def safety_report(
     return recall >= min_recall and false_alarms <= max_false_alarms
 
 
+def language_report(set_dirs: list[Path], nlu_dirs: list[Path], show: int = 12) -> bool:
+    """Accuracy of ``bot.language.language_id.detect`` on labelled messages, and its time per message.
+
+    The writers' files give each message its ``lang``; the training texts of Rasa NLU files
+    (``--nlu``) are the assistant's own English messages, most of them short. Figures only: no gate.
+    """
+    from bench.proc import rss_mb
+    from bot.language import language_id, safety_model
+
+    labelled = [
+        (example.text, example.lang)
+        for example in safety_model.read_examples(path for folder in set_dirs for path in sorted(folder.glob("*.yml")))
+    ]
+    labelled += [
+        (text, language_id.ENGLISH)
+        for folder in nlu_dirs
+        for path in sorted(folder.glob("*.yml"))
+        for _, text in nlu_examples(path)
+    ]
+    rss_before = rss_mb(os.getpid())
+    started = time.perf_counter()
+    language_id.detect("load the model")
+    load_ms = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    found = [language_id.detect(text) for text, _ in labelled]
+    ms_per_message = (time.perf_counter() - started) * 1000 / max(len(labelled), 1)
+    rss_added = rss_mb(os.getpid()) - rss_before
+    short = [i for i, (text, _) in enumerate(labelled) if len(text.split()) <= SHORT_WORDS]
+
+    def accuracy(label: str, indices: list[int]) -> None:
+        right = sum(1 for i in indices if found[i] == labelled[i][1])
+        print(f"  {label:28} {right / len(indices) if indices else 0:6.1%} of {len(indices)}")
+
+    def of(lang: str, indices: list[int]) -> list[int]:
+        return [i for i in indices if labelled[i][1] == lang]
+
+    everything = list(range(len(labelled)))
+    sources = ", ".join(str(d) for d in set_dirs) + "".join(f", {d} (NLU, English)" for d in nlu_dirs)
+    print(f"language detection (bot.language.language_id) on {len(labelled)} messages ({sources})")
+    accuracy("overall", everything)
+    accuracy("Spanish", of(language_id.SPANISH, everything))
+    accuracy("English", of(language_id.ENGLISH, everything))
+    accuracy(f"short (<= {SHORT_WORDS} words)", short)
+    accuracy("short Spanish", of(language_id.SPANISH, short))
+    accuracy("short English", of(language_id.ENGLISH, short))
+    print(f"  {'ms per message':28} {ms_per_message:6.3f} (first call, loading the model: {load_ms:.0f} ms)")
+    print(f"  {'resident memory added (MB)':28} {rss_added:6.1f}")
+    spanish_missed = [i for i in of(language_id.SPANISH, everything) if found[i] != language_id.SPANISH]
+    english_as_spanish = [i for i in of(language_id.ENGLISH, everything) if found[i] == language_id.SPANISH]
+    print(
+        f"  Spanish read as another language: {len(spanish_missed)}; English read as Spanish: {len(english_as_spanish)}"
+    )
+    for i in spanish_missed[:show] + english_as_spanish[:show]:
+        print(f"    {labelled[i][1]} read as {found[i]}: {labelled[i][0][:100]}")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.evaluation", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,7 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     net.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/safety/heldout ...)")
     net.add_argument("--min-recall", type=float, default=0.0, help="gate: emergencies told 911 or conditionally")
     net.add_argument("--max-false-alarms", type=float, default=1.0, help="gate: look-alikes told to call 911")
-    net.add_argument("--conditional-advice", action="store_true", help="measure with the unsure band's advice on")
+    net.add_argument(
+        "--no-conditional-advice",
+        dest="conditional_advice",
+        action="store_false",
+        help="measure with the unsure band's advice off (it is on as served)",
+    )
+    lang = sub.add_parser("language", help="language detection accuracy and speed on labelled sets (figures only)")
+    lang.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (data/safety/train ...)")
+    lang.add_argument("--nlu", type=Path, action="append", default=[], help="folder of Rasa NLU files read as English")
     points = sub.add_parser("teachback", help="teach-back judge accuracy per point")
     points.add_argument("set", type=Path)
     points.add_argument("--min", type=float, default=0.9)
@@ -253,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
     elif args.command == "safety":
         ok = safety_report(args.sets, args.min_recall, args.max_false_alarms, args.conditional_advice)
+    elif args.command == "language":
+        ok = language_report(args.sets, args.nlu)
     else:
         ok = teachback_gate(args.set, args.min)
     if not ok:

@@ -103,13 +103,17 @@ def _wait_ready(
     raise RuntimeError(f"the assistant did not answer within {START_TIMEOUT} s; see {logs}")
 
 
-def default_endpoints(workdir: Path, actions_url: str | None) -> Path:
-    """One machine: the action server (if any) and an SQLite tracker store in ``workdir``."""
+def default_endpoints(workdir: Path, actions_url: str | None, nlg: bool = True) -> Path:
+    """One machine: the action server (if any), the project's NLG and an SQLite tracker store in ``workdir``.
+
+    ``nlg=False`` leaves Rasa's own response generator (a bot that is not this project's).
+    """
     endpoints = workdir / "endpoints.yml"
     text = f'action_endpoint:\n  url: "{actions_url}"\n' if actions_url else ""
-    tracker_store = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())["tracker_store"]
-    tracker_store["db"] = str(workdir / "tracker.db")
-    text += yaml.safe_dump({"tracker_store": tracker_store}, sort_keys=False)
+    project = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    chosen = {key: project[key] for key in ("nlg", "tracker_store") if nlg or key != "nlg"}
+    chosen["tracker_store"]["db"] = str(workdir / "tracker.db")
+    text += yaml.safe_dump(chosen, sort_keys=False)
     endpoints.write_text(text)
     return endpoints
 
@@ -157,7 +161,7 @@ def assistant(
     base_urls = [f"http://127.0.0.1:{port}" for port in ports]
     base_url = base_urls[0]
     database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
-    endpoints = endpoints or default_endpoints(workdir, actions_url)
+    endpoints = endpoints or default_endpoints(workdir, actions_url, nlg=not stock_rasa)
     origins = ",".join(f"{url},http://localhost:{port}" for url, port in zip(base_urls, ports, strict=True))
     full_env = {
         **os.environ,

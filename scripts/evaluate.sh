@@ -14,7 +14,7 @@ echo "==> emergency detection on the labelled set (tests/data/red_flags.yml)"
   --min-recall 1.0 --max-false-alarms 0.05 2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT" >&2) || status=1
 echo "==> safety net (rules + learned layer) on the held-out set by independent writers (tests/data/safety/heldout)"
 echo "    gate: a floor against regressions, not the target of issue 13 (100% recall, at most 3% false alarms)"
-"$BIN/python" -m devtools.evaluation safety tests/data/safety/heldout --min-recall 0.90 --max-false-alarms 0.16 \
+"$BIN/python" -m devtools.evaluation safety tests/data/safety/heldout --min-recall 0.98 --max-false-alarms 0.07 \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
 echo "==> safety net on the fresh set (tests/data/safety/fresh: written after the last change, never tuned on)"
 "$BIN/python" -m devtools.evaluation safety tests/data/safety/fresh \

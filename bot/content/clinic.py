@@ -11,6 +11,15 @@ from zoneinfo import ZoneInfo
 from bot.content.files import ContentError, clinic_file, load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Short day names by language, for the opening hours in a message of that language.
+DAY_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "en": tuple(day[:3].title() for day in WEEKDAYS),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+# What a phone number a patient dials may hold besides its digits.
+PHONE_SEPARATORS = frozenset(" +-().")
+# Numbers a clinic may leave out: the United States' own.
+DEFAULT_NUMBERS = {"emergency_number": "911", "crisis_line": "988", "poison_control": "1-800-222-1222"}
 
 
 def _parse_time(value: str, where: str) -> dt.time:
@@ -28,8 +37,9 @@ class Clinic:
     phone: str
     timezone: ZoneInfo
     hours: dict[int, tuple[dt.time, dt.time]]
-    emergency_number: str = "911"
-    crisis_line: str = "988"
+    emergency_number: str = DEFAULT_NUMBERS["emergency_number"]
+    crisis_line: str = DEFAULT_NUMBERS["crisis_line"]
+    poison_control: str = DEFAULT_NUMBERS["poison_control"]
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
 
     def is_open(self, now: dt.datetime) -> bool:
@@ -51,8 +61,9 @@ class Clinic:
                 return opening
         raise ContentError("clinic hours: no opening day in the week")
 
-    def hours_text(self) -> str:
-        """Opening hours in short plain words, e.g. 'Mon-Thu 8am-5pm, Fri 8am-4pm'."""
+    def hours_text(self, language: str = "en") -> str:
+        """Opening hours in short plain words, e.g. 'Mon-Thu 8am-5pm, Fri 8am-4pm' ('lun-jue ...' in Spanish)."""
+        days_named = DAY_ABBREVIATIONS[language]
         groups: list[tuple[list[int], tuple[dt.time, dt.time]]] = []
         for day in sorted(self.hours):
             span = self.hours[day]
@@ -62,7 +73,7 @@ class Clinic:
                 groups.append(([day], span))
         parts = []
         for days, (start, end) in groups:
-            first, last = WEEKDAYS[days[0]][:3].title(), WEEKDAYS[days[-1]][:3].title()
+            first, last = days_named[days[0]], days_named[days[-1]]
             label = first if first == last else f"{first}-{last}"
             parts.append(f"{label} {clock(start)}-{clock(end)}")
         return ", ".join(parts)
@@ -73,6 +84,18 @@ def clock(value: dt.time) -> str:
     hour = value.hour % 12 or 12
     suffix = "am" if value.hour < 12 else "pm"
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def _phone_number(raw: dict[str, Any], key: str, source: str) -> str:
+    """The number under ``key`` (the country's default when left out), refused unless a patient can dial it."""
+    value = raw[key] if key in raw else DEFAULT_NUMBERS.get(key)
+    text = "" if value is None else str(value).strip()
+    digits = sum(character.isdigit() for character in text)
+    if digits < 3 or any(not character.isdigit() and character not in PHONE_SEPARATORS for character in text):
+        raise ContentError(
+            f"{source}: '{key}': '{text}' is not a phone number (digits, with spaces and + - ( ) . between them)"
+        )
+    return text
 
 
 def parse_clinic(raw: dict[str, Any], source: str = "clinic settings") -> Clinic:
@@ -99,11 +122,12 @@ def parse_clinic(raw: dict[str, Any], source: str = "clinic settings") -> Clinic
         hours[WEEKDAYS.index(str(day).lower())] = (start, end)
     return Clinic(
         name=str(raw["clinic_name"]),
-        phone=str(raw["phone"]),
+        phone=_phone_number(raw, "phone", source),
         timezone=zone,
         hours=hours,
-        emergency_number=str(raw.get("emergency_number", "911")),
-        crisis_line=str(raw.get("crisis_line", "988")),
+        emergency_number=_phone_number(raw, "emergency_number", source),
+        crisis_line=_phone_number(raw, "crisis_line", source),
+        poison_control=_phone_number(raw, "poison_control", source),
         allowed_origins=tuple(str(origin) for origin in raw.get("allowed_origins", [])),
     )
 

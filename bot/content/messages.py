@@ -20,6 +20,21 @@ from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
 MESSAGES_FILE = CONTENT_DIR / "messages.yml"
+# The key a sent message carries its content name under (tests and the stored conversation
+# read which message was sent; no channel shows it to a patient).
+MESSAGE_NAME = "message_name"
+# The emergency replies: the safety net names one of these for an emergency (the ``safety_reply``
+# entity) and bot/rasa/nlg.py sends it without the action server. Each must give these numbers.
+EMERGENCY_MESSAGES: dict[str, tuple[str, ...]] = {
+    "emergency": ("{emergency_number}",),
+    "emergency_self_harm": ("{crisis_line}", "{emergency_number}"),
+    "emergency_possible": ("{emergency_number}", "{clinic_phone}"),
+    "emergency_poisoning": ("{poison_control}", "{emergency_number}"),
+    "emergency_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
+    "emergency_self_harm_es": ("{crisis_line}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
+    "emergency_possible_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
+    "emergency_poisoning_es": ("{poison_control}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
+}
 # The values actions fill in, by message (documented in the header of content/messages.yml).
 ACTION_VALUES: dict[str, frozenset[str]] = {
     "callback_closed": frozenset({"next_opening"}),
@@ -44,8 +59,10 @@ def clinic_values() -> dict[str, str]:
         "clinic_name": facts.name,
         "clinic_phone": facts.phone,
         "clinic_hours": facts.hours_text(),
+        "clinic_hours_es": facts.hours_text("es"),
         "emergency_number": facts.emergency_number,
         "crisis_line": facts.crisis_line,
+        "poison_control": facts.poison_control,
     }
 
 
@@ -103,7 +120,10 @@ def fill(template: str, **values: Any) -> str:
 
 @lru_cache(maxsize=1)
 def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
-    """Every message, checked: a text, buttons with a title and a payload, placeholders that are filled."""
+    """Every message, checked: a text, buttons with a title and a payload, placeholders that are filled.
+
+    Each emergency reply must be there and give its numbers (``EMERGENCY_MESSAGES``).
+    """
     raw = (load_yaml(path) or {}).get("messages") or {}
     if not raw:
         raise ContentError(f"{path}: no messages")
@@ -123,6 +143,12 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
         result[str(name)] = Message(
             text, tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons)
         )
+    for name, numbers in EMERGENCY_MESSAGES.items():
+        if name not in result:
+            raise ContentError(f"{path}: emergency message '{name}' is missing")
+        missing = [number for number in numbers if number not in result[name].text]
+        if missing:
+            raise ContentError(f"{path}: emergency message '{name}' must give {' and '.join(missing)}")
     return result
 
 

@@ -17,7 +17,7 @@ from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
-CATEGORY_KEYS = ("phrases", "all_of", "always")
+CATEGORY_KEYS = ("phrases", "all_of", "always", "past_only")
 NOT_NOW_LISTS = ("before", "anywhere", "question_openers", "first_person")
 _ENTITY = re.compile(r"\bENT:([A-Za-z_]+)")
 
@@ -56,8 +56,9 @@ def parse_red_flags(raw: Any, source: str = str(RED_FLAGS_FILE)) -> dict[str, An
                 raise ContentError(f"{where}: all_of[{number}] needs two or more groups of phrases")
             for part, group in enumerate(combination):
                 _phrases(group, f"{where}: all_of[{number}][{part}]")
-        if not isinstance(entry.get("always", False), bool):
-            raise ContentError(f"{where}: always is true or false")
+        for key in ("always", "past_only"):
+            if not isinstance(entry.get(key, False), bool):
+                raise ContentError(f"{where}: {key} is true or false")
     not_now = raw.get("not_now")
     if not isinstance(not_now, dict):
         raise ContentError(f"{source}: 'not_now' is missing")

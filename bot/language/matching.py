@@ -6,7 +6,9 @@ Content files write a phrase as space-separated token slots:
   "hurts", "hurting"): each word is compared by its lemma;
 - ``my?``: an optional slot;
 - ``*3``: a gap of up to three tokens (commas included, never across a sentence end);
-- ``ENT:MEDICINE``: any token that the entity ruler tagged with that label.
+- ``ENT:MEDICINE``: any token that the entity ruler tagged with that label;
+- ``YEAR``: a year written in digits, 1900 to 2099 ("in 2009");
+- ``=had|was``: these exact words, not compared by lemma (a tense matters: "was" is not "is").
 
 The spec is compiled into a spaCy ``Matcher`` pattern, so matching stays fast and
 a clinic edits words, not code. Negation is checked in the clause before a match:
@@ -23,7 +25,7 @@ from typing import Any
 # Pieces of English contractions whose lemma is not a word: "ca" + "n't" -> can not.
 _CONTRACTION_NORMS = {"ca": "can", "wo": "will", "sha": "shall", "n't": "not", "nt": "not"}
 
-NEGATION_CUES = frozenset({"no", "not", "never", "without", "deny", "nor", "neither", "none", "nothing"})
+NEGATION_CUES = frozenset({"no", "not", "never", "without", "deny", "nor", "neither", "none", "nothing", "zero"})
 CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "but", "though", "although", "however", "except", "and"})
 NEGATION_WINDOW = 5
 # "No, it can wear off": a sentence-initial "no" before these answers a yes/no
@@ -153,6 +155,10 @@ def compile_phrase(spec: str) -> list[dict[str, Any]]:
         slot = slot[:-1] if optional else slot
         if slot.startswith("ENT:"):
             token: dict[str, Any] = {"ENT_TYPE": slot[4:]}
+        elif slot == "YEAR":
+            token = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}
+        elif slot.startswith("="):
+            token = {"LOWER": {"IN": [word.lower() for word in slot[1:].split("|") if word]}}
         else:
             alternatives = [word.lower() for word in slot.split("|") if word]
             _PATTERN_WORDS.update(alternatives)

@@ -55,6 +55,7 @@ class RedFlagDetector:
             raise ValueError("red flags: no categories")
         self._categories = list(categories)
         self._always = {name for name, entry in categories.items() if entry.get("always")}
+        self._past_only = {name for name, entry in categories.items() if entry.get("past_only")}
         phrases: dict[str, list[str]] = {}
         # category -> combinations -> labels of the groups that must all be found
         self._combinations: dict[str, list[list[str]]] = {}
@@ -96,7 +97,9 @@ class RedFlagDetector:
             if hit.label in (_BEFORE, _ANYWHERE):
                 continue
             category = hit.label.split("#")[0]
-            if hit.negated or (category not in self._always and self._explained_away(doc, hit, cues)):
+            if hit.negated or (
+                category not in self._always and self._explained_away(doc, hit, cues, category in self._past_only)
+            ):
                 dismissed = dismissed or "#" not in hit.label
                 continue
             live.setdefault(hit.label, []).append(hit)
@@ -111,16 +114,18 @@ class RedFlagDetector:
                     break
         return found, dismissed and not found
 
-    def _explained_away(self, doc: Any, hit: Hit, cues: Iterable[Hit]) -> bool:
-        """Whether the sentence of ``hit`` makes it a question, a story or a past event."""
+    def _explained_away(self, doc: Any, hit: Hit, cues: Iterable[Hit], past_only: bool = False) -> bool:
+        """Whether the sentence of ``hit`` makes it a question, a story or a past event (only that: ``past_only``)."""
         start = _sentence_start(doc, hit.start)
         end = _sentence_end(doc, hit.end)
         for cue in cues:
             if cue.label == _ANYWHERE and start <= cue.start < end:
                 return True
+            if past_only:
+                continue
             if cue.label == _BEFORE and start <= cue.start < hit.start:
                 return True
-        if doc[start].lower_ in self._openers:
+        if not past_only and doc[start].lower_ in self._openers:
             return not any(doc[i].lower_ in self._first_person for i in range(start, hit.start))
         return False
 

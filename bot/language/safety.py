@@ -1,19 +1,27 @@
 """The safety net's one decision: rules first, then the learned layer, biased towards safety.
 
-A red-flag rule that matches is an emergency whatever else is said (it is reviewable and
-certain). Otherwise the learned layer decides: an emergency when it is confident, a
-*possible* emergency (the patient gets conditional advice and the care team a flag) when it
-is unsure, nothing below that. Thoughts of suicide or self-harm, from either layer, add the
-crisis line. Used by the NLU component in Rasa and by the evaluation, so both judge alike.
+A red-flag rule that matches is an emergency (it is reviewable and deterministic); where the
+learned layer scores it lower than any real emergency the rules caught in training, the advice
+is conditional instead of "call 911" (never silence).
+Otherwise the learned layer decides: an emergency when it is confident, a *possible* emergency
+(the patient gets conditional advice and the care team a flag) when it is unsure, nothing below
+that. Thoughts of suicide or self-harm, from either layer (the learned layer's self-harm head
+alone suffices: a missed crisis costs more than an unneeded crisis line), make it an emergency
+with the crisis line. Used by the NLU component in Rasa and by the evaluation, so both judge alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
-from bot.language.red_flags import SELF_HARM, RedFlag
+from bot.language.red_flags import SELF_HARM, RedFlag, RedFlagDetector
 from bot.language.safety_model import EMERGENCY, POSSIBLE, Judgement
 
+ENGLISH = "en"
+SPANISH = "es"
+# Whether an unsure verdict gets conditional advice, as served (the NLU component's default).
+CONDITIONAL_ADVICE = True
 SELF_HARM_AT = 0.3  # the learned layer's self-harm probability from which the crisis line is offered
 
 
@@ -27,28 +35,83 @@ class SafetyCheck:
     source: str  # "rules", "model" or ""
 
 
+def rule_flags(detector: RedFlagDetector, doc: Any, language: str) -> tuple[list[RedFlag], bool]:
+    """The rules' red flags in ``doc`` and whether they dismissed one; none in another language.
+
+    The rules are English words and English cues ("no", "last year"): on a Spanish message they
+    would match cognates ("convulsiones") and miss the negation around them ("nunca ha tenido"),
+    so only the learned layer, trained on Spanish too, judges it. Any other language keeps the
+    rules: short English is sometimes taken for another language ("slurred speech"), and there
+    the rules can only add a catch.
+    """
+    if language == SPANISH:
+        return [], False
+    return detector.assess(doc)
+
+
 def decide(
-    flags: list[RedFlag], judgement: Judgement | None, dismissed: bool = False, conditional_advice: bool = True
+    flags: list[RedFlag],
+    judgement: Judgement | None,
+    dismissed: bool = False,
+    conditional_advice: bool = CONDITIONAL_ADVICE,
 ) -> SafetyCheck:
     """Combine the rules' red flags and the learned layer's judgement of the same message.
 
     ``dismissed``: the rules saw a red-flag phrase and explained it away (negated, a past event,
     someone else's, a question); the learned layer then needs to be sure, not merely unsure.
     ``conditional_advice`` False: an unsure learned layer says nothing (no conditional advice).
+    A rule's hit is "call 911" unless the learned layer doubts it (``Judgement.doubts_rules``: a
+    score below every real emergency the rules caught in training, and no sign of self-harm):
+    then the advice is conditional, so "can you overdose on the numbing medicine?" is not told
+    to call 911, and "I lost consciousness for a bit just now", which the layer also scores low,
+    still hears that if it is happening now and severe, 911 is the number.
     """
     if judgement is not None and judgement.verdict == POSSIBLE and not conditional_advice:
         judgement = replace(judgement, verdict=None)
+    # The self-harm head, trained for it, offers the crisis line; the category head too, but only on
+    # a sure emergency: on an unsure one it names self-harm for fears and worries it has no kind for.
     model_self_harm = judgement is not None and (
-        judgement.self_harm >= SELF_HARM_AT or (judgement.verdict is not None and judgement.category == SELF_HARM)
+        judgement.self_harm >= SELF_HARM_AT or (judgement.verdict == EMERGENCY and judgement.category == SELF_HARM)
     )
     if flags:
         categories = tuple(flag.category for flag in flags)
-        return SafetyCheck(EMERGENCY, categories, SELF_HARM in categories or model_self_harm, "rules")
-    if judgement is None or judgement.verdict is None or (dismissed and judgement.verdict == POSSIBLE):
+        self_harm = SELF_HARM in categories or model_self_harm
+        doubted = conditional_advice and not self_harm and judgement is not None and judgement.doubts_rules
+        return SafetyCheck(POSSIBLE if doubted else EMERGENCY, categories, self_harm, "rules")
+    if judgement is None or (
+        not model_self_harm and (judgement.verdict is None or (dismissed and judgement.verdict == POSSIBLE))
+    ):
         return SafetyCheck(None, (), False, "")
     category = SELF_HARM if model_self_harm else judgement.category
     verdict = EMERGENCY if model_self_harm else judgement.verdict
     return SafetyCheck(verdict, (category,), model_self_harm, "model")
 
 
-__all__ = ["EMERGENCY", "POSSIBLE", "SafetyCheck", "decide"]
+# The content message (content/messages.yml) that answers each kind of verdict; a language
+# other than English adds its suffix ("emergency_es") when the content has that message.
+REPLY_EMERGENCY = "emergency"
+REPLY_SELF_HARM = "emergency_self_harm"
+REPLY_POSSIBLE = "emergency_possible"
+REPLY_POISONING = "emergency_poisoning"
+POISONING = "overdose_poisoning"
+REPLY_LANGUAGES = (SPANISH,)
+
+
+def reply_name(check: SafetyCheck, language: str = "en") -> str:
+    """The message that answers ``check``: the crisis line, Poison Control or conditional advice first.
+
+    Self-harm outranks the rest (988 as well as 911); a poisoning adds Poison Control; an
+    unsure verdict gets the conditional advice. Spanish gets the Spanish message.
+    """
+    if check.self_harm:
+        name = REPLY_SELF_HARM
+    elif check.verdict == POSSIBLE:
+        name = REPLY_POSSIBLE
+    elif POISONING in check.categories:
+        name = REPLY_POISONING
+    else:
+        name = REPLY_EMERGENCY
+    return f"{name}_{language}" if language in REPLY_LANGUAGES else name
+
+
+__all__ = ["EMERGENCY", "POSSIBLE", "SafetyCheck", "decide", "reply_name", "rule_flags"]

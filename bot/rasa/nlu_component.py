@@ -21,7 +21,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -37,7 +39,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import safety, safety_model
+from bot.language import language_id, safety, safety_model
 from bot.language.red_flags import RED_FLAGS_FILE
 from bot.language.red_flags import RedFlagDetector as Rules
 
@@ -49,9 +51,25 @@ EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 RED_FLAG_ENTITY = "red_flag"
 VERDICT_ENTITY = "safety_verdict"
+REPLY_ENTITY = "safety_reply"  # the content message that answers (bot.language.safety.reply_name)
+PAYLOAD = YAMLStoryReader._regex_message_pattern()  # Rasa's own "/intent@0.9{...}" syntax
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+def typed_words(text: str) -> str:
+    """What a patient wrote beside a typed intent payload ("/ask_duration I can't breathe").
+
+    Rasa's RegexMessageHandler would take such a message as the payload's intent and skip
+    every check; the safety net judges the words instead. A message without a payload is
+    returned as it is, a bare payload ("/affirm") gives "".
+    """
+    match = PAYLOAD.match(text.strip())
+    if not match:
+        return text
+    _, _, beside = match.group(INTENT_NAME_KEY).strip().partition(" ")
+    return " ".join(part for part in (beside.strip(), match.group("rest").strip()) if part)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class RedFlagDetector(GraphComponent, IntentClassifier):
     """Sets the ``emergency`` intent and a ``red_flag`` entity when a red-flag rule matches."""
 
@@ -65,9 +83,10 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             "rules_file": str(RED_FLAGS_FILE),
             "classifier_min_confidence": 0.8,
             "safety_model_file": str(safety_model.MODEL_FILE),
-            # Off until the decision knows the dialogue: an unsure verdict on a one-word form answer
-            # ("Pain" to "is it for pain or spasms?") would interrupt the candidacy questions.
-            "conditional_advice": False,
+            # An unsure verdict gets conditional advice ("if this is happening now and severe, call
+            # 911; otherwise call the clinic"). Short form answers ("Pain", "left", "warfarin") stay
+            # below its threshold since the learned layer trained on answers to every form question.
+            "conditional_advice": safety.CONDITIONAL_ADVICE,
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -119,18 +138,27 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
                 INTENT, {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True
             )
 
-    def process(self, messages: list[Message]) -> list[Message]:
+    def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None:
                 continue
-            flags, dismissed = self._rules_for(doc.vocab).assess(doc)
-            check = safety.decide(
-                flags, self._model.judge(message.get(TEXT) or ""), dismissed, self._config["conditional_advice"]
-            )
+            text = message.get(TEXT) or ""
+            words = typed_words(text)
+            if words != text:  # a typed payload: judge the words beside it, never the payload
+                if not words:
+                    continue
+                doc = model.model(words)
+            language = language_id.detect(words)
+            flags, dismissed = safety.rule_flags(self._rules_for(doc.vocab), doc, language)
+            check = safety.decide(flags, self._model.judge(words), dismissed, self._config["conditional_advice"])
             if check.verdict is None:
                 self._doubt_classifier(message, dismissed)
                 continue
+            if words != text:
+                # Without its payload the message is the patient's words, which Rasa's
+                # RegexMessageHandler (next in the graph) leaves to this verdict.
+                message.set(TEXT, words, add_to_output=True)
             emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [emergency] + [
                 item for item in message.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
@@ -138,12 +166,16 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             message.set(
-                ENTITIES, [*(message.get(ENTITIES) or []), *self._entities(message, flags, check)], add_to_output=True
+                ENTITIES,
+                [*(message.get(ENTITIES) or []), *self._entities(message, flags, check, language)],
+                add_to_output=True,
             )
         return messages
 
-    def _entities(self, message: Message, flags: list[Any], check: safety.SafetyCheck) -> list[dict[str, Any]]:
-        """The ``red_flag`` categories (where the rules found them, else the whole text) and the verdict."""
+    def _entities(
+        self, message: Message, flags: list[Any], check: safety.SafetyCheck, language: str
+    ) -> list[dict[str, Any]]:
+        """The ``red_flag`` categories (where the rules found them, else the whole text), the verdict and the reply."""
         text = message.get(TEXT) or ""
         found = []
         spans = {flag.category: flag.text.split(" + ")[0] for flag in flags}
@@ -153,6 +185,8 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             start = max(text.find(words), 0)
             found.append(self._entity(RED_FLAG_ENTITY, category, start, start + len(words)))
         found.append(self._entity(VERDICT_ENTITY, str(check.verdict), 0, len(text)))
+        reply = safety.reply_name(check, language)
+        found.append(self._entity(REPLY_ENTITY, reply, 0, len(text)))
         return found
 
     def _entity(self, kind: str, value: str, start: int, end: int) -> dict[str, Any]:

@@ -13,10 +13,13 @@ from bot.records import flags
 from tests.helpers.actions import run, sent
 
 
-def test_emergency_reply_comes_first_then_the_care_team_is_told(dispatcher: Any, make_tracker: Callable) -> None:
+def test_an_emergency_is_recorded_for_the_care_team_and_the_patient_told(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
+    """The reply itself came before, from the Rasa server (bot/rasa/nlg.py): this action only records."""
     tracker = make_tracker("I can't breathe", "emergency", entities=[{"entity": "red_flag", "value": "breathing"}])
-    run(safety.ActionHandleEmergency(), dispatcher, tracker)
-    assert sent(dispatcher) == ["emergency", "emergency_logged"]
+    run(safety.ActionRecordEmergency(), dispatcher, tracker)
+    assert sent(dispatcher) == ["emergency_logged"]
     [flag] = flags.open_flags()
     assert (flag.kind, flag.message, flag.detail, flag.conversation_id) == (
         "emergency",
@@ -26,33 +29,65 @@ def test_emergency_reply_comes_first_then_the_care_team_is_told(dispatcher: Any,
     )
 
 
-def test_self_harm_gets_the_crisis_line(dispatcher: Any, make_tracker: Callable) -> None:
-    tracker = make_tracker(
-        "i want to end my life", "emergency", entities=[{"entity": "red_flag", "value": "self_harm"}]
-    )
-    run(safety.ActionHandleEmergency(), dispatcher, tracker)
-    assert sent(dispatcher) == ["emergency_self_harm", "emergency_logged"]
-
-
-def test_a_possible_emergency_gets_conditional_advice_and_a_flag(dispatcher: Any, make_tracker: Callable) -> None:
+def test_a_possible_emergency_is_flagged_as_unsure(dispatcher: Any, make_tracker: Callable) -> None:
     entities = [{"entity": "red_flag", "value": "bleeding"}, {"entity": "safety_verdict", "value": "possible"}]
-    run(safety.ActionHandleEmergency(), dispatcher, make_tracker("still oozing a bit", "emergency", entities=entities))
-    assert sent(dispatcher) == ["emergency_possible", "emergency_logged"]
+    run(safety.ActionRecordEmergency(), dispatcher, make_tracker("still oozing a bit", "emergency", entities=entities))
+    assert sent(dispatcher) == ["emergency_logged"]
     assert flags.open_flags()[0].detail == "possible emergency (unsure): bleeding"
 
 
 def test_an_emergency_the_classifier_alone_saw_is_flagged_as_such(dispatcher: Any, make_tracker: Callable) -> None:
-    run(safety.ActionHandleEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
-    assert sent(dispatcher) == ["emergency", "emergency_logged"]
+    run(safety.ActionRecordEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
+    assert sent(dispatcher) == ["emergency_logged"]
     assert flags.open_flags()[0].detail == "emergency intent (classifier)"
 
 
-def test_emergency_reply_does_not_wait_for_a_broken_database(
-    dispatcher: Any, make_tracker: Callable, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def failing_writes(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], list[str]]:
+    """Make the next ``n`` flag writes fail (no pauses between tries); the list of tries made."""
+    monkeypatch.setattr(safety, "EMERGENCY_RETRY_SECONDS", (0.0, 0.0))
+    write = flags.add
+    tries: list[str] = []
+
+    def arrange(failures: int) -> list[str]:
+        def flaky(*args: Any, **kwargs: Any) -> int:
+            tries.append(args[2])
+            if len(tries) <= failures:
+                raise OSError("database restarting")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(flags, "add", flaky)
+        return tries
+
+    return arrange
+
+
+def test_a_failed_emergency_write_is_tried_again(
+    dispatcher: Any, make_tracker: Callable, failing_writes: Callable[[int], list[str]]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent/dir/x.db")
-    run(safety.ActionHandleEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
-    assert sent(dispatcher) == ["emergency"]
+    tries = failing_writes(2)
+    run(safety.ActionRecordEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
+    assert tries == ["emergency"] * 3
+    assert sent(dispatcher) == ["emergency_logged"]
+    assert [flag.kind for flag in flags.open_flags()] == ["emergency"]
+
+
+def test_an_emergency_that_cannot_be_written_says_nothing_more(
+    dispatcher: Any, make_tracker: Callable, failing_writes: Callable[[int], list[str]]
+) -> None:
+    tries = failing_writes(99)
+    run(safety.ActionRecordEmergency(), dispatcher, make_tracker("chest pain", "emergency"))
+    assert len(tries) == 1 + len(safety.EMERGENCY_RETRY_SECONDS)
+    assert sent(dispatcher) == []
+
+
+def test_other_flags_are_tried_once(
+    dispatcher: Any, make_tracker: Callable, failing_writes: Callable[[int], list[str]]
+) -> None:
+    tries = failing_writes(1)
+    run(safety.ActionRequestCallback(), dispatcher, make_tracker("can I talk to a nurse", "request_human"))
+    assert tries == ["callback"]
+    assert sent(dispatcher) == ["callback_failed"]
 
 
 def test_callback_is_flagged_and_honest_about_when(

@@ -118,6 +118,13 @@ BROKEN: list[tuple[str, Edit, str]] = [
     ("red_flags.yml", _set(["ENT:DRUG overdose"], "categories", "fainting", "phrases"), "ENT:DRUG is not a label"),
     ("entity_patterns.yml", _set("warfarin", "MEDICINE"), "MEDICINE: needs a list"),
     ("topics.yml", _set({"title": "Cost?"}, "topics", "ask_cost"), "no answer for these topics: utter_ask_cost"),
+    ("messages.yml", _delete("messages", "emergency_es"), "emergency message 'emergency_es' is missing"),
+    (
+        "messages.yml",
+        _set("I'm sorry. Call {emergency_number} now.", "messages", "emergency_self_harm"),
+        "emergency message 'emergency_self_harm' must give {crisis_line}",
+    ),
+    ("clinic.yml", _set("TBD", "poison_control"), "'poison_control': 'TBD' is not a phone number"),
 ]
 
 

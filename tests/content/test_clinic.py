@@ -24,6 +24,14 @@ def test_the_shipped_settings_file_is_valid() -> None:
 
 def test_hours_read_as_short_plain_text() -> None:
     assert parse_clinic(RAW).hours_text() == "Mon-Tue 8am-5pm, Fri 9:30am-12pm"
+    assert parse_clinic(RAW).hours_text("es") == "lun-mar 8am-5pm, vie 9:30am-12pm"
+
+
+def test_numbers_left_out_are_the_united_states_own() -> None:
+    clinic_ = parse_clinic(RAW)
+    assert (clinic_.emergency_number, clinic_.crisis_line, clinic_.poison_control) == ("911", "988", "1-800-222-1222")
+    abroad = parse_clinic({**RAW, "emergency_number": 112, "poison_control": "+44 (0)20 7188 0600"})
+    assert (abroad.emergency_number, abroad.poison_control) == ("112", "+44 (0)20 7188 0600")
 
 
 def test_open_and_next_opening_use_the_clinic_time_zone() -> None:
@@ -44,6 +52,10 @@ def test_open_and_next_opening_use_the_clinic_time_zone() -> None:
         ({"hours": {"funday": ["08:00", "17:00"]}}, "not a weekday"),
         ({"hours": {"monday": ["17:00", "08:00"]}}, "closes before it opens"),
         ({"hours": {"monday": ["eight", "17:00"]}}, "not a time"),
+        ({"phone": "call us"}, "'phone': 'call us' is not a phone number"),
+        ({"emergency_number": None}, "'emergency_number': '' is not a phone number"),
+        ({"crisis_line": "98"}, "'crisis_line': '98' is not a phone number"),
+        ({"poison_control": "1-800-POISON"}, "'poison_control': '1-800-POISON' is not a phone number"),
     ],
 )
 def test_bad_settings_say_what_is_wrong(change: dict, message: str) -> None:

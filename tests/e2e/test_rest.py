@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import uuid
-from typing import Any
+import re
+from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from actions.messaging import MESSAGE_NAME
+from bot import content
 from bot.channels.web.session import history_from_events
+from bot.content.messages import EMERGENCY_MESSAGES
 from bot.records import consent_store, flags
+from devtools import launch
 from devtools.launch import Running
+from tests.helpers.conversations import joined, new_sender, tracker_events
+from tests.helpers.servers import stop_action_server
 
 pytestmark = pytest.mark.e2e
-
-
-def new_sender() -> str:
-    return f"patient-{uuid.uuid4().hex[:12]}"
-
-
-def joined(messages: list[dict[str, Any]]) -> str:
-    return " ".join(message.get("text") or "" for message in messages).lower()
 
 
 TOPIC_QUESTIONS = [
@@ -137,19 +132,6 @@ def test_a_medicine_question_is_never_advised_and_flagged_on_request(assistant: 
 REST_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
 
 
-def tracker_events(assistant: Running, sender: str) -> list[dict[str, Any]]:
-    """The conversation's events as the tracker store keeps them (launch's SQLite tracker store)."""
-    engine = sa.create_engine(f"sqlite:///{assistant.workdir / 'tracker.db'}")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender}
-            )
-            return [json.loads(row[0]) for row in rows]
-    finally:
-        engine.dispose()
-
-
 def test_sent_messages_are_named_in_the_tracker_and_nowhere_a_patient_sees(assistant: Running) -> None:
     sender = new_sender()
     reply = assistant.say(sender, "start my consent") + assistant.say(sender, "14") + assistant.say(sender, "Pain")
@@ -167,3 +149,43 @@ def test_sent_messages_are_named_in_the_tracker_and_nowhere_a_patient_sees(assis
     history = history_from_events(tracker_events(assistant, sender))
     assert all(MESSAGE_NAME not in message for message in history), "a resumed web chat shows no names"
     assert [m["text"] for m in history if m["sender"] == "bot"] == [m["text"] for m in reply]
+
+
+@pytest.fixture(scope="module")
+def assistant_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, str]]:
+    """An assistant of its own whose action server is stopped once both servers are up, and a
+    conversation begun while the action server was still there."""
+    with launch.assistant(tmp_path_factory.mktemp("no-action-server")) as running:
+        sender = new_sender()
+        assert running.say(sender, "how long does it take")
+        stop_action_server(running)
+        yield running, sender
+
+
+@pytest.mark.parametrize("conversation", ["new", "begun before"])
+def test_an_emergency_is_answered_when_the_action_server_is_down(
+    assistant_without_actions: tuple[Running, str], conversation: str
+) -> None:
+    """The reply comes from the Rasa server itself (bot/rasa/nlg.py); only the care team's flag is lost.
+
+    A new conversation's session cannot start without the action server: bot/rasa/policy.py answers it.
+    """
+    assistant, begun = assistant_without_actions
+    sender = new_sender() if conversation == "new" else begun
+    reply = assistant.say(sender, "I can't breathe", timeout=30)
+    text = reply[0].get("text") or ""
+    assert content.clinic().emergency_number in text
+    assert not re.search(r"[{}]", text), f"a placeholder reached the patient: {text!r}"
+    bots = [event for event in tracker_events(assistant, sender) if event["event"] == "bot"]
+    assert bots[-1]["metadata"].get(MESSAGE_NAME) in EMERGENCY_MESSAGES
+    assert not flags.open_flags(assistant.database_url), "nothing could record the flag"
+
+
+def test_the_clinic_facts_are_filled_in_when_the_action_server_is_down(
+    assistant_without_actions: tuple[Running, str],
+) -> None:
+    """The session start that sets the clinic's slots could not run: the facts come from the Rasa server."""
+    assistant, _ = assistant_without_actions
+    text = joined(assistant.say(new_sender(), "goodbye", timeout=30))
+    assert content.clinic().emergency_number in text
+    assert not re.search(r"\bnone\b|[{}]", text), f"an unfilled clinic fact reached the patient: {text!r}"

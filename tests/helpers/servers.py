@@ -1,11 +1,17 @@
-"""Servers the tests start: the website channel with a scripted assistant (the stub)."""
+"""Servers the tests start: the website channel with a scripted assistant (the stub); stopping an action server."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from devtools import widget_devserver
+from devtools.launch import Running
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SESSION_SECRET = "test-only-widget-session-secret-0123456789"
@@ -29,3 +35,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def stop_action_server(running: Running, timeout: float = 20) -> None:
+    """Stop the action server ``running`` started and wait until nothing listens on its port.
+
+    Only the signal is sent here; the launcher reaps the process when its ``with`` block ends.
+    """
+    os.kill(running.actions_pid, signal.SIGTERM)
+    address = urlsplit(running.actions_url)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the action server at {running.actions_url} still answers after {timeout} s")

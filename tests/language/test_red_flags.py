@@ -21,6 +21,9 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("I have a fever and my back pain is severe", "infection"),
         ("i want to kill myself", "self_harm"),
         ("Passed out in the kitchen", "fainting"),
+        ("my husband is having chest pain", "chest_pain"),  # "is" is not "was": a tense, not a lemma
+        ("my daughter is convulsing please", "seizure"),
+        ("the baby ate grandma's heart pills", "overdose_poisoning"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -36,14 +39,20 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "I had an allergic reaction to penicillin years ago",
         "is shortness of breath a side effect",
         "I don't have a fever",
+        "I had a seizure in 2009 after a head injury, none since",
+        "my dad had chest pain last week",
+        "family history: dad died of a heart attack at 60",
+        "suppose my husband has a seizure after he gets home",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
     assert detect_text(text) == []
 
 
-def test_self_harm_is_never_explained_away() -> None:
+def test_self_harm_is_explained_away_only_as_a_past_event() -> None:
+    """A question about ending one's life is a warning sign; an attempt years ago, for a form, is history."""
     assert [flag.category for flag in detect_text("what if I want to end my life")] == ["self_harm"]
+    assert detect_text("I attempted suicide in 2009, well for years now") == []
 
 
 def test_phrases_compile_to_lemma_slots() -> None:
@@ -53,6 +62,11 @@ def test_phrases_compile_to_lemma_slots() -> None:
     assert word_key("Passed") == "pass" and word_key("n't") == "not"
     with pytest.raises(ValueError):
         compile_phrase("word? *2")
+
+
+def test_years_and_exact_words_compile_to_their_own_slots() -> None:
+    assert compile_phrase("YEAR") == [{"TEXT": {"REGEX": r"^(19|20)\d\d$"}}]
+    assert compile_phrase("=had|Was") == [{"LOWER": {"IN": ["had", "was"]}}]
 
 
 def test_labelled_set_meets_the_safety_targets(capsys: pytest.CaptureFixture[str]) -> None:

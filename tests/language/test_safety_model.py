@@ -1,4 +1,4 @@
-"""The safety net's learned layer and its one decision, on small made-up data (the real sets are in make evaluate)."""
+"""The safety net's learned layer on small made-up data (the real sets are in make evaluate)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.language import safety, safety_model
-from bot.language.red_flags import RedFlag
-from bot.language.safety_model import Example, Judgement
+from bot.language import safety_model
+from bot.language.safety_model import Example
 
 EMERGENCIES = [
     ("i cant breathe at all", "breathing"),
@@ -97,32 +96,17 @@ def test_the_assistants_own_messages_are_non_emergencies_without_entity_markup(t
     assert [(e.text, e.category) for e in safety_model.assistant_examples(tmp_path)] == [("is phenol used", "none")]
 
 
-@pytest.mark.parametrize(
-    ("flags", "judgement", "expected"),
-    [
-        ([RedFlag("breathing", "cant breathe")], None, (safety.EMERGENCY, ("breathing",), False, "rules")),
-        ([RedFlag("self_harm", "kill myself")], None, (safety.EMERGENCY, ("self_harm",), True, "rules")),
-        ([], Judgement(0.9, "seizure", 0.01, safety.EMERGENCY), (safety.EMERGENCY, ("seizure",), False, "model")),
-        ([], Judgement(0.5, "bleeding", 0.01, safety.POSSIBLE), (safety.POSSIBLE, ("bleeding",), False, "model")),
-        ([], Judgement(0.5, "self_harm", 0.6, safety.POSSIBLE), (safety.EMERGENCY, ("self_harm",), True, "model")),
-        ([], Judgement(0.1, "cardiac", 0.01, None), (None, (), False, "")),
-    ],
-)
-def test_the_decision_puts_rules_first_and_leans_towards_safety(
-    flags: list[RedFlag], judgement: Judgement | None, expected: tuple[object, ...]
-) -> None:
-    check = safety.decide(flags, judgement)
-    assert (check.verdict, check.categories, check.self_harm, check.source) == expected
+def test_negations_mark_the_words_they_cover_until_the_clause_ends() -> None:
+    assert safety_model.mark_negation("No chest pain, but my back hurts") == "no neg_chest neg_pain , but my back hurts"
+    assert safety_model.mark_negation("I can't breathe") == "i can't breathe", "the emergency itself is not negated"
+    assert (
+        safety_model.mark_negation("Mi papá nunca ha tenido convulsiones")
+        == "mi papa nunca neg_ha neg_tenido neg_convulsiones"
+    )
 
 
-@pytest.mark.parametrize(
-    ("judgement", "expected"),
-    [
-        (Judgement(0.5, "cardiac", 0.01, safety.POSSIBLE), None),  # "my husband had chest pain last year"
-        (Judgement(0.9, "cardiac", 0.01, safety.EMERGENCY), safety.EMERGENCY),
-    ],
-)
-def test_a_phrase_the_rules_explained_away_needs_a_sure_learned_layer(
-    judgement: Judgement, expected: str | None
-) -> None:
-    assert safety.decide([], judgement, dismissed=True).verdict == expected
+def test_the_rules_are_doubted_only_below_every_real_emergency_they_caught() -> None:
+    examples = [Example("a", "breathing"), Example("b", "cardiac"), Example("c", "none"), Example("d", "none")]
+    scores = [0.5, 0.1, 0.01, 0.9]
+    assert safety_model.choose_doubt(examples, scores, [True, True, True, False]) == 0.08
+    assert safety_model.choose_doubt(examples, scores, [False, False, True, True]) == 0.0

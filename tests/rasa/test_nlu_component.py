@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import pipeline as nlp
-from bot.rasa.nlu_component import RedFlagDetector
+from bot.rasa.nlu_component import RedFlagDetector, typed_words
 
 
 def parsed(text: str, intent: str, confidence: float) -> Message:
@@ -22,8 +23,12 @@ def parsed(text: str, intent: str, confidence: float) -> Message:
 
 def run(message: Message) -> dict[str, Any]:
     component = RedFlagDetector({**RedFlagDetector.get_default_config()})
-    component.process([message])
+    component.process([message], SpacyModel(nlp.load(), "project"))
     return message.as_dict()
+
+
+def entities(result: dict[str, Any]) -> dict[str, str]:
+    return {e["entity"]: e["value"] for e in result["entities"]}
 
 
 def test_a_rule_hit_overrides_the_classifier() -> None:
@@ -33,6 +38,7 @@ def test_a_rule_hit_overrides_the_classifier() -> None:
     assert [(e["entity"], e["value"]) for e in result["entities"]] == [
         ("red_flag", "breathing"),
         ("safety_verdict", "emergency"),
+        ("safety_reply", "emergency"),
     ]
 
 
@@ -42,6 +48,14 @@ def test_the_learned_layer_catches_what_no_rule_names() -> None:
     assert result["intent"]["name"] == "emergency"
     entities = {e["entity"]: e["value"] for e in result["entities"]}
     assert entities["safety_verdict"] == "emergency" and "red_flag" in entities
+
+
+@pytest.mark.parametrize(
+    "text", ["can I overdose on the numbing medicine?", "im so scared ill pass out when i see the needle"]
+)
+def test_a_rule_on_a_look_alike_the_learned_layer_knows_gets_conditional_advice(text: str) -> None:
+    """The rules see "overdose" and "pass out"; the learned layer knows a dosing question and a fear."""
+    assert entities(run(parsed(text, "ask_medicines", 0.7)))["safety_verdict"] == "possible"
 
 
 def test_an_ordinary_question_stays_what_the_classifier_said() -> None:
@@ -67,3 +81,46 @@ def test_retraining_follows_the_rules_file() -> None:
     config = RedFlagDetector.get_default_config()
     assert RedFlagDetector.fingerprint_addon(config) == RedFlagDetector.fingerprint_addon(config)
     assert len(RedFlagDetector.fingerprint_addon(config) or "") == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("/ask_duration I can't breathe", "I can't breathe"),
+        ('/affirm{"x": 1} my chest hurts', "my chest hurts"),
+        ("/ask_duration@0.9 help my husband collapsed", "help my husband collapsed"),
+        ("/affirm", ""),
+        ("my chest hurts", "my chest hurts"),
+    ],
+)
+def test_typed_words_are_what_stands_beside_a_payload(text: str, words: str) -> None:
+    assert typed_words(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/ask_duration I can't breathe", '/affirm{"x": 1} my chest hurts', "/ask_duration@0.9 my husband collapsed"],
+)
+def test_a_typed_payload_does_not_skip_the_safety_net(text: str) -> None:
+    """Rasa's RegexMessageHandler runs next: the payload is removed so it cannot override the verdict."""
+    result = run(parsed(text, "ask_duration", 1.0))
+    assert result["intent"]["name"] == "emergency"
+    assert not result["text"].startswith("/")
+
+
+def test_a_bare_payload_is_left_to_rasa() -> None:
+    result = run(parsed("/affirm", "affirm", 1.0))
+    assert result["intent"]["name"] == "affirm" and result["text"] == "/affirm"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("I want to kill myself", "emergency_self_harm"),
+        ("my toddler drank some bleach from under the sink", "emergency_poisoning"),
+        ("no puedo respirar", "emergency_es"),
+        ("ya no quiero vivir, tengo las pastillas guardadas", "emergency_self_harm_es"),
+    ],
+)
+def test_the_reply_names_the_message_that_answers(text: str, reply: str) -> None:
+    assert entities(run(parsed(text, "out_of_scope", 0.5)))["safety_reply"] == reply

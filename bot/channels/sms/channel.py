@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHOICE_TTL = dt.timedelta(hours=24)
 # Twilio waits 15 s for an answer; a retry that arrives while the first delivery
 # is still being answered waits this long for that answer before giving up.
+# Twilio waits 15 s for the webhook's answer; reply before that with what was said so far.
+DEFAULT_REPLY_WITHIN_SECONDS = 10.0
 DEFAULT_RETRY_WAIT_SECONDS = 10.0
 _RETRY_POLL_SECONDS = 0.2
 
@@ -110,7 +112,7 @@ class SmsInput(InputChannel):
 
         credentials.yml is checked in, so it never holds a token. Optional keys:
         ``public_url`` (used when SMS_PUBLIC_URL is unset), ``choice_ttl_minutes``,
-        ``retry_wait_seconds``. Every content file is checked first, so a typo in
+        ``retry_wait_seconds``, ``reply_within_seconds``. Every content file is checked first, so a typo in
         one stops the server at start with the file and the field named.
         """
         content.check()
@@ -124,6 +126,7 @@ class SmsInput(InputChannel):
                 minutes=float(options.get("choice_ttl_minutes", DEFAULT_CHOICE_TTL.total_seconds() / 60))
             ),
             retry_wait_seconds=float(options.get("retry_wait_seconds", DEFAULT_RETRY_WAIT_SECONDS)),
+            reply_within_seconds=float(options.get("reply_within_seconds", DEFAULT_REPLY_WITHIN_SECONDS)),
         )
 
     def __init__(
@@ -132,12 +135,14 @@ class SmsInput(InputChannel):
         store: SmsStore | None = None,
         choice_ttl: dt.timedelta = DEFAULT_CHOICE_TTL,
         retry_wait_seconds: float = DEFAULT_RETRY_WAIT_SECONDS,
+        reply_within_seconds: float = DEFAULT_REPLY_WITHIN_SECONDS,
     ) -> None:
         """The store defaults to the project's database (``DATABASE_URL``)."""
         self.config = config
         self.store = store or SmsStore()
         self.choice_ttl = choice_ttl
         self.retry_wait_seconds = retry_wait_seconds
+        self.reply_within_seconds = reply_within_seconds
         self.validator = RequestValidator(config.auth_token)
         config.log_insecure(logger)
         if not config.public_url:
@@ -230,16 +235,33 @@ class SmsInput(InputChannel):
         picked: Choice | None = match_choice(body, offered)
         text = picked.payload if picked else body
         collector = SmsOutput()
-        await on_new_message(
-            UserMessage(
-                text,
-                collector,
-                conversation,
-                input_channel=self.name(),
-                message_id=message_sid,
-                metadata={"sms": {"choice": picked.title}} if picked else None,
+        turn = asyncio.ensure_future(
+            on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    conversation,
+                    input_channel=self.name(),
+                    message_id=message_sid,
+                    metadata={"sms": {"choice": picked.title}} if picked else None,
+                )
             )
         )
+        try:
+            # Twilio gives up on a webhook after 15 s. A turn stuck on a hung action server has
+            # usually said its first words already (an emergency reply is written by the Rasa
+            # server itself): send those rather than nothing; the turn goes on without us.
+            await asyncio.wait_for(asyncio.shield(turn), self.reply_within_seconds)
+        except asyncio.TimeoutError:
+            logger.warning(
+                "SMS %s: no answer within %.0f s; sending the %d message(s) said so far",
+                conversation,
+                self.reply_within_seconds,
+                len(collector.messages),
+            )
+            turn.add_done_callback(_log_late_failure)
+            if not collector.messages:
+                return [sms_reply("error")]
         replies, choices = render_turn(collector.messages, MAX_SMS_CHARS)
         if choices:
             await asyncio.to_thread(self.store.offer_choices, conversation, choices)
@@ -256,6 +278,12 @@ class SmsInput(InputChannel):
             if earlier is not None or time.monotonic() >= deadline:
                 return earlier
             await asyncio.sleep(_RETRY_POLL_SECONDS)
+
+
+def _log_late_failure(turn: asyncio.Future[Any]) -> None:
+    """A turn that outlived its webhook call and then failed: logged, since no one awaits it."""
+    if not turn.cancelled() and turn.exception() is not None:
+        logger.error("SMS: a late turn failed", exc_info=turn.exception())
 
 
 def _twiml(replies: list[str]) -> str:

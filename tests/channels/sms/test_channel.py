@@ -109,6 +109,11 @@ class FakeAssistant:
             await out.send_text_message(to, "Slow answer.")
         elif text == "boom":
             raise RuntimeError("assistant down")
+        elif text == "hung after the first words":  # the emergency reply, then a hung action server
+            await out.send_text_message(to, "Call 911 now.")
+            await asyncio.sleep(30)
+        elif text == "hung":
+            await asyncio.sleep(30)
         else:
             await out.send_text_message(to, f"You said: {text}")
 
@@ -441,6 +446,15 @@ async def test_a_failing_assistant_still_answers_with_the_clinic_phone(
 ) -> None:
     (apology,) = await webhook.text("boom")
     assert apology == sms_reply("error") and content.clinic().phone in apology
+
+
+@pytest.mark.asyncio
+async def test_a_hung_turn_still_sends_what_it_said_in_time(webhook: Webhook) -> None:
+    """Twilio waits 15 s: a turn stuck on a hung action server sends its first words, else the apology."""
+    webhook.channel.reply_within_seconds = 0.5
+    assert await webhook.text("hung after the first words") == ["Call 911 now."]
+    (apology,) = await webhook.text("hung")
+    assert apology == sms_reply("error") and content.clinic().emergency_number in apology
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,82 @@
+"""The emergency reply, written by the Rasa server itself so it never waits for the action server.
+
+``utter_emergency`` is the first thing a patient in an emergency is told. Sent by a custom
+action, it depended on the action server: stopped, it said nothing. This generator writes it
+in the Rasa server, from ``content/messages.yml`` through ``bot.content`` (the loader the
+actions use, so the wording has one home): the emergency message the safety net named for
+this message (the ``safety_reply`` entity of ``bot.rasa.nlu_component``), or ``emergency``
+when it named none, with the clinic's numbers filled in. No network, no database: the
+content is read and every emergency message rendered once when the server starts. Every
+other response is Rasa's own templated generator's, unchanged, with one exception: a clinic
+fact whose slot is empty (the action server, which sets them at the session start, was
+down) is filled from the same content instead of showing the patient "None".
+
+Named in every endpoints file (a server without it would send the domain's stand-in text)::
+
+    nlg:
+      type: bot.rasa.nlg.EmergencyNLG
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot import content
+from bot.content.messages import EMERGENCY_MESSAGES, MESSAGE_NAME, clinic_values
+
+EMERGENCY_RESPONSE = "utter_emergency"
+REPLY_ENTITY = "safety_reply"
+DEFAULT_REPLY = "emergency"
+
+
+def reply_name(tracker: DialogueStateTracker) -> str:
+    """The emergency message the safety net named for the latest message; ``emergency`` if none or no such.
+
+    The latest message's own entity, not the ``safety_reply`` slot: the slot keeps an earlier
+    emergency's choice when this message names none (a classifier-only emergency, a button).
+    """
+    named = [entity.get("value") for entity in tracker.latest_message.entities if entity.get("entity") == REPLY_ENTITY]
+    return next((str(name) for name in named if name in EMERGENCY_MESSAGES), DEFAULT_REPLY)
+
+
+def emergency_reply(name: str) -> dict[str, Any]:
+    """Emergency message ``name`` as Rasa sends a response, carrying its content name like an action's."""
+    message = content.message(name)
+    return {"text": message.text, "buttons": list(message.buttons), MESSAGE_NAME: name}
+
+
+class EmergencyNLG(TemplatedNaturalLanguageGenerator):
+    """Rasa's templated generator; ``utter_emergency`` and empty clinic facts come from the content files."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None) -> None:
+        """Rasa passes both (``nlg: type:`` in the endpoints file).
+
+        Every emergency message is rendered once here, so a content error stops the server at
+        start instead of failing the reply a patient is waiting for.
+        """
+        super().__init__(domain.responses if domain else {})  # Rasa sets the model's responses after loading it
+        for name in EMERGENCY_MESSAGES:
+            emergency_reply(name)
+        self.clinic_facts = clinic_values()
+
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """The emergency reply for ``utter_emergency``; Rasa's own response for anything else.
+
+        A clinic fact whose slot is empty is given to Rasa's generator from the content files: the
+        action server sets these slots when a session starts, and it may have been down then.
+        """
+        if utter_action == EMERGENCY_RESPONSE:
+            return emergency_reply(reply_name(tracker))
+        missing = {
+            name: value
+            for name, value in self.clinic_facts.items()
+            if name in tracker.slots and tracker.get_slot(name) is None
+        }
+        return await super().generate(utter_action, tracker, output_channel, **{**missing, **kwargs})

@@ -1,0 +1,97 @@
+"""The safety net's one decision (bot/language/safety.py) on made-up verdicts of its two layers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.language import safety
+from bot.language.red_flags import RedFlag, default_detector
+from bot.language.safety_model import Judgement
+
+
+@pytest.mark.parametrize(
+    ("flags", "judgement", "expected"),
+    [
+        ([RedFlag("breathing", "cant breathe")], None, (safety.EMERGENCY, ("breathing",), False, "rules")),
+        ([RedFlag("self_harm", "kill myself")], None, (safety.EMERGENCY, ("self_harm",), True, "rules")),
+        ([], Judgement(0.9, "seizure", 0.01, safety.EMERGENCY), (safety.EMERGENCY, ("seizure",), False, "model")),
+        ([], Judgement(0.5, "bleeding", 0.01, safety.POSSIBLE), (safety.POSSIBLE, ("bleeding",), False, "model")),
+        ([], Judgement(0.5, "self_harm", 0.6, safety.POSSIBLE), (safety.EMERGENCY, ("self_harm",), True, "model")),
+        ([], Judgement(0.1, "cardiac", 0.01, None), (None, (), False, "")),
+    ],
+)
+def test_the_decision_puts_rules_first_and_leans_towards_safety(
+    flags: list[RedFlag], judgement: Judgement | None, expected: tuple[object, ...]
+) -> None:
+    check = safety.decide(flags, judgement)
+    assert (check.verdict, check.categories, check.self_harm, check.source) == expected
+
+
+@pytest.mark.parametrize(
+    ("judgement", "expected"),
+    [
+        (Judgement(0.5, "cardiac", 0.01, safety.POSSIBLE), None),  # "my husband had chest pain last year"
+        (Judgement(0.9, "cardiac", 0.01, safety.EMERGENCY), safety.EMERGENCY),
+    ],
+)
+def test_a_phrase_the_rules_explained_away_needs_a_sure_learned_layer(
+    judgement: Judgement, expected: str | None
+) -> None:
+    assert safety.decide([], judgement, dismissed=True).verdict == expected
+
+
+def test_a_rule_the_learned_layer_doubts_gets_conditional_advice_never_silence() -> None:
+    """ "can you overdose on the numbing medicine?": a rule's phrase, a look-alike the layer knows."""
+    flag = [RedFlag("overdose_poisoning", "overdose")]
+    doubting = Judgement(0.01, "overdose_poisoning", 0.02, None, doubts_rules=True)
+    assert safety.decide(flag, doubting).verdict == safety.POSSIBLE
+    assert safety.decide(flag, doubting, conditional_advice=False).verdict == safety.EMERGENCY
+    assert safety.decide(flag, Judgement(0.2, "overdose_poisoning", 0.02, None)).verdict == safety.EMERGENCY
+
+
+def test_signs_of_self_harm_are_never_doubted() -> None:
+    check = safety.decide([RedFlag("self_harm", "end it")], Judgement(0.01, "self_harm", 0.4, None, True))
+    assert (check.verdict, check.self_harm) == (safety.EMERGENCY, True)
+
+
+def test_the_self_harm_head_alone_offers_the_crisis_line() -> None:
+    """ "how many of my pills would it take": unsure it is an emergency, fairly sure it is self-harm."""
+    check = safety.decide([], Judgement(0.2, "overdose_poisoning", 0.7, None))
+    assert (check.verdict, check.self_harm, check.categories) == (safety.EMERGENCY, True, ("self_harm",))
+
+
+def test_an_unsure_self_harm_category_is_not_the_crisis_line() -> None:
+    """On an unsure verdict the category head names self-harm for fears it has no kind for."""
+    check = safety.decide([], Judgement(0.5, "self_harm", 0.05, safety.POSSIBLE))
+    assert (check.verdict, check.self_harm) == (safety.POSSIBLE, False)
+
+
+def test_without_conditional_advice_an_unsure_verdict_says_nothing() -> None:
+    assert (
+        safety.decide([], Judgement(0.5, "bleeding", 0.01, safety.POSSIBLE), conditional_advice=False).verdict is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "language", "reply"),
+    [
+        (safety.SafetyCheck(safety.EMERGENCY, ("breathing",), False, "rules"), "en", "emergency"),
+        (safety.SafetyCheck(safety.EMERGENCY, ("overdose_poisoning",), True, "rules"), "en", "emergency_self_harm"),
+        (safety.SafetyCheck(safety.EMERGENCY, ("overdose_poisoning",), False, "model"), "en", "emergency_poisoning"),
+        (safety.SafetyCheck(safety.POSSIBLE, ("overdose_poisoning",), False, "model"), "en", "emergency_possible"),
+        (safety.SafetyCheck(safety.POSSIBLE, ("bleeding",), False, "model"), "es", "emergency_possible_es"),
+        (safety.SafetyCheck(safety.EMERGENCY, ("breathing",), False, "model"), "fr", "emergency"),
+    ],
+)
+def test_the_reply_puts_the_crisis_line_first_then_conditional_advice_then_poison_control(
+    check: safety.SafetyCheck, language: str, reply: str
+) -> None:
+    assert safety.reply_name(check, language) == reply
+
+
+def test_the_english_rules_judge_no_spanish_message() -> None:
+    """ "Mi papá nunca ha tenido convulsiones": a cognate, and a negation the rules cannot read."""
+    pipeline, detector = default_detector()
+    doc = pipeline("mi papa nunca ha tenido convulsiones")
+    assert safety.rule_flags(detector, doc, "es") == ([], False)
+    assert safety.rule_flags(detector, pipeline("my dad is having convulsions"), "zh")[0], "other languages keep them"
