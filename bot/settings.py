@@ -7,6 +7,7 @@ and every text a patient can read come from ``content/`` (``bot.content``).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +46,37 @@ def max_concurrent_messages() -> int:
     if not raw.isdigit():
         raise SettingsError(f"MAX_CONCURRENT_MESSAGES must be a whole number, 0 for no limit, not {raw!r}")
     return int(raw)
+
+
+# --- production mode -------------------------------------------------------------------------
+
+ENVIRONMENT_ENV = "ASSISTANT_ENV"
+PRODUCTION = "production"
+MIN_SECRET_CHARS = 32
+
+
+def is_production(env: Mapping[str, str] | None = None) -> bool:
+    """``ASSISTANT_ENV=production``: every secret must be set, and none may be a development stand-in."""
+    return (os.environ if env is None else env).get(ENVIRONMENT_ENV, "").strip().lower() == PRODUCTION
+
+
+def secret(name: str, development_value: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """The secret in environment variable ``name``; in development, ``development_value`` when unset.
+
+    In production mode a missing secret, the development value or one shorter than
+    ``MIN_SECRET_CHARS`` stops the server at start (``SettingsError`` names the variable), so
+    nobody goes live on a stand-in. Callers log loudly when they run on the development value.
+    """
+    raw = ((os.environ if env is None else env).get(name) or "").strip()
+    if is_production(env):
+        if not raw:
+            raise SettingsError(
+                f"{name} is not set; {ENVIRONMENT_ENV}={PRODUCTION} needs every secret (docs/security.md)"
+            )
+        if raw == development_value or len(raw) < MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"{name} is a development value or shorter than {MIN_SECRET_CHARS} characters; "
+                f"{ENVIRONMENT_ENV}={PRODUCTION} needs a real secret (docs/security.md)"
+            )
+        return raw
+    return raw or development_value
