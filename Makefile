@@ -70,8 +70,8 @@ run: model widget ## Set up everything and start the action server and the Rasa 
 	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT)
 
 .PHONY: actions
-actions: $(VENV)/.installed ## Start only the action server
-	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT)
+actions: $(VENV)/.installed ## Start only the action server (127.0.0.1; callers need ACTION_SERVER_TOKEN)
+	@$(PY) -m bot actions --port $(ACTIONS_PORT)
 
 # --- quality ----------------------------------------------------------------------------
 

@@ -29,11 +29,16 @@ async def add_flag(
     """Write a flag for the care team off the event loop, trying again after each pause in ``retry_after``.
 
     None (and an error log) when every try failed: the patient's reply must not depend on the database.
+    The client address a channel put in the message's metadata lets a flood count on one flag.
     """
     channel = tracker.get_latest_input_channel() or "unknown"
+    address = (tracker.latest_message.get("metadata") or {}).get(flags.CLIENT_ADDRESS_KEY)
+    client_address = str(address) if address else None
     for pause in (*retry_after, None):
         try:
-            return await asyncio.to_thread(flags.add, tracker.sender_id, channel, kind, message, detail)
+            return await asyncio.to_thread(
+                flags.add, tracker.sender_id, channel, kind, message, detail, client_address=client_address
+            )
         except Exception:
             if pause is None:
                 logger.exception("could not write a %s flag for conversation %s", kind, tracker.sender_id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import time
 import uuid
@@ -126,13 +127,17 @@ class RestChat:
 
     def __init__(self, http: aiohttp.ClientSession, base_url: str, sender: str) -> None:
         self.http, self.base_url, self.sender_id = http, base_url, sender
+        # The servers' REST_API_TOKEN, if they have one (bot/channels/rest/: REST then needs it).
+        token = os.environ.get("REST_API_TOKEN", "").strip()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def open(self) -> None:
         return None
 
     async def say(self, text: str, base_url: str | None = None) -> list[dict[str, Any]]:
         url = f"{base_url or self.base_url}/webhooks/rest/webhook"
-        async with self.http.post(url, json={"sender": self.sender_id, "message": text}) as response:
+        payload = {"sender": self.sender_id, "message": text}
+        async with self.http.post(url, json=payload, headers=self.headers) as response:
             body = await response.text()
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}: {body[:200]}")

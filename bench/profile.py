@@ -341,7 +341,13 @@ def profile(
         database_url = f"sqlite:///{workdir / 'assistant.db'}"
         os.environ.update({"DATABASE_URL": database_url, **(env or {})})
         with launch.assistant(workdir / "servers", model=model, database_url=database_url, env=env) as running:
-            os.environ.update({launch.ACTION_ENDPOINT_ENV: running.actions_url, "BENCH_WORKDIR": str(workdir)})
+            os.environ.update(
+                {
+                    launch.ACTION_ENDPOINT_ENV: running.actions_url,
+                    launch.ACTION_TOKEN_ENV: running.action_token,  # the endpoints send it to the action server
+                    "BENCH_WORKDIR": str(workdir),
+                }
+            )
             if endpoints is None:
                 endpoints = launch.default_endpoints(workdir, running.actions_url)
             quiet_logging()

@@ -2,11 +2,13 @@
 
     python -m bot flags list [--all] [--kind emergency]
     python -m bot flags resolve 12 --by "RN Lee" --note "called back"
-    python -m bot consent list | show 3 | export 3 --html record-3.html | verify
+    python -m bot consent list | show 3 | export 3 --html record-3.html | verify [--checkpoint FILE]
     python -m bot sms invite +15550100123
     python -m bot content check
     python -m bot pipeline build [--force]
     python -m bot serve --model models/rhizotomy.tar.gz --port 5005   (any `rasa run` arguments)
+    python -m bot actions --port 5055 [--interface 127.0.0.1]        (the action server; token required)
+    python -m bot check [--credentials credentials.yml] [--server rasa|actions]
 
 Each command imports only what it needs, so none of them waits for Rasa to load.
 """
@@ -42,8 +44,12 @@ def flags_list(args: argparse.Namespace) -> int:
     for flag in rows:
         when = flag.created_at.strftime("%Y-%m-%d %H:%M UTC")
         target = f" resolves #{flag.resolves_id} by {flag.actor}" if flag.resolves_id else ""
+        repeats = ""
+        if flag.count > 1:  # a flood from one source: one flag, counted (bot/records/flags.py)
+            last = f", last {flag.last_at:%Y-%m-%d %H:%M:%S UTC}" if flag.last_at else ""
+            repeats = f" x{flag.count} ({flag.count} messages{last})"
         print(
-            f"#{flag.id} {when} [{flag.kind}] {flag.status}{target} conversation={flag.conversation_id} "
+            f"#{flag.id} {when} [{flag.kind}] {flag.status}{target}{repeats} conversation={flag.conversation_id} "
             f"channel={flag.channel}"
         )
         if flag.message:
@@ -111,15 +117,19 @@ def consent_export(args: argparse.Namespace) -> int:
 
 
 def consent_verify(args: argparse.Namespace) -> int:
+    """Chain, HMACs and checkpoint lines; prints what it found, exit 1 on any problem (2: no usable key)."""
+    from bot import settings
     from bot.records import consent_store
 
-    report = consent_store.verify()
+    try:
+        report = consent_store.verify(checkpoints=args.checkpoint)
+    except settings.SettingsError as error:
+        return _error(str(error), 2)
+    print(report.summary())
     if report.ok:
-        print(f"chain ok: {report.checked} records, head {report.head_hash}")
         return 0
-    print(
-        f"chain BROKEN at record #{report.broken_id}: {report.reason} ({report.checked} records before it are intact)"
-    )
+    if report.head_id is not None:
+        print(f"({report.checked} records from the first are intact)")
     return 1
 
 
@@ -128,11 +138,15 @@ def consent_verify(args: argparse.Namespace) -> int:
 
 def sms_invite(args: argparse.Namespace) -> int:
     """Texts a patient the first message of a conversation; exit 0 sent, 1 not sent, 2 bad number."""
+    from bot import settings
     from bot.channels.sms import twilio
     from bot.channels.sms.text import mask_number, normalize_number
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = twilio.SmsConfig.from_env()
+    try:
+        config = twilio.SmsConfig.from_env()
+    except settings.SettingsError as error:  # production mode: a secret missing or a stand-in
+        return _error(str(error))
     config.log_insecure(logging.getLogger("bot.channels.sms"))
     try:
         number = normalize_number(args.number)
@@ -217,6 +231,35 @@ def serve(args: argparse.Namespace) -> int:
     return rasa_serve.main(args.rasa_arguments)
 
 
+def actions(args: argparse.Namespace) -> int:
+    """The action server on loopback, answering only callers with ACTION_SERVER_TOKEN (bot/rasa/action_server.py)."""
+    from bot.rasa import action_server
+
+    return action_server.main(args.rasa_arguments)
+
+
+# --- production mode ------------------------------------------------------------------------
+
+
+def production_check(args: argparse.Namespace) -> int:
+    """What ``ASSISTANT_ENV=production`` would refuse here (bot/production.py); exit 1 if anything."""
+    from bot import production
+
+    servers = production.SERVERS if args.server == "all" else (args.server,)
+    report = production.check(servers, credentials=args.credentials)
+    if report.refusals:
+        print(f"production mode would refuse to start ({len(report.refusals)}):")
+        for refusal in report.refusals:
+            print(f"  - {refusal.reason}")
+            if refusal.protects:
+                print(f"    ({refusal.name} {refusal.protects})")
+        return 1
+    print(f"production check ok: {', '.join(report.checked) or 'no secret needed'} set (docs/security.md)")
+    if report.not_needed:
+        print(f"unset and not needed by {args.credentials} or optional: {', '.join(report.not_needed)}")
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------------------
 
 
@@ -247,9 +290,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--json", type=Path, help="write the JSON here")
     export.add_argument("--html", type=Path, help="write the printable page here")
     export.set_defaults(handler=consent_export)
-    consent.add_parser("verify", help="check the hash chain; exit 1 and name the first broken record").set_defaults(
-        handler=consent_verify
+    verify = consent.add_parser(
+        "verify", help="check the chain, each record's HMAC and the checkpoints; exit 1 and name what is wrong"
     )
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        help="a checkpoint file to compare with (repeat for every server's; default: this machine's)",
+    )
+    verify.set_defaults(handler=consent_verify)
 
     sms = groups.add_parser("sms", help="SMS (settings: docs/sms.md)").add_subparsers(dest="command", required=True)
     invite = sms.add_parser("invite", help="text a patient the first message of a conversation")
@@ -276,12 +326,27 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="build even when up to date")
     build.set_defaults(handler=pipeline_build)
 
+    checking = groups.add_parser(
+        "check", help="print what production mode (ASSISTANT_ENV=production) would refuse; exit 1 if anything"
+    )
+    checking.add_argument(
+        "--credentials", default="credentials.yml", help="the channels file the servers use (default credentials.yml)"
+    )
+    checking.add_argument("--server", choices=["all", "rasa", "actions"], default="all", help="whose secrets")
+    checking.set_defaults(handler=production_check)
+
     # No options of its own (not even --help): everything after `serve` is passed on to `rasa run`.
     groups.add_parser(
         "serve",
         add_help=False,
         help="start the Rasa server with the speed-ups (any `rasa run` arguments; --help shows them)",
     ).set_defaults(handler=serve, passes_arguments_on=True)
+    # Likewise: everything after `actions` goes to the action server's own options (rasa_sdk's, and --interface).
+    groups.add_parser(
+        "actions",
+        add_help=False,
+        help="start the action server: loopback by default, only callers with ACTION_SERVER_TOKEN (--help)",
+    ).set_defaults(handler=actions, passes_arguments_on=True)
     return top
 
 

@@ -48,6 +48,43 @@ def max_concurrent_messages() -> int:
     return int(raw)
 
 
+ACTION_SERVER_TIMEOUT_ENV = "ACTION_SERVER_TIMEOUT"
+MAX_ACTION_SERVER_TIMEOUT = 10.0
+
+
+def action_server_timeout() -> float:
+    """``ACTION_SERVER_TIMEOUT``: seconds the Rasa server waits for one call to the action server (default 3).
+
+    Rasa's own wait is 300 s; a patient must hear back within 5 s and Twilio gives up after 15 s,
+    so a hung action server is given up on after this (bot/rasa/resilience.py).
+    """
+    raw = os.environ.get(ACTION_SERVER_TIMEOUT_ENV, "3").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= MAX_ACTION_SERVER_TIMEOUT:
+        raise SettingsError(
+            f"{ACTION_SERVER_TIMEOUT_ENV} must be a number of seconds above 0 and at most "
+            f"{MAX_ACTION_SERVER_TIMEOUT:g}, not {raw!r}"
+        )
+    return seconds
+
+
+def max_request_bytes() -> int:
+    """``MAX_REQUEST_BYTES``: the largest request body the Rasa server reads (default 64 KB).
+
+    Larger bodies get 413 before anything parses them (bot/rasa/body_limit.py), so one huge
+    message can neither stall other patients nor land whole in the log.
+    """
+    raw = os.environ.get("MAX_REQUEST_BYTES", str(DEFAULT_MAX_REQUEST_BYTES)).strip()
+    if not raw.isdigit() or int(raw) < 1024:
+        raise SettingsError(f"MAX_REQUEST_BYTES must be a whole number of bytes, at least 1024, not {raw!r}")
+    return int(raw)
+
+
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024
+
 # --- production mode -------------------------------------------------------------------------
 
 ENVIRONMENT_ENV = "ASSISTANT_ENV"
@@ -58,6 +95,16 @@ MIN_SECRET_CHARS = 32
 def is_production(env: Mapping[str, str] | None = None) -> bool:
     """``ASSISTANT_ENV=production``: every secret must be set, and none may be a development stand-in."""
     return (os.environ if env is None else env).get(ENVIRONMENT_ENV, "").strip().lower() == PRODUCTION
+
+
+# Words of the stand-ins in deploy/env.example and the development defaults: a value containing one
+# was copied, not generated.
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "insecure")
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS)
 
 
 def secret(name: str, development_value: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
@@ -73,10 +120,44 @@ def secret(name: str, development_value: str | None = None, env: Mapping[str, st
             raise SettingsError(
                 f"{name} is not set; {ENVIRONMENT_ENV}={PRODUCTION} needs every secret (docs/security.md)"
             )
-        if raw == development_value or len(raw) < MIN_SECRET_CHARS:
+        if raw == development_value or len(raw) < MIN_SECRET_CHARS or _is_placeholder(raw):
             raise SettingsError(
-                f"{name} is a development value or shorter than {MIN_SECRET_CHARS} characters; "
+                f"{name} is a development value, a placeholder or shorter than {MIN_SECRET_CHARS} characters; "
                 f"{ENVIRONMENT_ENV}={PRODUCTION} needs a real secret (docs/security.md)"
             )
         return raw
     return raw or development_value
+
+
+# --- consent records and the flag log ---------------------------------------------------------
+
+
+def consent_checkpoint_file() -> Path | None:
+    """``CONSENT_CHECKPOINT_FILE``: the append-only file of consent chain heads (bot/records/checkpoint.py).
+
+    None when unset: the default then follows the database (next to an SQLite file, else ``var/``).
+    """
+    raw = os.environ.get("CONSENT_CHECKPOINT_FILE", "").strip()
+    return Path(raw) if raw else None
+
+
+def consent_checkpoint_mail() -> tuple[str, str] | None:
+    """``CONSENT_CHECKPOINT_MAIL_TO`` (the care team's address) and ``CONSENT_CHECKPOINT_SMTP`` (host:port, default
+    localhost:25, a relay that takes mail from this machine): each consent append is also mailed there. None: no mail.
+    """
+    to = os.environ.get("CONSENT_CHECKPOINT_MAIL_TO", "").strip()
+    if not to:
+        return None
+    return to, os.environ.get("CONSENT_CHECKPOINT_SMTP", "").strip() or "localhost:25"
+
+
+def flag_repeat_window_seconds() -> float:
+    """``FLAG_REPEAT_WINDOW_SECONDS`` (default 600): a repeated emergency within it counts on the open flag."""
+    raw = os.environ.get("FLAG_REPEAT_WINDOW_SECONDS", "600").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise SettingsError(f"FLAG_REPEAT_WINDOW_SECONDS must be a number of seconds, 0 to never merge, not {raw!r}")
+    return value

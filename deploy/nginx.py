@@ -4,9 +4,14 @@
         --listen 127.0.0.1:8080 --prefix /var/lib/rhizotomy-nginx > /etc/rhizotomy/nginx.conf
     scripts/start-nginx.sh /etc/rhizotomy/nginx.conf
 
-* ``/webhooks/...`` (REST, SMS): any server will do, since the conversation is
+* ``/webhooks/...`` (SMS): any server will do, since the conversation is
   in PostgreSQL and Redis serialises its messages: ``least_conn`` with
   keep-alive connections to the servers.
+* ``/webhooks/rest/``: not forwarded (404). REST names any conversation, so it is for
+  development and integrations only (bot/channels/rest/). ``--rest`` forwards it for an
+  integration; every server must then have ``REST_API_TOKEN`` (without it a request through
+  nginx is refused: it did not come from the server's own machine), and nginx itself turns
+  away a request without a bearer header (401).
 * ``/socket.io/`` (the website widget): sticky. Socket.IO's HTTP long-polling
   sends each request of one session separately, and only the server that
   issued the Engine.IO session id knows it; WebSocket upgrades must reach the
@@ -82,6 +87,7 @@ http {{
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_next_upstream error timeout;
 
+{rest_location}
         location /webhooks/ {{
             proxy_pass http://rasa_any;
             proxy_set_header Connection "";
@@ -115,6 +121,33 @@ http {{
 """
 
 
+REST_CLOSED = """\
+        # REST names any conversation: development and integrations only, never through here
+        # (python -m deploy.nginx --rest forwards it; every server then needs REST_API_TOKEN).
+        location /webhooks/rest/ {
+            return 404;
+        }
+"""
+
+REST_WITH_TOKEN = """\
+        # REST for an integration: each server checks the REST_API_TOKEN bearer token (a request
+        # through nginx never counts as the server's own machine); none at all stops here.
+        location /webhooks/rest/ {
+            if ($http_authorization !~* "^Bearer [^ ]") {
+                return 401;
+            }
+            proxy_pass http://rasa_any;
+            # A location's own proxy_set_header drops the server's: repeat them. Without
+            # X-Forwarded-For the server would see nginx's address, which may be its own machine.
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Connection "";
+            proxy_read_timeout 60s;
+        }
+"""
+
+
 def render(
     upstreams: list[str],
     listen: list[str],
@@ -122,8 +155,12 @@ def render(
     sticky_key: str = "$remote_addr",
     workers: str = "auto",
     user: str | None = None,
+    rest: bool = False,
 ) -> str:
-    """The nginx.conf text; ``prefix`` holds its pid file, logs and temp folders."""
+    """The nginx.conf text; ``prefix`` holds its pid file, logs and temp folders.
+
+    ``rest``: forward ``/webhooks/rest/`` (servers need ``REST_API_TOKEN``); by default it is 404.
+    """
     if not upstreams:
         raise ValueError("at least one --upstream host:port is needed")
     server_lines = "\n".join(f"        server {u} max_fails=3 fail_timeout=10s;" for u in upstreams)
@@ -136,6 +173,7 @@ def render(
         sticky_servers=server_lines,
         sticky_key=sticky_key,
         listen_lines="\n".join(f"        listen {address};" for address in listen),
+        rest_location=REST_WITH_TOKEN if rest else REST_CLOSED,
     )
 
 
@@ -146,12 +184,13 @@ def write(
     sticky_key: str = "$remote_addr",
     workers: str = "auto",
     user: str | None = None,
+    rest: bool = False,
 ) -> Path:
     """Write the configuration to ``path``, with its prefix folder (logs, temp) next to it."""
     prefix = path.parent.resolve()
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
-    path.write_text(render(upstreams, listen, prefix, sticky_key, workers, user), encoding="utf-8")
+    path.write_text(render(upstreams, listen, prefix, sticky_key, workers, user, rest), encoding="utf-8")
     return path
 
 
@@ -168,14 +207,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sticky-key", default="$remote_addr", help="what /socket.io/ is hashed on")
     parser.add_argument("--workers", default="auto")
     parser.add_argument("--user", default=None, help="worker user when started as root, e.g. www-data")
+    parser.add_argument(
+        "--rest",
+        action="store_true",
+        help="forward /webhooks/rest/ (every server needs REST_API_TOKEN; default: 404)",
+    )
     parser.add_argument("--out", type=Path, help="write here (and create the prefix folders) instead of stdout")
     args = parser.parse_args(argv)
     listen = args.listen or ["127.0.0.1:8080"]
     if args.out:
-        write(args.out, args.upstream, listen, args.sticky_key, args.workers, args.user)
+        write(args.out, args.upstream, listen, args.sticky_key, args.workers, args.user, args.rest)
         print(args.out)
     else:
-        sys.stdout.write(render(args.upstream, listen, args.prefix, args.sticky_key, args.workers, args.user))
+        sys.stdout.write(
+            render(args.upstream, listen, args.prefix, args.sticky_key, args.workers, args.user, args.rest)
+        )
     return 0
 
 

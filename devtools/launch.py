@@ -19,6 +19,7 @@ The project's Rasa server starts as ``python -m bot serve`` (bot/rasa/serve.py: 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -40,6 +41,8 @@ START_TIMEOUT = 180
 READY_POLL_SECONDS = 0.1
 # The endpoints file a custom ``endpoints`` may use for the action server's URL.
 ACTION_ENDPOINT_ENV = "ACTION_ENDPOINT_URL"
+# The secret both servers share (a new random one per launch unless ``env`` or this process sets it).
+ACTION_TOKEN_ENV = "ACTION_SERVER_TOKEN"
 
 
 def free_port() -> int:
@@ -65,6 +68,10 @@ class Running:
     # Seconds from starting the Rasa server(s) to the first answer over REST.
     cold_start_s: float = 0.0
     logs: tuple[Path, ...] = field(default_factory=tuple)
+    # REST_API_TOKEN the servers were given, if any: REST then answers its bearers only.
+    rest_token: str = ""
+    # ACTION_SERVER_TOKEN both servers were given: the action server answers its bearers only.
+    action_token: str = ""
 
     def say(
         self,
@@ -78,22 +85,44 @@ class Running:
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
-        response = requests.post(f"{base_url or self.base_url}/webhooks/rest/webhook", json=body, timeout=timeout)
+        response = requests.post(
+            f"{base_url or self.base_url}/webhooks/rest/webhook",
+            json=body,
+            headers=rest_headers(self.rest_token),
+            timeout=timeout,
+        )
         response.raise_for_status()
         return list(response.json())
 
 
+def rest_headers(token: str) -> dict[str, str]:
+    """The REST channel's bearer header when the servers have ``REST_API_TOKEN`` (bot/channels/rest/)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _check_alive(processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+    """Raise with the end of its log if a server has exited while we wait for it."""
+    for process, log in zip(processes, logs, strict=False):
+        if process.poll() is not None:
+            raise RuntimeError(f"a server exited early; last lines of {log}:\n{log.read_text()[-3000:]}")
+
+
 def _wait_ready(
-    base_url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path], message: str = "/show_menu"
+    base_url: str,
+    processes: list[subprocess.Popen[bytes]],
+    logs: list[Path],
+    message: str = "/show_menu",
+    rest_token: str = "",
 ) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        for process, log in zip(processes, logs, strict=False):
-            if process.poll() is not None:
-                raise RuntimeError(f"a server exited early; last lines of {log}:\n{log.read_text()[-3000:]}")
+        _check_alive(processes, logs)
         try:
             reply = requests.post(
-                f"{base_url}/webhooks/rest/webhook", json={"sender": "launch-warm-up", "message": message}, timeout=30
+                f"{base_url}/webhooks/rest/webhook",
+                json={"sender": "launch-warm-up", "message": message},
+                headers=rest_headers(rest_token),
+                timeout=30,
             )
             if reply.ok and reply.json():
                 return
@@ -103,13 +132,30 @@ def _wait_ready(
     raise RuntimeError(f"the assistant did not answer within {START_TIMEOUT} s; see {logs}")
 
 
+def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+    """Until ``url`` (a server's ``/health``) answers 200."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        _check_alive(processes, logs)
+        try:
+            if requests.get(url, timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(READY_POLL_SECONDS)
+    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT} s; see {logs}")
+
+
 def default_endpoints(workdir: Path, actions_url: str | None, nlg: bool = True) -> Path:
     """One machine: the action server (if any), the project's NLG and an SQLite tracker store in ``workdir``.
 
     ``nlg=False`` leaves Rasa's own response generator (a bot that is not this project's).
     """
     endpoints = workdir / "endpoints.yml"
-    text = f'action_endpoint:\n  url: "{actions_url}"\n' if actions_url else ""
+    # The action server answers only callers with the token (bot/rasa/action_server.py); ``assistant``
+    # gives both servers ACTION_SERVER_TOKEN.
+    headers = f"  headers:\n    Authorization: Bearer ${{{ACTION_TOKEN_ENV}}}\n"
+    text = f'action_endpoint:\n  url: "{actions_url}"\n{headers}' if actions_url else ""
     project = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
     chosen = {key: project[key] for key in ("nlg", "tracker_store") if nlg or key != "nlg"}
     chosen["tracker_store"]["db"] = str(workdir / "tracker.db")
@@ -171,14 +217,17 @@ def assistant(
         "PYTHONPATH": str(PROJECT_ROOT),
         "WIDGET_ALLOWED_ORIGINS": origins,
         ACTION_ENDPOINT_ENV: actions_url,
-        "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only (rasa_sdk reads SANIC_HOST)
+        ACTION_TOKEN_ENV: os.environ.get(ACTION_TOKEN_ENV) or secrets.token_hex(32),
         **(env or {}),
     }
+    action_token = full_env[ACTION_TOKEN_ENV]
     logs: list[Path] = []
     commands: list[list[str]] = []
     if actions:
         logs.append(workdir / "actions.log")
-        commands.append([str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)])
+        commands.append(
+            [sys.executable, "-m", "bot", "actions", "--interface", "127.0.0.1", "--port", str(actions_port)]
+        )
     for index, port in enumerate(ports):
         logs.append(workdir / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"))
         serve = [str(BIN / "rasa"), "run"] if stock_rasa else [sys.executable, "-m", "bot", "serve"]
@@ -205,8 +254,11 @@ def assistant(
                 processes.append(
                     subprocess.Popen(command, cwd=cwd, env=full_env, stdout=handle, stderr=subprocess.STDOUT)
                 )
+        rest_token = (full_env.get("REST_API_TOKEN") or "").strip()
+        if actions:  # first: while it starts, the Rasa server would answer the warm-up with the apology
+            _wait_healthy(actions_url.removesuffix("/webhook") + "/health", processes, logs)
         for url in base_urls:
-            _wait_ready(url, processes, logs, ready_message)
+            _wait_ready(url, processes, logs, ready_message, rest_token)
         cold_start = time.monotonic() - started
         rasa_processes = processes[1:] if actions else processes
         yield Running(
@@ -220,6 +272,8 @@ def assistant(
             actions_url=actions_url,
             cold_start_s=cold_start,
             logs=tuple(logs),
+            rest_token=rest_token,
+            action_token=action_token,
         )
     finally:
         for process in processes:

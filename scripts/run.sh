@@ -13,6 +13,13 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml > "$ENDPOINTS"
 fi
 
+# The secret the Rasa server sends on every call and the action server checks (401 without it).
+# A new random one per run unless one is set; never written to a file.
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN=$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')
+fi
+export ACTION_SERVER_TOKEN
+
 pids=()
 stop() {
   echo; echo "==> stopping"
@@ -22,7 +29,8 @@ stop() {
 trap stop INT TERM EXIT
 
 echo "==> starting the action server on port $ACTIONS_PORT (log: logs/actions.log)"
-"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" > logs/actions.log 2>&1 &
+# `python -m bot actions` is rasa_sdk's action server on 127.0.0.1, answering only callers with the token.
+"$BIN/python" -m bot actions --port "$ACTIONS_PORT" > logs/actions.log 2>&1 &
 pids+=($!)
 echo "==> starting the Rasa server on port $RASA_PORT (log: logs/rasa.log)"
 # `python -m bot serve` is `rasa run` with the project's speed-ups of Rasa installed first (bot/rasa/serve.py).
@@ -30,17 +38,22 @@ echo "==> starting the Rasa server on port $RASA_PORT (log: logs/rasa.log)"
   --port "$RASA_PORT" > logs/rasa.log 2>&1 &
 pids+=($!)
 
+# REST answers this machine only, or with REST_API_TOKEN set only that bearer token (bot/channels/rest/).
+rest_auth=()
+if [ -n "${REST_API_TOKEN:-}" ]; then rest_auth=(-H "Authorization: Bearer $REST_API_TOKEN"); fi
+
 printf "==> waiting for the assistant"
 for _ in $(seq 1 120); do
-  if curl -fsS -X POST "http://localhost:$RASA_PORT/webhooks/rest/webhook" -H 'Content-Type: application/json' \
-      -d '{"sender":"make-run-warmup","message":"/show_menu"}' 2>/dev/null | grep -q text; then
+  # The action server first: while it starts, the Rasa server answers with its apology instead.
+  if curl -fsS "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1 && curl -fsS -X POST "http://localhost:$RASA_PORT/webhooks/rest/webhook" -H 'Content-Type: application/json' \
+      "${rest_auth[@]}" -d '{"sender":"make-run-warmup","message":"/show_menu"}' 2>/dev/null | grep -q text; then
     echo " ready."
     cat <<INFO
 
   The assistant is running. Ctrl-C stops it.
 
   Website demo (chat widget):  http://localhost:$RASA_PORT/widget/demo
-  REST channel:                curl -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
+  REST channel (this machine): curl -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
                                  -H 'Content-Type: application/json' \\
                                  -d '{"sender": "me", "message": "how long does it take?"}'
   SMS webhook (Twilio):        POST http://localhost:$RASA_PORT/webhooks/sms/webhook  (docs/sms.md)

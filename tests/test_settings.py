@@ -25,3 +25,24 @@ def test_production_takes_a_real_secret() -> None:
     real = "r" * settings.MIN_SECRET_CHARS
     assert settings.secret("X_SECRET", "dev-value", env={**PRODUCTION, "X_SECRET": real}) == real
     assert settings.is_production(PRODUCTION) and not settings.is_production({})
+
+
+@pytest.mark.parametrize(
+    "value", ["CHANGE-ME-to-64-random-characters-openssl-rand-hex-32", "dev-insecure-twilio-auth-token-long-enough"]
+)
+def test_production_refuses_a_placeholder_however_long(value: str) -> None:
+    """deploy/env.example's stand-ins are long enough; copied as they are, they are still not secrets."""
+    assert len(value) >= settings.MIN_SECRET_CHARS
+    with pytest.raises(settings.SettingsError, match="X_SECRET"):
+        settings.secret("X_SECRET", None, env={**PRODUCTION, "X_SECRET": value})
+
+
+def test_the_request_body_limit_defaults_to_64_kb_and_refuses_nonsense(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAX_REQUEST_BYTES", raising=False)
+    assert settings.max_request_bytes() == 64 * 1024
+    monkeypatch.setenv("MAX_REQUEST_BYTES", "200000")
+    assert settings.max_request_bytes() == 200_000
+    for bad in ("64KB", "-1", "10"):
+        monkeypatch.setenv("MAX_REQUEST_BYTES", bad)
+        with pytest.raises(settings.SettingsError, match="MAX_REQUEST_BYTES"):
+            settings.max_request_bytes()

@@ -35,6 +35,9 @@ EMERGENCY_MESSAGES: dict[str, tuple[str, ...]] = {
     "emergency_possible_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
     "emergency_poisoning_es": ("{poison_control}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
 }
+# Sent by the Rasa server itself when the action server fails or hangs (bot/rasa/resilience.py):
+# it must be there and give the clinic's phone.
+ACTION_SERVER_DOWN = "action_server_down"
 # The values actions fill in, by message (documented in the header of content/messages.yml).
 ACTION_VALUES: dict[str, frozenset[str]] = {
     "callback_closed": frozenset({"next_opening"}),
@@ -149,6 +152,11 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
         missing = [number for number in numbers if number not in result[name].text]
         if missing:
             raise ContentError(f"{path}: emergency message '{name}' must give {' and '.join(missing)}")
+    if "{clinic_phone}" not in (result[ACTION_SERVER_DOWN].text if ACTION_SERVER_DOWN in result else ""):
+        raise ContentError(
+            f"{path}: message '{ACTION_SERVER_DOWN}' (sent when the action server fails) must be there "
+            "and give {clinic_phone}"
+        )
     return result
 
 

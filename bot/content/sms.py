@@ -24,6 +24,7 @@ SMS_TEXTS: dict[str, tuple[str, ...]] = {
     "invite": (),
     "error": (),
     "no_text": (),
+    "rate_limited": (),
     "choices": ("choices",),
     "choice": ("number", "title"),
 }
@@ -34,6 +35,8 @@ MUST_SAY: dict[str, tuple[str, ...]] = {
     "help": ("{clinic_name}", "{clinic_phone}", "STOP", "START"),
     "invite": ("{clinic_name}", "HELP", "STOP"),
     "error": ("{clinic_phone}",),
+    # Silence follows it: it must say where to go in an emergency.
+    "rate_limited": ("{emergency_number}",),
     "choices": ("{choices}",),
     "choice": ("{number}", "{title}"),
 }

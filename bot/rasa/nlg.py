@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import content
-from bot.content.messages import EMERGENCY_MESSAGES, MESSAGE_NAME, clinic_values
+from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES, MESSAGE_NAME, clinic_values
 
 EMERGENCY_RESPONSE = "utter_emergency"
 REPLY_ENTITY = "safety_reply"
@@ -44,8 +44,9 @@ def reply_name(tracker: DialogueStateTracker) -> str:
     return next((str(name) for name in named if name in EMERGENCY_MESSAGES), DEFAULT_REPLY)
 
 
-def emergency_reply(name: str) -> dict[str, Any]:
-    """Emergency message ``name`` as Rasa sends a response, carrying its content name like an action's."""
+def content_reply(name: str) -> dict[str, Any]:
+    """Content message ``name`` (an emergency reply, the apology of bot/rasa/resilience.py) as Rasa sends
+    a response, carrying its content name like an action's."""
     message = content.message(name)
     return {"text": message.text, "buttons": list(message.buttons), MESSAGE_NAME: name}
 
@@ -56,12 +57,12 @@ class EmergencyNLG(TemplatedNaturalLanguageGenerator):
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None) -> None:
         """Rasa passes both (``nlg: type:`` in the endpoints file).
 
-        Every emergency message is rendered once here, so a content error stops the server at
-        start instead of failing the reply a patient is waiting for.
+        Every emergency message, and the apology for a failed action server, is rendered once here,
+        so a content error stops the server at start instead of failing the reply a patient is waiting for.
         """
         super().__init__(domain.responses if domain else {})  # Rasa sets the model's responses after loading it
-        for name in EMERGENCY_MESSAGES:
-            emergency_reply(name)
+        for name in (*EMERGENCY_MESSAGES, ACTION_SERVER_DOWN):
+            content_reply(name)
         self.clinic_facts = clinic_values()
 
     async def generate(
@@ -73,7 +74,7 @@ class EmergencyNLG(TemplatedNaturalLanguageGenerator):
         action server sets these slots when a session starts, and it may have been down then.
         """
         if utter_action == EMERGENCY_RESPONSE:
-            return emergency_reply(reply_name(tracker))
+            return content_reply(reply_name(tracker))
         missing = {
             name: value
             for name, value in self.clinic_facts.items()

@@ -3,6 +3,10 @@
 Every store (flag log, consent records, SMS state) declares its tables on
 ``METADATA`` and calls ``engine()``; the same code runs on the default SQLite
 file and on PostgreSQL through ``DATABASE_URL``.
+
+Schema changes are additive only: a column a table gained since a database was created
+(nullable, or with a server default) is added by ``engine()`` on first use, so existing
+SQLite files and PostgreSQL databases keep working without a migration tool.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ def engine(url: str | None = None) -> sa.engine.Engine:
             missing = [t for t in METADATA.sorted_tables if (url, t.name) not in _CREATED]
             if missing:
                 _create(created, missing)
+                _add_missing_columns(created, missing)
                 _CREATED.update((url, t.name) for t in missing)
     return created
 
@@ -73,3 +78,43 @@ def _create(engine_: sa.engine.Engine, tables: list[sa.Table], attempts: int = 3
                 return
             if attempt == attempts - 1:
                 raise
+
+
+def _add_missing_columns(engine_: sa.engine.Engine, tables: list[sa.Table], attempts: int = 3) -> None:
+    """Add columns declared since the table was created (idempotent; another process adding one is not an error).
+
+    Only additive changes are made: a new column must be nullable or have a server default,
+    so the rows already there stay valid. Anything else needs a hand-written migration.
+    """
+    for attempt in range(attempts):
+        inspector = sa.inspect(engine_)
+        pending = []
+        for table in tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            pending += [(table, column) for column in table.columns if column.name not in present]
+        if not pending:
+            return
+        try:
+            with engine_.begin() as connection:
+                for table, column in pending:
+                    connection.execute(sa.text(_add_column_sql(engine_.dialect, table, column)))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise  # still missing after retries: the next check names the column
+
+
+def _add_column_sql(dialect: sa.engine.Dialect, table: sa.Table, column: sa.Column) -> str:
+    """``ALTER TABLE ... ADD COLUMN`` for one declared column, in the database's own words."""
+    if not column.nullable and column.server_default is None:
+        raise RuntimeError(
+            f"{table.name}.{column.name} is missing and cannot be added automatically "
+            "(a new column must be nullable or have a server default)"
+        )
+    quote = dialect.identifier_preparer.quote
+    sql = f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {column.type.compile(dialect=dialect)}"
+    if column.server_default is not None:
+        default = column.server_default.arg  # type: ignore[attr-defined]
+        sql += f" DEFAULT {default.text if isinstance(default, sa.sql.elements.TextClause) else repr(str(default))}"
+    if not column.nullable:
+        sql += " NOT NULL"
+    return sql

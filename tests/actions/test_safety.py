@@ -130,3 +130,22 @@ def test_medicine_questions_are_never_advised_and_flagged_on_request(dispatcher:
     run(safety.ActionFlagMedicationQuestion(), dispatcher, make_tracker("yes", "affirm", events=asked))
     assert sent(dispatcher) == ["medication_flagged"]
     assert flags.open_flags()[0].message == "should I stop my warfarin before the shot"
+
+
+def test_a_flood_of_emergencies_from_one_source_is_one_flag_with_a_count(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
+    """30 emergency messages at once from one conversation and address: each answered, one flag counted 30."""
+    entities = [{"entity": "red_flag", "value": "breathing"}]
+    for _ in range(30):
+        tracker = make_tracker("I can't breathe", "emergency", entities=entities, sender_id="anonymous-1")
+        tracker.latest_message["metadata"] = {flags.CLIENT_ADDRESS_KEY: "203.0.113.9"}
+        run(safety.ActionRecordEmergency(), dispatcher, tracker)
+    assert sent(dispatcher) == ["emergency_logged"] * 30
+    [flag] = flags.all_rows()
+    assert (flag.kind, flag.count, flag.conversation_id) == ("emergency", 30, "anonymous-1")
+    assert flag.source == flags.source_digest("203.0.113.9")
+    other = make_tracker("I can't breathe", "emergency", entities=entities, sender_id="anonymous-1")
+    other.latest_message["metadata"] = {flags.CLIENT_ADDRESS_KEY: "198.51.100.7"}
+    run(safety.ActionRecordEmergency(), dispatcher, other)
+    assert [f.count for f in flags.open_flags()] == [30, 1], "another address is another source"

@@ -7,7 +7,9 @@ against the real assistant (``rasa_server``). Screenshots go to tests/artifacts/
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,37 @@ def new_context(chromium: Browser) -> Iterator[Callable[..., BrowserContext]]:
 def page_errors() -> list[str]:
     """Uncaught script errors of the pages a test opened; a test ends with none."""
     return []
+
+
+@pytest.fixture
+def other_site() -> Iterator[Callable[[str], str]]:
+    """Another web site on this machine (a different origin from the chat server's): ``serve(html)`` gives its URL."""
+    pages: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path.split("?")[0])
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(html: str) -> str:
+        path = f"/page-{len(pages)}"
+        pages[path] = html.encode()
+        return f"http://127.0.0.1:{server.server_port}{path}"
+
+    yield serve
+    server.shutdown()
+    server.server_close()

@@ -12,36 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
-from bot.content.widget import bundle_texts
 from devtools.launch import free_port
 from tests.helpers.servers import start_stub, stop
-from tests.helpers.widget_page import Chat, focused, watch
+from tests.helpers.widget_page import Chat, focused, open_demo, watch, widget_text
 
 pytestmark = pytest.mark.browser
 
 HOW_LONG = re.compile("less than an hour", re.IGNORECASE)
 
 
-def widget_text(name: str, **values: str) -> str:
-    """A text the widget shows by itself, as built into it from content/widget.yml."""
-    text = bundle_texts()[name]
-    for key, value in values.items():
-        text = text.replace(f"{{{key}}}", value)
-    return text
-
-
 def connection_trouble() -> re.Pattern[str]:
     """Any of the widget's lines for a lost connection (up to a placeholder: the attempt number)."""
     heads = [widget_text(f"connection.{name}").split("{")[0] for name in ("lost", "reconnecting", "unreachable")]
     return re.compile("|".join(re.escape(head) for head in heads))
-
-
-def open_demo(context: BrowserContext, server: str, errors: list[str]) -> tuple[Page, Chat]:
-    page = watch(context.new_page(), errors)
-    page.goto(f"{server}/widget/demo")
-    return page, Chat(page)
 
 
 def kind(server: str, request: pytest.FixtureRequest) -> str:
@@ -117,6 +102,7 @@ def test_start_over_begins_a_new_conversation(
     chat.wait_for_greeting()
     chat.ask("how long does it take")
     page.get_by_role("button", name="Start over").click()
+    page.get_by_role("button", name=widget_text("start_over.yes")).click()
     expect(chat.user_bubbles()).to_have_count(0)
     expect(chat.input).to_be_focused()
     chat.wait_for_greeting()  # a new conversation greets again

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import pytest
+import requests
 
 from actions.messaging import MESSAGE_NAME
 from bot import content
 from bot.channels.web.session import history_from_events
-from bot.content.messages import EMERGENCY_MESSAGES
+from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES
 from bot.records import consent_store, flags
 from devtools import launch
 from devtools.launch import Running
 from tests.helpers.conversations import joined, new_sender, tracker_events
-from tests.helpers.servers import stop_action_server
+from tests.helpers.servers import hung_action_server, stop_action_server
 
 pytestmark = pytest.mark.e2e
 
@@ -151,41 +154,202 @@ def test_sent_messages_are_named_in_the_tracker_and_nowhere_a_patient_sees(assis
     assert [m["text"] for m in history if m["sender"] == "bot"] == [m["text"] for m in reply]
 
 
+def test_a_forged_call_to_the_action_server_gets_401_and_writes_no_consent_record(assistant: Running) -> None:
+    """Issue 14, finding 2: one POST to the action server wrote a ``go_ahead`` record for any patient."""
+    sender = new_sender()
+    forged = action_call("action_record_consent", sender, {"consent_decision": "go_ahead"}, {"patient_id": "mrn-1"})
+    for headers in ({}, {"Authorization": "Bearer forged"}, {"Authorization": f"Bearer {assistant.action_token}x"}):
+        answer = requests.post(assistant.actions_url, json=forged, headers=headers, timeout=30)
+        assert answer.status_code == 401, headers
+        assert answer.json()["error"] == "unauthorized"
+    assert consent_store.latest(sender, assistant.database_url) is None
+    assert not [r for r in consent_store.records(assistant.database_url) if r.conversation_id == sender]
+    # What refused it is the token: the Rasa server's own token runs an action.
+    menu = action_call("action_show_menu", sender)
+    answer = requests.post(
+        assistant.actions_url, json=menu, headers={"Authorization": f"Bearer {assistant.action_token}"}, timeout=30
+    )
+    assert answer.status_code == 200 and answer.json()["responses"]
+
+
+def action_call(name: str, sender: str, slots: dict[str, Any] | None = None, metadata: Any = None) -> dict[str, Any]:
+    """The body the Rasa server posts to the action server's ``/webhook`` to run ``name``."""
+    latest = {"text": "go ahead", "intent": {"name": "affirm", "confidence": 1.0}, "metadata": metadata or {}}
+    return {
+        "next_action": name,
+        "sender_id": sender,
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots or {},
+            "latest_message": latest,
+            "events": [{"event": "user", "text": "go ahead", "parse_data": latest, "input_channel": "rest"}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+        "domain": {},
+        "version": "3.6.2",
+    }
+
+
+# --- the action server stopped or hung (issue 14, finding 3) -----------------------------------
+
+REPLY_WITHIN_SECONDS = 5.0  # what a patient waits at most, whatever the action server does
+
+
+class Outage(NamedTuple):
+    """An assistant of its own, with conversations begun while its action server was still there."""
+
+    running: Running
+    begun: str  # asked a topic question
+    in_form: str  # at the second candidacy question
+
+
+def begin_conversations(running: Running) -> tuple[str, str]:
+    begun, in_form = new_sender(), new_sender()
+    assert running.say(begun, "how long does it take")
+    running.say(in_form, "start my consent")
+    assert "(2 of" in joined(running.say(in_form, "Pain"))
+    return begun, in_form
+
+
+def timed_say(running: Running, sender: str, message: str) -> tuple[list[dict[str, Any]], float]:
+    started = time.monotonic()
+    reply = running.say(sender, message, timeout=30)
+    return reply, time.monotonic() - started
+
+
+def apology() -> str:
+    return content.message(ACTION_SERVER_DOWN).text
+
+
+def last_sent(running: Running, sender: str) -> str | None:
+    bots = [event for event in tracker_events(running, sender) if event["event"] == "bot"]
+    return bots[-1]["metadata"].get(MESSAGE_NAME) if bots else None
+
+
+def candidacy_answers_recorded(running: Running, sender: str) -> int:
+    """How many times the candidacy answers were stored in the conversation."""
+    return len(
+        [e for e in tracker_events(running, sender) if e["event"] == "slot" and e["name"] == "candidacy_answers"]
+    )
+
+
 @pytest.fixture(scope="module")
-def assistant_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, str]]:
-    """An assistant of its own whose action server is stopped once both servers are up, and a
-    conversation begun while the action server was still there."""
+def assistant_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    """An assistant whose action server is stopped once both servers are up."""
     with launch.assistant(tmp_path_factory.mktemp("no-action-server")) as running:
-        sender = new_sender()
-        assert running.say(sender, "how long does it take")
+        begun, in_form = begin_conversations(running)
         stop_action_server(running)
-        yield running, sender
+        yield Outage(running, begun, in_form)
+
+
+@pytest.fixture(scope="module")
+def assistant_with_hung_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    """An assistant whose action server each test freezes (SIGSTOP) and lets go on after."""
+    with launch.assistant(tmp_path_factory.mktemp("hung-action-server")) as running:
+        begun, in_form = begin_conversations(running)
+        yield Outage(running, begun, in_form)
 
 
 @pytest.mark.parametrize("conversation", ["new", "begun before"])
 def test_an_emergency_is_answered_when_the_action_server_is_down(
-    assistant_without_actions: tuple[Running, str], conversation: str
+    assistant_without_actions: Outage, conversation: str
 ) -> None:
     """The reply comes from the Rasa server itself (bot/rasa/nlg.py); only the care team's flag is lost.
 
     A new conversation's session cannot start without the action server: bot/rasa/policy.py answers it.
     """
-    assistant, begun = assistant_without_actions
+    assistant, begun = assistant_without_actions.running, assistant_without_actions.begun
     sender = new_sender() if conversation == "new" else begun
-    reply = assistant.say(sender, "I can't breathe", timeout=30)
+    reply, seconds = timed_say(assistant, sender, "I can't breathe")
     text = reply[0].get("text") or ""
     assert content.clinic().emergency_number in text
     assert not re.search(r"[{}]", text), f"a placeholder reached the patient: {text!r}"
-    bots = [event for event in tracker_events(assistant, sender) if event["event"] == "bot"]
-    assert bots[-1]["metadata"].get(MESSAGE_NAME) in EMERGENCY_MESSAGES
+    assert last_sent(assistant, sender) in EMERGENCY_MESSAGES, "no apology after the emergency reply"
     assert not flags.open_flags(assistant.database_url), "nothing could record the flag"
+    assert seconds < REPLY_WITHIN_SECONDS
 
 
 def test_the_clinic_facts_are_filled_in_when_the_action_server_is_down(
-    assistant_without_actions: tuple[Running, str],
+    assistant_without_actions: Outage,
 ) -> None:
     """The session start that sets the clinic's slots could not run: the facts come from the Rasa server."""
-    assistant, _ = assistant_without_actions
+    assistant = assistant_without_actions.running
     text = joined(assistant.say(new_sender(), "goodbye", timeout=30))
     assert content.clinic().emergency_number in text
     assert not re.search(r"\bnone\b|[{}]", text), f"an unfilled clinic fact reached the patient: {text!r}"
+
+
+@pytest.mark.parametrize("conversation", ["new", "begun before"])
+def test_any_other_turn_gets_the_apology_with_the_clinics_phone_when_the_action_server_is_down(
+    assistant_without_actions: Outage, conversation: str
+) -> None:
+    """Rasa answered ``[]``: the topic's answer needs the action server for what comes after it."""
+    assistant = assistant_without_actions.running
+    sender = new_sender() if conversation == "new" else assistant_without_actions.begun
+    reply, seconds = timed_say(assistant, sender, "what are the side effects")
+    assert reply[-1].get("text") == apology() and content.clinic().phone in apology()
+    assert last_sent(assistant, sender) == ACTION_SERVER_DOWN
+    assert seconds < REPLY_WITHIN_SECONDS
+
+
+def test_the_candidacy_form_does_not_advance_when_the_action_server_is_down(assistant_without_actions: Outage) -> None:
+    """ "Start my consent" said "that's all the health questions" with none asked."""
+    assistant, in_form = assistant_without_actions.running, assistant_without_actions.in_form
+    sender = new_sender()
+    reply = assistant.say(sender, "start my consent", timeout=30)
+    assert reply[-1].get("text") == apology()
+    names = [
+        event["metadata"].get("utter_action") for event in tracker_events(assistant, sender) if event["event"] == "bot"
+    ]
+    assert "utter_candidacy_done" not in names and "all the health questions" not in joined(reply)
+    recorded = candidacy_answers_recorded(assistant, in_form)
+    reply = assistant.say(in_form, "back pain after a spinal cord injury", timeout=30)
+    assert [message.get("text") for message in reply] == [apology()], "no next question, no hint"
+    assert candidacy_answers_recorded(assistant, in_form) == recorded, "the answer was not taken in"
+
+
+@pytest.mark.parametrize("conversation", ["new", "begun before", "in the form"])
+def test_an_emergency_is_answered_within_seconds_when_the_action_server_hangs(
+    assistant_with_hung_actions: Outage, conversation: str
+) -> None:
+    outage = assistant_with_hung_actions
+    sender = {"new": new_sender(), "begun before": outage.begun, "in the form": outage.in_form}[conversation]
+    with hung_action_server(outage.running):
+        reply, seconds = timed_say(outage.running, sender, "I can't breathe")
+    assert content.clinic().emergency_number in (reply[0].get("text") or "")
+    assert last_sent(outage.running, sender) in EMERGENCY_MESSAGES, "no apology after the emergency reply"
+    assert seconds < REPLY_WITHIN_SECONDS
+
+
+@pytest.mark.parametrize("conversation", ["new", "begun before"])
+def test_any_other_turn_gets_the_apology_within_seconds_when_the_action_server_hangs(
+    assistant_with_hung_actions: Outage, conversation: str
+) -> None:
+    """Rasa waited 300 s for the action server (the REST caller gave up first, Twilio after 15 s)."""
+    outage = assistant_with_hung_actions
+    sender = new_sender() if conversation == "new" else outage.begun
+    with hung_action_server(outage.running):
+        reply, seconds = timed_say(outage.running, sender, "will i need more injections later")
+    assert reply[-1].get("text") == apology()
+    assert seconds < REPLY_WITHIN_SECONDS
+    assert "more shots" in joined(outage.running.say(sender, "will i need more injections later")), "back once it is"
+
+
+def test_the_candidacy_form_waits_at_its_question_while_the_action_server_hangs(
+    assistant_with_hung_actions: Outage,
+) -> None:
+    """The answer given during the outage is not taken in; given again afterwards, the form goes on from there."""
+    outage = assistant_with_hung_actions
+    sender = new_sender()
+    outage.running.say(sender, "start my consent")
+    assert "(2 of" in joined(outage.running.say(sender, "Pain"))
+    with hung_action_server(outage.running):
+        reply, seconds = timed_say(outage.running, sender, "back pain after a spinal cord injury")
+        started, _ = timed_say(outage.running, new_sender(), "start my consent")
+    assert [message.get("text") for message in reply] == [apology()] and seconds < REPLY_WITHIN_SECONDS
+    assert started[-1].get("text") == apology() and "all the health questions" not in joined(started)
+    after = joined(outage.running.say(sender, "back pain after a spinal cord injury"))
+    assert "(3 of" in after, f"the form goes on from the question it was at: {after!r}"

@@ -1,4 +1,5 @@
-"""Servers the tests start: the website channel with a scripted assistant (the stub); stopping an action server."""
+"""Servers the tests start: the website channel with a scripted assistant (the stub); stopping or hanging an
+action server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,3 +56,14 @@ def stop_action_server(running: Running, timeout: float = 20) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"the action server at {running.actions_url} still answers after {timeout} s")
+
+
+@contextmanager
+def hung_action_server(running: Running) -> Iterator[None]:
+    """The action server ``running`` started, frozen (SIGSTOP) for the block: it still accepts
+    connections (the kernel does) but answers nothing, as a hung server does. It goes on after."""
+    os.kill(running.actions_pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(running.actions_pid, signal.SIGCONT)

@@ -6,14 +6,52 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from bot.content.widget import bundle_texts
 from tests.helpers.servers import ARTIFACTS
+
+
+def widget_text(name: str, **values: str) -> str:
+    """A text the widget shows by itself, as built into it from content/widget.yml."""
+    text = bundle_texts()[name]
+    for key, value in values.items():
+        text = text.replace(f"{{{key}}}", value)
+    return text
 
 
 def watch(page: Page, errors: list[str]) -> Page:
     page.on("pageerror", lambda error: errors.append(str(error)))
     return page
+
+
+def open_demo(context: BrowserContext, server: str, errors: list[str]) -> tuple[Page, Chat]:
+    """The demo page the chat server serves, with the widget on it."""
+    page = watch(context.new_page(), errors)
+    page.goto(f"{server}/widget/demo")
+    return page, Chat(page)
+
+
+def clinic_page_html(script_url: str, attributes: str = "") -> str:
+    """A clinic's own page with the widget's script tag on it."""
+    return (
+        f'<!doctype html><title>Clinic</title><p>Clinic page</p><script src="{script_url}" {attributes} defer></script>'
+    )
+
+
+def open_clinic_page(
+    context: BrowserContext, page_url: str, script_url: str, errors: list[str], attributes: str = ""
+) -> tuple[Page, Chat]:
+    """A clinic's page at ``page_url``, answered by the browser itself, loading the widget from ``script_url``.
+
+    Chromium treats a page it answered itself as public, and a public page may not load
+    from this machine: ``page_url`` should be on the chat server's origin.
+    """
+    html = clinic_page_html(script_url, attributes)
+    page = watch(context.new_page(), errors)
+    page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.goto(page_url)
+    return page, Chat(page)
 
 
 class Chat:

@@ -468,7 +468,8 @@ def test_states_match_rasa_in_real_conversations(assistant: launch.Running, monk
     """Simulated patients (small talk, topics, the consent forms with the real action server) through
     the model: every time a policy asks for the states, the kept-and-continued answer is the one
     Rasa computes afresh."""
-    agent = Agent.load(str(MODEL), action_endpoint=EndpointConfig(assistant.actions_url))
+    action_server = EndpointConfig(assistant.actions_url, headers={"Authorization": f"Bearer {assistant.action_token}"})
+    agent = Agent.load(str(MODEL), action_endpoint=action_server)
     asked = []
 
     def checked(domain: Domain, tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> list[Any]:

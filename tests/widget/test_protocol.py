@@ -62,6 +62,7 @@ def test_the_bundle_carries_the_protocol_and_the_current_widget_texts() -> None:
         assert f'"{event}"' in bundle, event
     for code in protocol.CONNECT_ERRORS:
         assert f'"{code}"' in bundle, code
+    assert f'"{protocol.CLIENT_ID_KEY}"' in bundle and f'"{protocol.ORIGIN_CHECK_PATH}"' in bundle
     stale = [
         name for name, text in bundle_texts().items() if not any(form in bundle for form in as_js_literal_forms(text))
     ]

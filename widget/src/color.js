@@ -53,9 +53,26 @@ export function darkenUntil(color, against, ratio = AA) {
 }
 
 /**
+ * Lighten `color` step by step (towards white) until it reaches `ratio` against `against`.
+ * @param {string} color
+ * @param {string} against
+ * @param {number} [ratio]
+ */
+export function lightenUntil(color, against, ratio = AA) {
+  let rgb = parseHex(color);
+  for (let step = 0; step < 100 && contrast(toHex(rgb), against) < ratio; step += 1) {
+    rgb = rgb.map((c) => c + (255 - c) * 0.06);
+  }
+  return toHex(rgb);
+}
+
+// The dark theme's bot bubble (styles.js), the lightest surface links sit on there.
+export const DARK_BUBBLE = "#262b31";
+
+/**
  * The colours the widget paints with, all meeting AA.
  * @param {string} primary the clinic's brand colour
- * @returns {{primary: string, onPrimary: string, link: string, adjusted: boolean}}
+ * @returns {{primary: string, onPrimary: string, link: string, linkDark: string, adjusted: boolean}}
  */
 export function themeColors(primary) {
   const base = parseHex(primary) ? toHex(parseHex(primary)) : "#1f5f8b";
@@ -69,5 +86,7 @@ export function themeColors(primary) {
   }
   // Links and outlined buttons use the brand colour as text on light surfaces.
   const link = darkenUntil(base, "#eef1f4");
-  return { primary: fill, onPrimary, link, adjusted: fill !== base };
+  // ... and as light text on the dark theme's surfaces.
+  const linkDark = lightenUntil(base, DARK_BUBBLE);
+  return { primary: fill, onPrimary, link, linkDark, adjusted: fill !== base };
 }

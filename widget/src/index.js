@@ -13,9 +13,21 @@
 // with turn_complete when the assistant has finished answering. Event names, the
 // message limit and the refusal codes come from ../protocol.json, which the server
 // reads too.
+//
+// No message is lost to a dropped connection: each gets a random client id and stays
+// in the outbox until its turn is complete. The server acknowledges it at once; with no
+// acknowledgement the connection is taken for dead (a phone changing networks drops it
+// without a word) and opened again. After each reconnect, what the server's history does
+// not show yet is shown after it and sent again; the server answers each client id once.
 
 import { io } from "socket.io-client";
-import { connect_errors as CONNECT_ERRORS, events as EVENTS, max_message_chars as MAX_CHARS } from "../protocol.json";
+import {
+  client_id_key as CLIENT_ID_KEY,
+  connect_errors as CONNECT_ERRORS,
+  events as EVENTS,
+  max_message_chars as MAX_CHARS,
+  origin_check_path as ORIGIN_CHECK_PATH,
+} from "../protocol.json";
 import { themeColors } from "./color.js";
 import { createStore } from "./storage.js";
 import { css } from "./styles.js";
@@ -27,10 +39,24 @@ import { fill, tokenize } from "./text.js";
 // eslint-disable-next-line no-undef
 const TEXT = __WIDGET_TEXTS__;
 const TYPING_TIMEOUT_MS = 60000;
+// The server acknowledges a message as soon as it arrives; silence this long means the
+// connection is gone even if the browser has not noticed (it would take ~45 s to).
+const ACK_TIMEOUT_MS = 6000;
+// Failed attempts before the error line gives the clinic's phone number.
+const UNREACHABLE_AFTER = 3;
+// How close to the end (px) the log counts as "at the newest message" when it is resized.
+const STICK_PX = 32;
 const HOST_ID = "clinic-chat-widget";
 
 /** A number as the texts show it: 2,000. */
 const count = (number) => number.toLocaleString("en-US");
+
+/** A random id for one message, so the server can tell a resent message from a new one. */
+export function newClientId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
 
 /** The script tag that loaded us, for its data attributes. */
 function findScript() {
@@ -106,10 +132,17 @@ class ChatWidget {
     this.store = createStore(config.serverUrl);
     this.socket = null;
     this.ready = false; // bound to a conversation on the server
-    this.pending = []; // messages typed while not bound, sent once bound
+    // Messages whose turn is not known to be complete: {id, text, display, acked}. Kept
+    // until turn_complete names them or the server's history shows them.
+    this.outbox = [];
     this.wantNew = false; // next session_request asks for a new conversation
     this.typingTimer = null;
     this.tooLongShown = false; // the error line says the message is too long
+    this.failures = 0; // connection attempts failed in a row
+    this.connectedOnce = false; // the server has accepted this page at least once
+    this.unreachable = false; // the error line gives the clinic's phone number
+    this.refused = false; // this page's origin may not use the chat: stop trying
+    this.atEnd = true; // the log shows its newest message (kept there on resize)
     this.build();
     if (this.store.wasOpen()) this.open({ focus: false });
   }
@@ -143,6 +176,16 @@ class ChatWidget {
     this.launcher.append(el("span", { text: config.launcherText }));
 
     this.restartButton = el("button", { class: "restart", type: "button", text: TEXT["labels.start_over"] });
+    this.confirmNo = el("button", { class: "confirm-no", type: "button", text: TEXT["start_over.no"] });
+    this.confirmYes = el("button", { class: "confirm-yes", type: "button", text: TEXT["start_over.yes"] });
+    this.confirmBar = el(
+      "div",
+      { class: "confirm", role: "alertdialog", "aria-labelledby": "ccw-confirm-question", hidden: true },
+      [
+        el("p", { id: "ccw-confirm-question", text: TEXT["start_over.question"] }),
+        el("div", { class: "confirm-buttons" }, [this.confirmYes, this.confirmNo]),
+      ]
+    );
     this.closeButton = el("button", { class: "close", type: "button", "aria-label": TEXT["labels.close"] }, [
       el("span", { "aria-hidden": "true", text: "×" }),
     ]);
@@ -184,6 +227,7 @@ class ChatWidget {
           this.restartButton,
           this.closeButton,
         ]),
+        this.confirmBar,
         config.notice ? el("p", { class: "notice", text: config.notice }) : "",
         this.log,
         this.typing,
@@ -195,17 +239,21 @@ class ChatWidget {
     this.frame = el("div", { class: "ccw" }, [this.launcher, this.panel]);
     this.frame.style.setProperty("--ccw-primary", colors.primary);
     this.frame.style.setProperty("--ccw-on-primary", colors.onPrimary);
-    this.frame.style.setProperty("--ccw-link", colors.link);
+    this.frame.style.setProperty("--ccw-link-light", colors.link);
+    this.frame.style.setProperty("--ccw-link-dark", colors.linkDark);
     root.append(this.frame);
     document.body.append(this.host);
 
     this.launcher.addEventListener("click", () => (this.isOpen() ? this.close() : this.open()));
     this.closeButton.addEventListener("click", () => this.close());
-    this.restartButton.addEventListener("click", () => this.startOver());
+    this.restartButton.addEventListener("click", () => this.askStartOver());
+    this.confirmYes.addEventListener("click", () => this.startOver());
+    this.confirmNo.addEventListener("click", () => this.cancelStartOver());
     this.panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {
         event.preventDefault();
-        this.close();
+        if (!this.confirmBar.hidden) this.cancelStartOver();
+        else this.close();
       }
     });
     this.form.addEventListener("submit", (event) => {
@@ -219,6 +267,29 @@ class ChatWidget {
       }
     });
     this.input.addEventListener("input", () => this.updateCounter());
+
+    // Keep the newest message in view when the log changes size: a phone turned to
+    // landscape, the on-screen keyboard opening, the browser's text made larger.
+    this.log.addEventListener(
+      "scroll",
+      () => (this.atEnd = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight <= STICK_PX),
+      { passive: true }
+    );
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(() => this.atEnd && this.scrollToEnd()).observe(this.log);
+    }
+    // Full screen on a phone: fit the visible part of the page, above the keyboard.
+    const viewport = window.visualViewport;
+    if (viewport) {
+      const fit = () => {
+        this.frame.style.setProperty("--ccw-visible-height", `${viewport.height}px`);
+        this.frame.style.setProperty("--ccw-visible-top", `${viewport.offsetTop}px`);
+        if (this.atEnd) this.scrollToEnd();
+      };
+      viewport.addEventListener("resize", fit);
+      viewport.addEventListener("scroll", fit);
+      fit();
+    }
   }
 
   // --- open / close -------------------------------------------------------
@@ -265,6 +336,9 @@ class ChatWidget {
     this.socket = socket;
 
     socket.on("connect", () => {
+      this.failures = 0;
+      this.connectedOnce = true;
+      this.unreachable = false;
       this.setError("");
       const key = this.wantNew ? null : this.store.sessionKey();
       this.requestedKey = key;
@@ -277,9 +351,11 @@ class ChatWidget {
     });
     socket.on(EVENTS.session_history, (data) => this.onHistory(data || {}));
     socket.on(EVENTS.bot_message, (message) => this.onBotMessage(message || {}));
-    socket.on(EVENTS.turn_complete, () => this.setTyping(false));
+    socket.on(EVENTS.turn_complete, (data) => this.onTurnComplete(data || {}));
     socket.on("disconnect", (reason) => {
       this.ready = false;
+      // What was queued for this connection is in the outbox; sent again after the history.
+      socket.sendBuffer = [];
       this.setTyping(false);
       if (reason === "io server disconnect") {
         this.setError(TEXT["connection.closed"]);
@@ -287,18 +363,69 @@ class ChatWidget {
         this.setError(TEXT["connection.lost"]);
       }
     });
-    socket.on("connect_error", (error) => {
-      const reason = error && error.message;
-      const known = CONNECT_ERRORS.includes(reason) ? TEXT[`connect_errors.${reason}`] : null;
-      this.setError(known || TEXT["connection.unreachable"]);
-    });
+    socket.on("connect_error", (error) => this.onConnectError(error));
     socket.io.on("reconnect_attempt", (attempt) => {
+      if (this.refused || this.unreachable) return;
       this.setError(fill(TEXT["connection.reconnecting"], { attempt }));
     });
   }
 
-  onHistory({ messages = [], resumed = false }) {
+  onConnectError(error) {
+    if (this.refused) return;
+    const reason = error && error.message;
+    if (CONNECT_ERRORS.includes(reason)) {
+      // Refused by the chat server itself, with its reason.
+      this.setError(TEXT[`connect_errors.${reason}`]);
+      return;
+    }
+    this.failures += 1;
+    // A page the server does not allow fails before any reason can reach it: ask why.
+    if (this.failures === 1 && !this.connectedOnce) this.checkOrigin();
+    if (this.failures >= UNREACHABLE_AFTER) this.showUnreachable();
+  }
+
+  /** The chat server is out of reach: say so with the clinic's phone number, and keep trying. */
+  showUnreachable() {
+    if (this.refused || (this.socket && this.socket.connected)) return;
+    this.unreachable = true;
+    this.setError(TEXT["connection.unreachable"]);
+  }
+
+  /** Ask the server whether this page may use the chat; a plain "no" stops the retries. */
+  async checkOrigin() {
+    let answer;
+    try {
+      const response = await fetch(this.config.serverUrl + ORIGIN_CHECK_PATH, {
+        mode: "cors",
+        credentials: "omit",
+        cache: "no-store",
+      });
+      answer = await response.json();
+    } catch {
+      // Not even this request got through: the server is out of reach.
+      this.showUnreachable();
+      return;
+    }
+    if (answer && answer.origin_allowed === false) {
+      this.refused = true;
+      if (this.socket) {
+        this.socket.io.reconnection(false);
+        this.socket.disconnect();
+      }
+      this.setTyping(false);
+      this.setError(TEXT["connect_errors.origin_not_allowed"]);
+    }
+  }
+
+  onHistory({ messages = [], resumed = false, received = [] }) {
     const askedToResume = Boolean(this.requestedKey);
+    if (askedToResume && !resumed) {
+      // The old conversation ended (its key expired): what it received stays with it.
+      this.outbox = this.outbox.filter((item) => !item.acked);
+    }
+    // Messages the server's history already holds are answered (or being answered) there.
+    const held = new Set(Array.isArray(received) ? received : []);
+    this.outbox = this.outbox.filter((item) => !held.has(item.id));
     // A resumed conversation the server has no record of (its store was reset):
     // keep what this page already shows rather than blank it.
     const keepShown = resumed && messages.length === 0 && this.log.querySelector(".msg");
@@ -312,21 +439,28 @@ class ChatWidget {
         if (message.sender === "user") this.appendUser(message.text || "");
         else this.appendBot(message);
       }
+      // Sent by the patient but not in the history yet: shown after it, never dropped.
+      for (const item of this.outbox) {
+        if (item.display !== null) this.appendUser(item.display);
+      }
       this.log.removeAttribute("aria-busy");
     }
     this.ready = true;
-    const waiting = this.pending;
-    this.pending = [];
-    for (const item of waiting) {
-      if (!keepShown) this.appendUser(item.display); // its bubble was wiped with the log
-      this.emitMessage(item.text);
-    }
+    // Unacknowledged or unanswered: sent again; the server answers each client id once.
+    for (const item of this.outbox) this.emitItem(item);
     const key = this.sessionKey;
     if (messages.length === 0 && this.config.startPayload && key && this.store.started() !== key) {
       this.store.setStarted(key);
-      this.emitMessage(this.config.startPayload);
+      this.queue(this.config.startPayload, null);
     }
     this.scrollToEnd();
+  }
+
+  onTurnComplete(data) {
+    const id = data[CLIENT_ID_KEY];
+    if (id) this.outbox = this.outbox.filter((item) => item.id !== id);
+    // Still waiting for the answer to another message: keep the indicator.
+    this.setTyping(Boolean(id) && this.outbox.some((item) => item.acked));
   }
 
   onBotMessage(message) {
@@ -359,28 +493,52 @@ class ChatWidget {
   /** Send `text` to the assistant, showing `display` (a button's title) as the user's bubble. */
   send(text, display) {
     this.removeReplies();
-    if (!this.ready) {
-      this.pending.push({ text, display });
-      this.appendUser(display);
-      if (!this.socket || !this.socket.connected) {
-        this.setError(TEXT["notes.offline"]);
-      }
+    if (!this.socket || !this.socket.connected) {
+      if (!this.refused) this.setError(TEXT["notes.offline"]);
       this.connect();
-      return;
     }
-    this.appendUser(display);
-    this.emitMessage(text);
+    this.queue(text, display);
   }
 
-  emitMessage(text) {
+  /** Put a message in the outbox (with its bubble unless `display` is null) and send it when bound. */
+  queue(text, display) {
+    const item = { id: newClientId(), text, display, acked: false };
+    this.outbox.push(item);
+    if (display !== null) this.appendUser(display);
+    if (this.ready && this.socket && this.socket.connected) this.emitItem(item);
+  }
+
+  emitItem(item) {
+    const socket = this.socket;
     this.setTyping(true);
-    // The server knows this socket's conversation; no id travels with a message.
-    this.socket.emit(EVENTS.user_message, { message: text });
+    // The server knows this socket's conversation; no conversation id travels with a message.
+    socket.timeout(ACK_TIMEOUT_MS).emit(EVENTS.user_message, { message: item.text, [CLIENT_ID_KEY]: item.id }, (error) => {
+      if (!error) {
+        item.acked = true;
+        return;
+      }
+      // No acknowledgement although the socket looks open: it died without a word.
+      // Open a new one now; the outbox is sent again once the conversation is bound.
+      if (socket === this.socket && socket.connected && !item.acked && this.outbox.includes(item)) {
+        socket.io.engine.close();
+      }
+    });
+  }
+
+  askStartOver() {
+    this.confirmBar.hidden = false;
+    this.confirmNo.focus();
+  }
+
+  cancelStartOver() {
+    this.confirmBar.hidden = true;
+    this.restartButton.focus();
   }
 
   startOver() {
+    this.confirmBar.hidden = true;
     this.log.replaceChildren();
-    this.pending = [];
+    this.outbox = [];
     this.store.forget();
     this.setTyping(false);
     this.setError("");
@@ -451,6 +609,7 @@ class ChatWidget {
 
   scrollToEnd() {
     this.log.scrollTop = this.log.scrollHeight;
+    this.atEnd = true;
   }
 
   setTyping(on, hideAfterMs = TYPING_TIMEOUT_MS) {

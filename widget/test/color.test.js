@@ -1,7 +1,7 @@
 // Whatever colour a clinic passes, what the widget paints meets WCAG AA (4.5:1).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { contrast, parseHex, themeColors } from "../src/color.js";
+import { DARK_BUBBLE, contrast, parseHex, themeColors } from "../src/color.js";
 
 test("contrast ratios match WCAG's reference values", () => {
   assert.equal(Math.round(contrast("#000000", "#ffffff") * 10) / 10, 21);
@@ -21,6 +21,8 @@ for (const brand of ["#1f5f8b", "#ffd700", "#7fb3d5", "#00a86b", "#ff0000", "#ff
     assert.ok(contrast(colors.primary, colors.onPrimary) >= 4.5, "text on the brand colour");
     assert.ok(contrast(colors.link, "#ffffff") >= 4.5, "links and reply buttons on white");
     assert.ok(contrast(colors.link, "#eef1f4") >= 4.5, "links in bot bubbles");
+    assert.ok(contrast(colors.linkDark, DARK_BUBBLE) >= 4.5, "links in bot bubbles, dark theme");
+    assert.ok(contrast(colors.linkDark, "#16191d") >= 4.5, "reply buttons on the dark surface");
   });
 }
 

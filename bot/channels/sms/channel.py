@@ -5,7 +5,12 @@ Enabled in ``credentials.yml`` as ``bot.channels.sms.channel.SmsInput``; Twilio 
 that a request really comes from Twilio, answers in the webhook response
 (TwiML) instead of blocking REST calls, turns buttons into one numbered text and
 maps "1" back, handles STOP/START/HELP itself, gives a retried message one turn,
-and never uses or logs a raw phone number as the conversation id.
+limits how fast one number is answered, and never uses or logs a raw phone number
+as the conversation id.
+
+Delivery is at-least-once and turn-once: a MessageSid counts as handled only once its
+reply is stored. Until then it is claimed for a lease; a retry waits for the answer,
+and takes the message over (once, atomically) if the worker holding it died mid-turn.
 """
 
 from __future__ import annotations
@@ -33,27 +38,39 @@ from twilio.twiml.messaging_response import (  # type: ignore[import-untyped]
 )
 
 from bot import content
-from bot.channels.sms.store import SmsStore
+from bot.channels.limits import RateLimiter
+from bot.channels.sms.store import Claim, SmsStore
 from bot.channels.sms.text import (
     MAX_SMS_CHARS,
     Choice,
     Keyword,
+    bounded_body,
     keyword,
+    log_excerpt,
     match_choice,
     render_turn,
-    sms_reply,
+    sms_replies,
 )
 from bot.channels.sms.twilio import SmsConfig
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHOICE_TTL = dt.timedelta(hours=24)
-# Twilio waits 15 s for an answer; a retry that arrives while the first delivery
-# is still being answered waits this long for that answer before giving up.
 # Twilio waits 15 s for the webhook's answer; reply before that with what was said so far.
 DEFAULT_REPLY_WITHIN_SECONDS = 10.0
-DEFAULT_RETRY_WAIT_SECONDS = 10.0
+# A claimed message is given up by its worker after the reply deadline plus this much (the
+# time to store the reply): a claim older than that belongs to a worker that died.
+CLAIM_GRACE_SECONDS = 2.0
+# A retry that finds the message still claimed waits this long for the answer, taking the
+# message over if the claim runs out meanwhile. Twilio retries within its own 15 s.
+DEFAULT_RETRY_WAIT_SECONDS = 15.0
 _RETRY_POLL_SECONDS = 0.2
+# Messages one number may send per window before it gets the "rate_limited" text, then silence.
+DEFAULT_RATE_LIMIT_MESSAGES = 10
+DEFAULT_RATE_LIMIT_SECONDS = 60.0
+# Twilio's form for a 1,600-character text with ten pictures is a few KB; a bigger body is refused
+# before it is parsed.
+MAX_FORM_BYTES = 64 * 1024
 
 
 class SmsParams(dict):  # type: ignore[type-arg]
@@ -112,21 +129,30 @@ class SmsInput(InputChannel):
 
         credentials.yml is checked in, so it never holds a token. Optional keys:
         ``public_url`` (used when SMS_PUBLIC_URL is unset), ``choice_ttl_minutes``,
-        ``retry_wait_seconds``, ``reply_within_seconds``. Every content file is checked first, so a typo in
-        one stops the server at start with the file and the field named.
+        ``retry_wait_seconds``, ``reply_within_seconds``, ``claim_lease_seconds``,
+        ``rate_limit_messages``, ``rate_limit_seconds``. Every content file is checked first,
+        so a typo in one stops the server at start with the file and the field named.
         """
         content.check()
         options = credentials or {}
         config = SmsConfig.from_env()
         if not config.public_url and options.get("public_url"):
             config = dataclasses.replace(config, public_url=str(options["public_url"]))
+
+        def number(key: str, default: float) -> float:
+            """A number option; left blank in credentials.yml means the default."""
+            value = options.get(key)
+            return default if value is None or value == "" else float(value)
+
+        lease = options.get("claim_lease_seconds")
         return cls(
             config,
-            choice_ttl=dt.timedelta(
-                minutes=float(options.get("choice_ttl_minutes", DEFAULT_CHOICE_TTL.total_seconds() / 60))
-            ),
-            retry_wait_seconds=float(options.get("retry_wait_seconds", DEFAULT_RETRY_WAIT_SECONDS)),
-            reply_within_seconds=float(options.get("reply_within_seconds", DEFAULT_REPLY_WITHIN_SECONDS)),
+            choice_ttl=dt.timedelta(minutes=number("choice_ttl_minutes", DEFAULT_CHOICE_TTL.total_seconds() / 60)),
+            retry_wait_seconds=number("retry_wait_seconds", DEFAULT_RETRY_WAIT_SECONDS),
+            reply_within_seconds=number("reply_within_seconds", DEFAULT_REPLY_WITHIN_SECONDS),
+            claim_lease_seconds=None if lease is None or lease == "" else float(lease),
+            rate_limit_messages=int(number("rate_limit_messages", DEFAULT_RATE_LIMIT_MESSAGES)),
+            rate_limit_seconds=number("rate_limit_seconds", DEFAULT_RATE_LIMIT_SECONDS),
         )
 
     def __init__(
@@ -136,13 +162,33 @@ class SmsInput(InputChannel):
         choice_ttl: dt.timedelta = DEFAULT_CHOICE_TTL,
         retry_wait_seconds: float = DEFAULT_RETRY_WAIT_SECONDS,
         reply_within_seconds: float = DEFAULT_REPLY_WITHIN_SECONDS,
+        claim_lease_seconds: float | None = None,
+        rate_limit_messages: int = DEFAULT_RATE_LIMIT_MESSAGES,
+        rate_limit_seconds: float = DEFAULT_RATE_LIMIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """The store defaults to the project's database (``DATABASE_URL``)."""
+        """The store defaults to the project's database (``DATABASE_URL``); ``clock`` drives the rate limit.
+
+        The claim lease defaults to the reply deadline plus ``CLAIM_GRACE_SECONDS``; a shorter
+        one is refused, since a retry would then take over from a worker that is still answering.
+        """
+        lease = reply_within_seconds + CLAIM_GRACE_SECONDS if claim_lease_seconds is None else claim_lease_seconds
+        if lease <= reply_within_seconds:
+            raise ValueError(
+                f"SMS channel: claim_lease_seconds ({lease:g}) must be longer than "
+                f"reply_within_seconds ({reply_within_seconds:g})"
+            )
+        if rate_limit_messages < 1 or rate_limit_seconds <= 0:
+            raise ValueError("SMS channel: rate_limit_messages and rate_limit_seconds must be positive")
         self.config = config
         self.store = store or SmsStore()
         self.choice_ttl = choice_ttl
         self.retry_wait_seconds = retry_wait_seconds
         self.reply_within_seconds = reply_within_seconds
+        self.claim_lease = dt.timedelta(seconds=lease)
+        self.rate_limiter = RateLimiter(rate_limit_messages, rate_limit_seconds, clock=clock)
+        # One "rate_limited" text per number per window; the messages after it get silence.
+        self.rate_notices = RateLimiter(1, rate_limit_seconds, clock=clock)
         self.validator = RequestValidator(config.auth_token)
         config.log_insecure(logger)
         if not config.public_url:
@@ -173,7 +219,10 @@ class SmsInput(InputChannel):
         return self.config.public_url + (f"?{query}" if query else "")
 
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        """One webhook call: check, de-duplicate, answer keywords or run a turn, reply in TwiML."""
+        """One webhook call: check, claim, answer keywords or run a turn, store the reply, reply in TwiML."""
+        if len(request.body or b"") > MAX_FORM_BYTES:
+            logger.warning("SMS webhook: a request of %d bytes refused unread", len(request.body))
+            return response.json({"error": f"request body over {MAX_FORM_BYTES} bytes"}, status=413)
         params = parse_form(request)
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self.validator.validate(self.signed_url(request), params, signature):
@@ -186,22 +235,52 @@ class SmsInput(InputChannel):
         sender = params.first("From")
         message_sid = params.first("MessageSid") or params.first("SmsSid")
         if not sender or not message_sid:
-            return response.text("From and MessageSid are required", status=400)
+            return response.json({"error": "From and MessageSid are required"}, status=400)
         conversation = self.config.conversation_id(sender)
 
-        if not await asyncio.to_thread(self.store.claim_message, message_sid, conversation):
-            logger.info("SMS %s: retried delivery of a message already handled", conversation)
-            return _twiml_response(await self._earlier_reply(message_sid))
+        claim = await asyncio.to_thread(self.store.claim_message, message_sid, conversation, self.claim_lease)
+        if not claim.ours:
+            claim = await self._settle_retry(message_sid, conversation, claim)
+            if claim.reply is not None:
+                logger.info("SMS %s: retried delivery of a message already answered", conversation)
+                return _twiml_response(claim.reply)
+            if not claim.ours:
+                # Never a 200 for a message nobody has answered: Twilio would count it delivered.
+                logger.warning("SMS %s: retried message still being answered elsewhere; answered 503", conversation)
+                return response.json({"error": "this message is still being answered; retry later"}, status=503)
+            logger.warning("SMS %s: took over a message whose worker stopped before answering it", conversation)
 
-        body = params.first("Body") or ""
+        raw_body = params.first("Body") or ""
+        body, cut = bounded_body(raw_body)
+        if cut:  # signed, so Twilio's or a holder of the auth token's: odd, never passed on whole
+            logger.warning(
+                "SMS %s: a Body of %d characters (a real text has at most %d) was cut: %r",
+                conversation,
+                len(raw_body),
+                MAX_SMS_CHARS,
+                log_excerpt(body),
+            )
         try:
-            replies = await self._answer(body, conversation, message_sid, on_new_message)
+            replies = await self._answer(body, conversation, message_sid, on_new_message, claim)
         except Exception:  # the patient gets an answer whatever broke
             logger.exception("SMS %s: the assistant failed to answer", conversation)
-            replies = [sms_reply("error")]
+            replies = sms_replies("error")
         twiml = _twiml(replies)
-        await asyncio.to_thread(self.store.save_reply, message_sid, twiml)
+        if not await asyncio.to_thread(self.store.save_reply, message_sid, twiml, claim.claimed_at):
+            logger.warning("SMS %s: the claim ran out before the answer was stored; a retry took it over", conversation)
         return _twiml_response(twiml)
+
+    async def _settle_retry(self, message_sid: str, conversation: str, claim: Claim) -> Claim:
+        """For a retry of a claimed message: wait for its answer, or take it over once its claim runs out.
+
+        Returns a claim with the stored reply, one that is ours (taken over), or, after
+        ``retry_wait_seconds`` with neither, the claim still held by another worker.
+        """
+        deadline = time.monotonic() + self.retry_wait_seconds
+        while claim.reply is None and not claim.ours and time.monotonic() < deadline:
+            await asyncio.sleep(_RETRY_POLL_SECONDS)
+            claim = await asyncio.to_thread(self.store.claim_message, message_sid, conversation, self.claim_lease)
+        return claim
 
     async def _answer(
         self,
@@ -209,6 +288,7 @@ class SmsInput(InputChannel):
         conversation: str,
         message_sid: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        claim: Claim,
     ) -> list[str]:
         """The texts to send back for one incoming message (possibly none)."""
         word = keyword(body)
@@ -216,20 +296,28 @@ class SmsInput(InputChannel):
         if word is Keyword.STOP:
             changed = await asyncio.to_thread(self.store.set_opted_out, conversation, True, body.strip().lower())
             logger.info("SMS %s: opted out", conversation)
-            # Confirmed once; a second STOP gets silence like any other message.
-            return [sms_reply("stop")] if changed else []
+            # Confirmed once; a second STOP gets silence like any other message. A STOP taken
+            # over from a worker that died may have been recorded already: confirm it then too.
+            return sms_replies("stop") if changed or claim.taken_over else []
         if word is Keyword.START:
             await asyncio.to_thread(self.store.set_opted_out, conversation, False, body.strip().lower())
             logger.info("SMS %s: opted in", conversation)
-            return [sms_reply("start")]
+            return sms_replies("start")
         if word is Keyword.HELP:
             # Answered even after STOP: carriers require HELP to work at all times.
-            return [sms_reply("help")]
+            return sms_replies("help")
         if opted_out:
             logger.info("SMS %s: message from an opted-out number not answered", conversation)
             return []
+        if not self.rate_limiter.allow(conversation):
+            # The keywords above are never limited; a flood gets one notice, then silence.
+            if self.rate_notices.allow(conversation):
+                logger.warning("SMS %s: over the rate limit; notice sent, later messages unanswered", conversation)
+                return sms_replies("rate_limited")
+            logger.info("SMS %s: over the rate limit; not answered", conversation)
+            return []
         if not body.strip():
-            return [sms_reply("no_text")]
+            return sms_replies("no_text")
 
         offered = await asyncio.to_thread(self.store.latest_choices, conversation, self.choice_ttl)
         picked: Choice | None = match_choice(body, offered)
@@ -261,7 +349,7 @@ class SmsInput(InputChannel):
             )
             turn.add_done_callback(_log_late_failure)
             if not collector.messages:
-                return [sms_reply("error")]
+                return sms_replies("error")
         replies, choices = render_turn(collector.messages, MAX_SMS_CHARS)
         if choices:
             await asyncio.to_thread(self.store.offer_choices, conversation, choices)
@@ -269,15 +357,6 @@ class SmsInput(InputChannel):
             # The patient now sees a reply without buttons: "1" no longer means the old choice.
             await asyncio.to_thread(self.store.offer_choices, conversation, [])
         return replies
-
-    async def _earlier_reply(self, message_sid: str) -> str | None:
-        """The answer given to the first delivery, waiting a little if it is still coming."""
-        deadline = time.monotonic() + self.retry_wait_seconds
-        while True:
-            earlier = await asyncio.to_thread(self.store.reply_for, message_sid)
-            if earlier is not None or time.monotonic() >= deadline:
-                return earlier
-            await asyncio.sleep(_RETRY_POLL_SECONDS)
 
 
 def _log_late_failure(turn: asyncio.Future[Any]) -> None:

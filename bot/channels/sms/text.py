@@ -185,6 +185,36 @@ def sms_reply(name: str, **values: Any) -> str:
     return plain_text(content.sms_text(name, **values))
 
 
+def sms_replies(name: str, **values: Any) -> list[str]:
+    """``sms_reply`` as the messages it takes: split like any reply when over Twilio's 1,600 characters.
+
+    Split here rather than refused when the content is loaded: the length depends on the
+    clinic's facts (a long name, long hours) filled in from another file, and a STOP or
+    HELP answer must go out whatever they are, since carriers require it.
+    """
+    return split_numbered(sms_reply(name, **values), MAX_SMS_CHARS)
+
+
+def bounded_body(body: str, limit: int = MAX_SMS_CHARS) -> tuple[str, bool]:
+    """The text the assistant gets from an incoming Body, and whether it had to be cut.
+
+    A real text reaches the webhook with at most 1,600 characters (Twilio joins a long
+    one up to that); a longer Body is a forged or odd request, cut to its first
+    ``limit`` characters at a word end, so the safety net still reads what it can.
+    """
+    if sms_length(body) <= limit:
+        return body, False
+    cut = _hard_cut(body, limit)
+    space = body.rfind(" ", 0, cut + 1)
+    return body[: space if space > limit // 2 else cut].rstrip(), True
+
+
+def log_excerpt(text: str, limit: int = 40) -> str:
+    """A bounded, digit-masked excerpt of a patient's text, fit for a log line (no phone numbers)."""
+    short = re.sub(r"\d", "#", text[:limit])
+    return short + ("..." if len(text) > limit else "")
+
+
 # --- numbered choices -----------------------------------------------------------------
 
 

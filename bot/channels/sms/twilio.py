@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot import settings
 from bot.channels.sms.text import (
     conversation_id,
     mask_number,
@@ -59,7 +60,11 @@ class SmsConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmsConfig:
-        """Read TWILIO_* and SMS_* variables, noting which secrets fell back to dev values."""
+        """Read TWILIO_* and SMS_* variables, noting which secrets fell back to dev values.
+
+        The secrets come through ``bot.settings.secret``: in production mode a missing one or a
+        stand-in raises ``SettingsError`` naming it, so the server does not start.
+        """
         env = os.environ if environ is None else environ
 
         def value(name: str) -> str | None:
@@ -67,14 +72,12 @@ class SmsConfig:
             return raw or None
 
         insecure: list[str] = []
-        auth_token = value("TWILIO_AUTH_TOKEN")
-        if auth_token is None:
+        auth_token = settings.secret("TWILIO_AUTH_TOKEN", DEV_AUTH_TOKEN, env) or DEV_AUTH_TOKEN
+        if auth_token == DEV_AUTH_TOKEN:
             insecure.append("TWILIO_AUTH_TOKEN")
-            auth_token = DEV_AUTH_TOKEN
-        id_secret = value("SMS_ID_SECRET")
-        if id_secret is None:
+        id_secret = settings.secret("SMS_ID_SECRET", DEV_ID_SECRET, env) or DEV_ID_SECRET
+        if id_secret == DEV_ID_SECRET:
             insecure.append("SMS_ID_SECRET")
-            id_secret = DEV_ID_SECRET
         return cls(
             auth_token=auth_token,
             id_secret=id_secret,

@@ -8,11 +8,15 @@ client works, and adds:
 * only listed origins may connect (``bot.channels.web.session.OriginPolicy``);
 * a patient token (JWT) binds conversations to its subject, re-checked for
   expiry on every message; without one the server issues the conversation id;
-* empty and oversized messages get a clear reply and never reach the assistant;
-* ``session_history`` replays a resumed conversation, ``turn_complete`` tells
-  the widget the assistant has finished answering;
-* the same blueprint serves the widget bundle (``/widget/widget.js``) and a demo
-  clinic page (``/widget/demo``).
+* empty and oversized messages get a clear reply and never reach the assistant,
+  even a frame too large to parse (``web_session.bound_frame``);
+* each conversation and each client address is rate limited (``web_session.MessageLimits``);
+* every message with a client id is acknowledged and answered once, however often
+  a reconnecting widget sends it (``delivery``);
+* ``session_history`` replays a resumed conversation (and names the client ids it
+  holds), ``turn_complete`` tells the widget the assistant has finished answering;
+* the same blueprint serves the widget bundle (``/widget/widget.js``), a demo
+  clinic page (``/widget/demo``) and ``/widget/origin``, where a refused page learns why.
 
 The rules themselves live in ``web_session`` so they can be tested without Rasa, the
 event names and reason codes in ``widget/protocol.json`` (``protocol``), which the
@@ -21,6 +25,7 @@ widget is built with, and every text the channel sends or shows in ``content/web
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import os
@@ -39,7 +44,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import content, settings
-from bot.channels.web import protocol
+from bot.channels.web import delivery, protocol
 from bot.channels.web import session as web_session
 from bot.channels.web.session import (
     OriginPolicy,
@@ -54,9 +59,10 @@ logger = logging.getLogger(__name__)
 WIDGET_DIR = settings.PROJECT_ROOT / "widget"
 DEFAULT_BUNDLE = WIDGET_DIR / "dist" / "widget.js"
 DEMO_TEMPLATE = WIDGET_DIR / "demo.html"
-# Transport-level cap well above the message limit, so an oversized message still
-# arrives and gets its explanation, while megabyte payloads are dropped unread.
-MAX_PACKET_BYTES = 64 * 1024
+# Engine.IO closes a socket on a frame over its buffer size. Sanic's WebSocket layer already
+# refuses frames over 1 MiB (WEBSOCKET_MAX_SIZE), so Engine.IO is given the same and the
+# channel's own, smaller limit (max_frame_chars) answers a long frame instead of parsing it.
+ENGINEIO_BUFFER_BYTES = 2**20
 
 
 class _WidgetBlueprint(SocketBlueprint):
@@ -75,6 +81,7 @@ class _WidgetBlueprint(SocketBlueprint):
         channel: SecureSocketIOInput = self.ctx.channel
         channel.app = app
         app.add_route(channel.serve_bundle, "/widget/widget.js", name="widget_bundle")
+        app.add_route(channel.serve_origin_check, protocol.ORIGIN_CHECK_PATH, name="widget_origin")
         if channel.demo_page:
             app.add_route(channel.serve_demo, "/widget/demo", name="widget_demo")
 
@@ -122,7 +129,11 @@ class SecureSocketIOInput(SocketIOInput):
             demo_page=bool(credentials.get("demo_page", True)),
             demo_start_payload=credentials.get("demo_start_payload"),
             rate_limit_messages=int(credentials.get("rate_limit_messages", web_session.RATE_LIMIT_MESSAGES)),
+            rate_limit_address_messages=int(
+                credentials.get("rate_limit_address_messages", web_session.RATE_LIMIT_ADDRESS_MESSAGES)
+            ),
             rate_limit_seconds=float(credentials.get("rate_limit_seconds", web_session.RATE_LIMIT_SECONDS)),
+            max_frame_chars=int(credentials.get("max_frame_chars", web_session.MAX_FRAME_CHARS)),
         )
 
     def __init__(
@@ -142,6 +153,8 @@ class SecureSocketIOInput(SocketIOInput):
         demo_start_payload: str | None = None,
         rate_limit_messages: int = web_session.RATE_LIMIT_MESSAGES,
         rate_limit_seconds: float = web_session.RATE_LIMIT_SECONDS,
+        rate_limit_address_messages: int = web_session.RATE_LIMIT_ADDRESS_MESSAGES,
+        max_frame_chars: int = web_session.MAX_FRAME_CHARS,
         allowed_origins: list[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
@@ -160,7 +173,8 @@ class SecureSocketIOInput(SocketIOInput):
         extra = web_session.origins_from_env(environ.get(web_session.ALLOWED_ORIGINS_ENV))
         self.origins = OriginPolicy.from_lists(allowed_origins, extra)
 
-        secret = environ.get(jwt_secret_env)
+        # Optional (anonymous chats need none); when set, production mode wants a real one.
+        secret = settings.secret(jwt_secret_env, None, environ) if environ.get(jwt_secret_env) else None
         self.tokens: PatientTokenVerifier | None = None
         if secret:
             web_session.check_secret(secret, jwt_secret_env)
@@ -172,8 +186,15 @@ class SecureSocketIOInput(SocketIOInput):
         key, source = web_session.session_secret(environ)
         self.keys = SessionKeys(key, max_age=int(session_max_age_days * 24 * 3600))
         self.max_message_chars = max_message_chars
-        self.rate_limit_messages = rate_limit_messages
-        self.rate_limit_seconds = rate_limit_seconds
+        if not max_message_chars < max_frame_chars <= ENGINEIO_BUFFER_BYTES:
+            raise WidgetConfigError(
+                f"max_frame_chars must be above max_message_chars ({max_message_chars}) "
+                f"and at most {ENGINEIO_BUFFER_BYTES}"
+            )
+        self.max_frame_chars = max_frame_chars
+        self.limits = web_session.MessageLimits(rate_limit_messages, rate_limit_address_messages, rate_limit_seconds)
+        self.received = delivery.ReceivedMessages()
+        self._turns: set[asyncio.Task[None]] = set()  # running turns, kept from the garbage collector
         self.bundle_path = Path(widget_bundle) if widget_bundle else DEFAULT_BUNDLE
         if not self.bundle_path.is_absolute():
             self.bundle_path = settings.PROJECT_ROOT / self.bundle_path
@@ -245,8 +266,8 @@ class SecureSocketIOInput(SocketIOInput):
         """Engine.IO's own check: refuses the handshake and withholds CORS headers for other pages."""
         return self.origins.allows(origin)
 
-    async def _history(self, sender_id: str) -> list[dict[str, Any]]:
-        """The messages so far in this conversation, read from Rasa's tracker store."""
+    async def _events(self, sender_id: str) -> list[dict[str, Any]]:
+        """The conversation's events so far (serialized), read from Rasa's tracker store."""
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         store = getattr(agent, "tracker_store", None)
         if store is None:
@@ -258,7 +279,72 @@ class SecureSocketIOInput(SocketIOInput):
             return []
         if tracker is None:
             return []
-        return web_session.history_from_events([event.as_dict() for event in tracker.events])
+        return [event.as_dict() for event in tracker.events]
+
+    def _bound_frames(self, sio: AsyncServer) -> None:
+        """Frames over ``max_frame_chars`` are answered from their first bytes, never parsed.
+
+        Engine.IO reads frames through its async driver (``translate_request`` for
+        long-polling, a WebSocket wrapper otherwise); this server's copy of the driver
+        passes each frame through ``web_session.bound_frame`` first.
+        """
+        eio = sio.eio
+        drivers = dict(eio._async)
+        limit, event = self.max_frame_chars, self.user_message_evt
+        websocket = drivers.get("websocket")
+        if websocket is not None:
+
+            class BoundedWebSocket(websocket):  # type: ignore[misc,valid-type]
+                async def wait(self) -> str | bytes:
+                    return web_session.bound_frame(await super().wait(), limit, event)
+
+            drivers["websocket"] = BoundedWebSocket
+        translate = drivers["translate_request"]
+
+        def bounded_translate(request: Request) -> dict[str, Any]:
+            environ: dict[str, Any] = translate(request)
+            body = request.body or b""
+            if len(body) > limit:
+                bounded = web_session.bound_payload(body, limit, event)
+                environ["wsgi.input"] = _Body(bounded)
+                environ["CONTENT_LENGTH"] = str(len(bounded))
+            return environ
+
+        drivers["translate_request"] = bounded_translate
+        eio._async = drivers
+
+    async def serve_origin_check(self, request: Request) -> HTTPResponse:
+        """Whether the asking page may open a chat, so a refused widget can say so.
+
+        A foreign page's socket handshake fails without a reason it can read (no CORS
+        headers, on purpose), which the widget would show as "cannot reach". This answer
+        is readable by any page and says only whether the asking page's origin is listed.
+        """
+        headers = request.headers
+        origin = web_session.page_origin(
+            {
+                "HTTP_ORIGIN": headers.get("origin"),
+                "HTTP_HOST": headers.get("host"),
+                "HTTP_SEC_FETCH_SITE": headers.get("sec-fetch-site"),
+                "wsgi.url_scheme": headers.get("x-forwarded-proto") or request.scheme,
+            }
+        )
+        allowed = self.origins.allows(origin)
+        return response.json(
+            {"origin_allowed": allowed, "reason": None if allowed else protocol.ORIGIN_NOT_ALLOWED},
+            headers={
+                "Access-Control-Allow-Origin": "*",
+                "Cache-Control": "no-store",
+                "Vary": "Origin",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    def _start_turn(self, turn: Awaitable[None]) -> None:
+        """Run a turn after the message is acknowledged, keeping a reference until it ends."""
+        task = asyncio.ensure_future(turn)
+        self._turns.add(task)
+        task.add_done_callback(self._turns.discard)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket server and its event handlers, plus the widget routes."""
@@ -266,8 +352,9 @@ class SecureSocketIOInput(SocketIOInput):
             async_mode="sanic",
             cors_allowed_origins=self._allows_origin,
             cors_credentials=False,
-            max_http_buffer_size=MAX_PACKET_BYTES,
+            max_http_buffer_size=ENGINEIO_BUFFER_BYTES,
         )
+        self._bound_frames(sio)
         self.sio = sio
         namespace = self.namespace
         blueprint = _WidgetBlueprint(self, sio, self.socketio_path or "/socket.io")
@@ -280,11 +367,20 @@ class SecureSocketIOInput(SocketIOInput):
             """One of the channel's own replies, marked with ``notice`` so the widget can tell it apart."""
             await sio.emit(self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace)
 
+        async def turn_complete(room: str, client_id: str | None) -> None:
+            """The assistant has finished with a message (``client_id`` names it for the widget)."""
+            data = {protocol.CLIENT_ID_KEY: client_id} if client_id else {}
+            await sio.emit(protocol.TURN_COMPLETE, data, room=room, namespace=namespace)
+
+        def ack(client_id: str | None, status: str) -> dict[str, Any]:
+            """What a ``user_uttered`` is acknowledged with (socket.io's own ack)."""
+            return {protocol.CLIENT_ID_KEY: client_id, "status": status}
+
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             origin = web_session.page_origin(environ)
             if not self.origins.allows(origin):
-                logger.warning("Refused a chat socket from origin %r.", origin)
+                logger.warning("Refused a chat socket from origin %r.", str(origin)[:100])
                 raise Refused(protocol.ORIGIN_NOT_ALLOWED)
             token = auth.get("token") if isinstance(auth, dict) else None
             subject, expires_at = None, None
@@ -294,13 +390,19 @@ class SecureSocketIOInput(SocketIOInput):
                 try:
                     claims = self.tokens.verify(token)
                 except TokenError as error:
-                    logger.info("Refused a chat socket: %s (%s).", error.reason, error)
+                    logger.info("Refused a chat socket: %s (%s).", error.reason, str(error)[:100])
                     raise Refused(error.reason) from error
                 subject, expires_at = claims.subject, claims.expires_at
             elif self.require_token:
                 raise Refused(protocol.TOKEN_REQUIRED)
+            request = environ.get("sanic.request")
+            address = web_session.client_address(
+                getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR") if request else None
+            )
             await sio.save_session(
-                sid, {"subject": subject, "expires_at": expires_at, "sender_id": None}, namespace=namespace
+                sid,
+                {"subject": subject, "expires_at": expires_at, "sender_id": None, "address": address},
+                namespace=namespace,
             )
 
         @sio.on("disconnect", namespace=namespace)
@@ -319,51 +421,76 @@ class SecureSocketIOInput(SocketIOInput):
             previous = session.get("sender_id")
             if previous and previous != issued.sender_id:
                 await sio.leave_room(sid, previous, namespace=namespace)
+            # Joined before the history is read: a reply sent after the read reaches this socket.
             await sio.enter_room(sid, issued.sender_id, namespace=namespace)
             session["sender_id"] = issued.sender_id
             await sio.save_session(sid, session, namespace=namespace)
             # Same event and payload as Rasa's channel: the id to send back next time.
             await sio.emit(protocol.SESSION_CONFIRM, issued.key, room=sid, namespace=namespace)
-            history = await self._history(issued.sender_id) if issued.resumed else []
+            events = await self._events(issued.sender_id) if issued.resumed else []
+            received = delivery.received_ids_from_events(events)
+            self.received.remember(issued.sender_id, received)
             await sio.emit(
                 protocol.SESSION_HISTORY,
-                {"messages": history, "resumed": issued.resumed},
+                {"messages": web_session.history_from_events(events), "resumed": issued.resumed, "received": received},
                 room=sid,
                 namespace=namespace,
             )
 
+        async def run_turn(message: UserMessage, client_id: str | None) -> None:
+            """The assistant's turn; every reply goes to the conversation's room, then ``turn_complete``."""
+            sender_id = message.sender_id
+            try:
+                await on_new_message(message)
+            except Exception:  # keep the socket alive and tell the patient
+                logger.exception("The assistant failed on a website message.")
+                await reply(sender_id, content.web_text("replies.error"), protocol.NOTICE_ERROR)
+            finally:
+                if client_id:
+                    self.received.finish(sender_id, client_id)
+                await turn_complete(sender_id, client_id)
+
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: str, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None) -> dict[str, Any]:
+            """Check a message, start its turn and acknowledge it at once (the answer follows)."""
             session = await sio.get_session(sid, namespace=namespace)
             sender_id = session.get("sender_id")
+            client_id = delivery.client_id_of(data)
+
+            async def refuse(text: str, notice: str) -> dict[str, Any]:
+                await reply(sid, text, notice)
+                await turn_complete(sid, client_id)
+                if client_id and sender_id:
+                    self.received.finish(sender_id, client_id)
+                return ack(client_id, protocol.ACK_REFUSED)
+
             if not sender_id:
-                await reply(sid, content.web_text("replies.not_ready"), protocol.NOTICE_NOT_READY)
-                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
-                return
+                return await refuse(content.web_text("replies.not_ready"), protocol.NOTICE_NOT_READY)
             leeway = self.tokens.leeway_seconds if self.tokens else 0
             if web_session.token_expired(session.get("expires_at"), time.time(), leeway):
-                await reply(sid, content.web_text("replies.token_expired"), protocol.NOTICE_TOKEN_EXPIRED)
-                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
+                refused = await refuse(content.web_text("replies.token_expired"), protocol.NOTICE_TOKEN_EXPIRED)
                 await sio.disconnect(sid, namespace=namespace)
-                return
-            allowed, recent = web_session.within_rate(
-                session.get("recent", []), time.monotonic(), self.rate_limit_messages, self.rate_limit_seconds
-            )
-            session["recent"] = recent
-            await sio.save_session(sid, session, namespace=namespace)
-            if not allowed:
-                await reply(sid, content.web_text("replies.too_fast"), protocol.NOTICE_TOO_FAST)
-                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
-                return
+                return refused
+            if client_id:
+                seen = self.received.receive(sender_id, client_id)
+                if seen != "new":
+                    # Sent again after a reconnect: acknowledged, not answered twice. A finished
+                    # turn's end is repeated for this socket; a running one ends in the room.
+                    if seen == "done":
+                        await turn_complete(sid, client_id)
+                    return ack(client_id, protocol.ACK_DUPLICATE)
+            if not self.limits.allow(sender_id, session.get("address")):
+                return await refuse(content.web_text("replies.too_fast"), protocol.NOTICE_TOO_FAST)
             text = data.get("message") if isinstance(data, dict) else None
-            refusal = web_session.check_message(text, self.max_message_chars)
+            frame_chars = data.get(web_session.OVERSIZED_KEY) if isinstance(data, dict) else None
+            refusal = web_session.check_message(text, self.max_message_chars, frame_chars)
             if refusal is not None:
-                await reply(sid, refusal, protocol.NOTICE_REFUSED)
-                await sio.emit(protocol.TURN_COMPLETE, {}, room=sid, namespace=namespace)
-                return
+                return await refuse(refusal, protocol.NOTICE_REFUSED)
             metadata: dict[str, Any] = {"channel": "web"}
             if session.get("subject"):
                 metadata["patient_id"] = session["subject"]
+            if client_id:
+                metadata[protocol.CLIENT_ID_KEY] = client_id
             message = UserMessage(
                 str(text).strip(),
                 SocketIOOutput(sio, self.bot_message_evt),
@@ -371,12 +498,19 @@ class SecureSocketIOInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=metadata,
             )
-            try:
-                await on_new_message(message)
-            except Exception:  # keep the socket alive and tell the patient
-                logger.exception("The assistant failed on a website message.")
-                await reply(sender_id, content.web_text("replies.error"), protocol.NOTICE_ERROR)
-            finally:
-                await sio.emit(protocol.TURN_COMPLETE, {}, room=sender_id, namespace=namespace)
+            self._start_turn(run_turn(message, client_id))
+            return ack(client_id, protocol.ACK_RECEIVED)
 
         return blueprint
+
+
+class _Body:
+    """A request body Engine.IO reads, as its Sanic driver provides one."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+    async def read(self, length: int | None = None) -> bytes:
+        chunk = self.payload if length is None else self.payload[:length]
+        self.payload = b"" if length is None else self.payload[length:]
+        return chunk

@@ -31,6 +31,9 @@ USER_MESSAGE_EVT = EVENTS["user_message"]
 BOT_MESSAGE_EVT = EVENTS["bot_message"]
 TURN_COMPLETE = EVENTS["turn_complete"]
 MAX_MESSAGE_CHARS = int(_PROTOCOL["max_message_chars"])
+# The key of a message's client id (``user_uttered``), and where a page asks whether its origin may chat.
+CLIENT_ID_KEY = str(_PROTOCOL["client_id_key"])
+ORIGIN_CHECK_PATH = str(_PROTOCOL["origin_check_path"])
 CONNECT_ERRORS: tuple[str, ...] = tuple(_PROTOCOL["connect_errors"])
 
 # Why a socket was refused at connect (the widget shows a text for each, content/widget.yml).
@@ -46,3 +49,9 @@ NOTICE_TOO_FAST = _listed("notices", "too_fast")
 NOTICE_NOT_READY = _listed("notices", "not_ready")
 NOTICE_TOKEN_EXPIRED = _listed("notices", "token_expired")
 NOTICE_ERROR = _listed("notices", "error")
+
+# The acknowledgement of a ``user_uttered`` (``{"client_id": ..., "status": ...}``): the server has
+# the message (its turn started), had it already (not answered twice), or answered it with a notice.
+ACK_RECEIVED = _listed("acks", "received")
+ACK_DUPLICATE = _listed("acks", "duplicate")
+ACK_REFUSED = _listed("acks", "refused")

@@ -11,7 +11,10 @@ here close those gaps and are used by ``bot.channels.web.channel``:
   signed *session key* and can only resume a conversation whose key the server
   signed for the same patient (or for no patient). Guessing, inventing or
   reusing another patient's key gets a fresh conversation instead.
-* ``check_message``: empty and oversized messages get a plain-words reply (``content/web.yml``).
+* ``check_message``, ``bound_frame``: empty and oversized messages get a plain-words reply
+  (``content/web.yml``); a frame over the limit is answered without being parsed.
+* ``MessageLimits``: how fast one conversation and one client address may send
+  (``bot.channels.limits.RateLimiter``, the project's one rate limiter).
 * ``history_from_events``: what a resumed conversation shows again.
 """
 
@@ -24,14 +27,16 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 
-from bot import content
+from bot import content, settings
+from bot.channels.limits import RateLimiter
+from bot.channels.rest.rules import is_loopback
 from bot.channels.web import protocol
 
 MAX_MESSAGE_CHARS = protocol.MAX_MESSAGE_CHARS
@@ -43,8 +48,15 @@ JWT_SECRET_ENV = "WIDGET_JWT_SECRET"
 SESSION_SECRET_ENV = "WIDGET_SESSION_SECRET"
 ALLOWED_ORIGINS_ENV = "WIDGET_ALLOWED_ORIGINS"
 
+# A person types or taps far below these; a script looping on one conversation, or opening
+# conversation after conversation from one address, gets a polite reply instead of the assistant.
 RATE_LIMIT_MESSAGES = 15
 RATE_LIMIT_SECONDS = 30
+# Several patients may share one address (a clinic's Wi-Fi, a carrier's NAT): 5 a second.
+RATE_LIMIT_ADDRESS_MESSAGES = 150
+# The longest socket frame that is parsed at all. A 2,000-character message is a few KB
+# even in JSON; a longer frame is answered from its first bytes (``bound_frame``).
+MAX_FRAME_CHARS = 16 * 1024
 
 _SUBJECT = re.compile(r"^[A-Za-z0-9._@:+-]{1,128}$")
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
@@ -281,7 +293,8 @@ def session_secret(env: Mapping[str, str] | None = None) -> tuple[bytes, str]:
     and do not work across several server instances.
     """
     env = os.environ if env is None else env
-    explicit = env.get(SESSION_SECRET_ENV)
+    # Production mode (ASSISTANT_ENV=production) stops here when it is unset or short.
+    explicit = settings.secret(SESSION_SECRET_ENV, None, env)
     if explicit:
         return check_secret(explicit, SESSION_SECRET_ENV).encode(), SESSION_SECRET_ENV
     jwt_secret = env.get(JWT_SECRET_ENV)
@@ -294,22 +307,98 @@ def session_secret(env: Mapping[str, str] | None = None) -> tuple[bytes, str]:
 # --- messages ----------------------------------------------------------------
 
 
-def within_rate(
-    recent: Sequence[float], now: float, limit: int = RATE_LIMIT_MESSAGES, window: float = RATE_LIMIT_SECONDS
-) -> tuple[bool, list[float]]:
-    """Whether one more message fits ``limit`` per ``window`` seconds, and the times to keep.
+def client_address(peer: str | None, forwarded_for: str | None) -> str | None:
+    """The address a socket's messages count against, or None for this machine itself.
 
-    A person types or taps far below this; a script looping on one socket gets a
-    polite reply instead of tying up the assistant.
+    The peer of the connection, except when that peer is this machine: then the last
+    ``X-Forwarded-For`` entry if there is one (the address the project's nginx,
+    ``deploy/nginx.py``, saw), else None: a client on this machine (tests, the load
+    benchmark, the REST channel's rule too) has no address limit. A client reaching
+    the server directly cannot choose its address, since its peer is not loopback.
     """
-    kept = [moment for moment in recent if now - moment < window]
-    if len(kept) >= limit:
-        return False, kept
-    return True, [*kept, now]
+    address = (peer or "").strip()
+    if is_loopback(address):
+        last = (forwarded_for or "").split(",")[-1].strip()
+        return last[:64] or None
+    return address or "unknown"
 
 
-def check_message(text: object, limit: int = MAX_MESSAGE_CHARS) -> str | None:
-    """``None`` if a user message may go to the assistant, else the reply explaining why not."""
+class MessageLimits:
+    """How many messages one conversation and one client address may send per window.
+
+    Both are ``bot.channels.limits.RateLimiter`` instances, in memory per server process.
+    A conversation over its own limit does not use up its address's share.
+    """
+
+    def __init__(
+        self,
+        conversation_messages: int = RATE_LIMIT_MESSAGES,
+        address_messages: int = RATE_LIMIT_ADDRESS_MESSAGES,
+        window_seconds: float = RATE_LIMIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, value in (
+            ("rate_limit_messages", conversation_messages),
+            ("rate_limit_address_messages", address_messages),
+        ):
+            if value < 1:
+                raise WidgetConfigError(f"{name} must be 1 or more")
+        if window_seconds <= 0:
+            raise WidgetConfigError("rate_limit_seconds must be above 0")
+        self.conversations = RateLimiter(conversation_messages, window_seconds, clock)
+        self.addresses = RateLimiter(address_messages, window_seconds, clock)
+
+    def allow(self, conversation: str, address: str | None) -> bool:
+        """Count one message; False when its conversation or its address (None: this machine) is over the limit."""
+        return self.conversations.allow(conversation) and (address is None or self.addresses.allow(address))
+
+
+# Engine.IO "message" + Socket.IO "event", an optional namespace and ack id, then the event name.
+_EVENT_HEAD = re.compile(r'^42(/[^,\[]{0,200},)?(\d{0,12})\[\s*"([A-Za-z0-9_.:-]{1,100})"')
+_NOOP = "6"  # an Engine.IO packet that does nothing
+OVERSIZED_KEY = "frame_chars"
+
+
+def bound_frame(frame: str | bytes, limit: int, user_event: str) -> str | bytes:
+    """``frame`` if it is within ``limit``; else a small stand-in, so nothing large is parsed.
+
+    Engine.IO would close the socket on a frame over its buffer size, with no word to
+    the patient. Instead, an over-long ``user_event`` becomes the same event carrying
+    only the frame's length (``{"frame_chars": n}``), with its namespace and ack id,
+    which the channel answers with the over-long reply; any other oversized frame is
+    dropped (an Engine.IO no-op). Only the first bytes are looked at.
+    """
+    if len(frame) <= limit:
+        return frame
+    if isinstance(frame, bytes):
+        return _NOOP
+    head = _EVENT_HEAD.match(frame[:400])
+    if head is None or head.group(3) != user_event:
+        return _NOOP
+    namespace, ack = head.group(1) or "", head.group(2)
+    return f'42{namespace}{ack}["{user_event}",{{"{OVERSIZED_KEY}":{len(frame)}}}]'
+
+
+def bound_payload(body: bytes, limit: int, user_event: str) -> bytes:
+    """A long-polling POST body with each oversized packet bounded (``bound_frame``).
+
+    Packets are separated by the record separator (Engine.IO 4); nothing is parsed.
+    """
+    if len(body) <= limit:
+        return body
+    text = body.decode("utf-8", errors="replace")
+    packets = [bound_frame(packet, limit, user_event) for packet in text.split("\x1e")]
+    return "\x1e".join(str(packet) for packet in packets).encode("utf-8")
+
+
+def check_message(text: object, limit: int = MAX_MESSAGE_CHARS, frame_chars: object = None) -> str | None:
+    """``None`` if a user message may go to the assistant, else the reply explaining why not.
+
+    ``frame_chars`` is set by ``bound_frame`` for a frame too long to be parsed: the
+    message is over the limit, and about that long.
+    """
+    if isinstance(frame_chars, int) and not isinstance(frame_chars, bool) and frame_chars > limit:
+        return content.web_text("replies.too_long", count=f"{frame_chars:,}", limit=f"{limit:,}")
     if not isinstance(text, str):
         return content.web_text("replies.unreadable")
     stripped = text.strip()

@@ -8,10 +8,10 @@ at the bottom talks to the real trained assistant through ``rasa run``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import random
-import socket
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
@@ -22,15 +22,19 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import requests
-from rasa.core.channels.channel import UserMessage, register  # type: ignore[import-untyped]
-from sanic import Sanic
+import sqlalchemy as sa  # type: ignore[import-untyped]
+import yaml
+from rasa.core.channels.channel import UserMessage  # type: ignore[import-untyped]
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot import content
 from bot.channels.sms.channel import SmsInput
-from bot.channels.sms.store import SmsStore
+from bot.channels.sms.store import SmsStore, utcnow
 from bot.channels.sms.text import MAX_SMS_CHARS, sms_length, sms_reply
 from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
+from bot.content.clinic import clinic
+from bot.settings import CONTENT_DIR
+from tests.helpers.channel_app import serve_channels
 
 TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT = "AC" + "0" * 32
@@ -85,14 +89,19 @@ class FakeAssistant:
 
     def __init__(self) -> None:
         self.received: list[UserMessage] = []
+        self.crashed: set[str] = set()
 
     @property
     def texts(self) -> list[str]:
         return [message.text or "" for message in self.received]
 
     async def handle_message(self, message: UserMessage) -> None:
-        self.received.append(message)
         out, to, text = message.output_channel, message.sender_id, message.text or ""
+        if text.startswith("crash once") and text not in self.crashed:
+            # The worker dies mid-turn: its request is cancelled before any reply is stored.
+            self.crashed.add(text)
+            raise asyncio.CancelledError
+        self.received.append(message)
         if text == "consent?":
             await out.send_text_with_buttons(to, "Do you agree to the injection?", YES_NO)
         elif text.startswith("/"):
@@ -114,6 +123,9 @@ class FakeAssistant:
             await asyncio.sleep(30)
         elif text == "hung":
             await asyncio.sleep(30)
+        elif text == "crash once, then slow":
+            await asyncio.sleep(1.0)
+            await out.send_text_message(to, "Answered after the crash.")
         else:
             await out.send_text_message(to, f"You said: {text}")
 
@@ -161,31 +173,11 @@ def database_url(tmp_path: Path) -> str:
 
 async def serve(channel: SmsInput, assistant: FakeAssistant) -> AsyncIterator[Webhook]:
     """Serve ``channel`` as ``rasa run`` does: registered by Rasa's own ``register``."""
-    # Several apps start in one process: test mode keeps Sanic's start-up
-    # rewriting of its protocol class repeatable (as sanic-testing does).
-    Sanic.test_mode = True
-    app = Sanic(f"sms_test_{uuid.uuid4().hex}")
-    app.ctx.agent = assistant
-    register([channel], app, route="/webhooks/")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
-            yield Webhook(f"http://127.0.0.1:{port}", assistant, channel, client)
-    finally:
-        await server.before_stop()
-        closing = server.close()
-        if closing is not None:
-            await closing
-        await server.after_stop()
-        sock.close()
+    async with (
+        serve_channels([channel], assistant) as port,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client,
+    ):
+        yield Webhook(f"http://127.0.0.1:{port}", assistant, channel, client)
 
 
 @pytest_asyncio.fixture
@@ -461,7 +453,36 @@ async def test_a_hung_turn_still_sends_what_it_said_in_time(webhook: Webhook) ->
 async def test_signed_request_without_sender_is_a_bad_request(webhook: Webhook) -> None:
     fields = twilio_form(PATIENT, "hi")
     del fields["From"]
-    assert (await webhook.post(fields))[0] == 400
+    async with webhook.client.post(
+        webhook.url, data=fields, headers={"X-Twilio-Signature": sign(webhook.url, fields)}
+    ) as response:
+        assert response.status == 400
+        assert "From" in (await response.json())["error"]
+    assert webhook.assistant.received == []
+
+
+@pytest.mark.asyncio
+async def test_an_overlong_body_reaches_the_assistant_cut_and_the_log_only_as_an_excerpt(
+    webhook: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twilio joins a long text up to 1,600 characters; a longer Body is a forged or odd request."""
+    body = "I cannot breathe. " + "Please read this long text. " * 400 + "TAIL-MARKER"
+    with caplog.at_level(logging.DEBUG):
+        answer = await webhook.text(body)
+    (message,) = webhook.assistant.received
+    assert sms_length(message.text) <= MAX_SMS_CHARS
+    assert message.text.startswith("I cannot breathe.") and "TAIL-MARKER" not in message.text
+    assert answer[0].startswith("You said: I cannot breathe.")
+    logged = [record.getMessage() for record in caplog.records if record.name.startswith("bot.")]
+    assert any("was cut" in line for line in logged)
+    assert all(len(line) < 300 for line in logged), "only a bounded excerpt of a message is logged"
+
+
+@pytest.mark.asyncio
+async def test_an_oversized_request_is_refused_before_it_is_parsed(webhook: Webhook) -> None:
+    fields = twilio_form(PATIENT, "x" * 200_000)
+    status, answer = await webhook.post(fields)
+    assert status == 413 and "error" in answer
     assert webhook.assistant.received == []
 
 
@@ -496,12 +517,116 @@ async def test_a_retry_during_the_first_delivery_waits_for_its_answer(
     assert webhook.assistant.texts == ["slow"]
 
 
+def expire_claim(channel: SmsInput, message_sid: str) -> None:
+    """Age a claim past its lease, as if its worker had died a minute ago (plain SQL on the table)."""
+    statement = sa.text("UPDATE sms_seen_messages SET received_at = :at WHERE message_sid = :sid").bindparams(
+        sa.bindparam("at", type_=sa.DateTime)
+    )
+    with channel.store.engine.begin() as conn:
+        conn.execute(statement, {"at": utcnow() - dt.timedelta(minutes=1), "sid": message_sid})
+
+
+@pytest.mark.asyncio
+async def test_a_message_whose_worker_died_mid_turn_is_answered_by_a_retry_after_the_lease(
+    webhook: Webhook,
+) -> None:
+    fields = twilio_form(PATIENT, "crash once")
+    status, _ = await webhook.post(fields)
+    assert status != 200, "the worker died: no answer was given and none stored"
+
+    webhook.channel.retry_wait_seconds = 0.5
+    status, _ = await webhook.post(fields)
+    assert status == 503, "within the lease the claim may still be answered: no second turn, and no empty 200"
+    assert webhook.assistant.received == []
+
+    expire_claim(webhook.channel, fields["MessageSid"])
+    retry = await webhook.post(fields)
+    assert retry[0] == 200 and messages_of(retry[1]) == ["You said: crash once"]
+    assert await webhook.post(fields) == retry, "answered now: later retries get the stored answer"
+    assert webhook.assistant.texts == ["crash once"]
+
+
+@pytest.mark.asyncio
+async def test_two_retries_after_a_crash_run_the_turn_once(webhook: Webhook) -> None:
+    fields = twilio_form(PATIENT, "crash once, then slow")
+    assert (await webhook.post(fields))[0] != 200
+    expire_claim(webhook.channel, fields["MessageSid"])
+    first, second = await asyncio.gather(webhook.post(fields), webhook.post(fields))
+    assert first == second
+    assert messages_of(first[1]) == ["Answered after the crash."]
+    assert webhook.assistant.texts == ["crash once, then slow"]
+
+
 @pytest.mark.asyncio
 async def test_a_retried_stop_is_confirmed_once(webhook: Webhook) -> None:
     fields = twilio_form(PATIENT, "STOP")
     first = await webhook.post(fields)
     retry = await webhook.post(fields)
     assert first == retry and messages_of(first[1]) == [sms_reply("stop")]
+
+
+@pytest.mark.asyncio
+async def test_long_clinic_facts_still_give_keyword_answers_within_1600_chars_a_message(
+    webhook: Webhook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HELP, STOP and START are split like any reply: each message fits, the whole answer is there."""
+    facts = yaml.safe_load((CONTENT_DIR / "clinic.yml").read_text())
+    facts["clinic_name"] = "Riverside " + "Regional Spine and Pain Rehabilitation Center " * 40 + "East"
+    settings = tmp_path / "clinic.yml"
+    settings.write_text(yaml.safe_dump(facts))
+    monkeypatch.setenv("CLINIC_SETTINGS", str(settings))
+    clinic.cache_clear()
+    try:
+        long_name = content.clinic().name
+        assert len(long_name) > MAX_SMS_CHARS
+        for word, name in (("HELP", "help"), ("STOP", "stop"), ("START", "start")):
+            parts = await webhook.text(word)
+            assert len(parts) > 1, name
+            assert all(sms_length(part) <= MAX_SMS_CHARS for part in parts), name
+            assert parts[-1].endswith(f"({len(parts)}/{len(parts)})")
+            whole = " ".join(part.rsplit(" (", 1)[0] for part in parts)
+            assert " ".join(whole.split()) == " ".join(sms_reply(name).split()), name
+        assert content.clinic().phone in " ".join(await webhook.text("HELP"))
+    finally:
+        monkeypatch.undo()
+        clinic.cache_clear()
+
+
+# --- rate limit -----------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.asyncio
+async def test_a_flood_gets_one_notice_then_silence_and_keywords_still_work(tmp_path: Path) -> None:
+    clock = Clock()
+    config = SmsConfig(auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT)
+    channel = SmsInput(
+        config, store=SmsStore(database_url(tmp_path)), rate_limit_messages=3, rate_limit_seconds=60, clock=clock
+    )
+    async for running in serve(channel, FakeAssistant()):
+        for i in range(3):
+            assert await running.text(f"question {i}") == [f"You said: question {i}"]
+        (notice,) = await running.text("question 3")
+        assert notice == sms_reply("rate_limited") and content.clinic().emergency_number in notice
+        for i in range(4, 10):
+            assert await running.text(f"question {i}") == [], "one notice, then silence"
+        assert await running.text("1 more", sender="+15550100999") == ["You said: 1 more"], "per number"
+
+        assert await running.text("HELP") == [sms_reply("help")], "HELP is never limited"
+        assert await running.text("STOP") == [sms_reply("stop")], "STOP is never limited"
+        assert await running.text("START") == [sms_reply("start")], "START is never limited"
+        assert await running.text("still flooding") == []
+
+        clock.now = 60.0  # the window has passed
+        assert await running.text("a question at last") == ["You said: a question at last"]
+        assert running.assistant.texts == ["question 0", "question 1", "question 2", "1 more", "a question at last"]
 
 
 # --- privacy --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The SMS channel's tables: opt-out history, seen MessageSids, offered choices.
+"""The SMS channel's tables: opt-out history, claimed and answered MessageSids, offered choices.
 
 Runs on a fresh SQLite file, or on PostgreSQL when SMS_TEST_DATABASE_URL is set.
 """
@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa  # type: ignore[import-untyped]
 
-from bot.channels.sms.store import OPT_EVENTS, SEEN_MESSAGES, SmsStore, utcnow
+from bot.channels.sms.store import OPT_EVENTS, SEEN_MESSAGES, Claim, SmsStore, utcnow
 from bot.channels.sms.text import Choice
 
 
@@ -43,26 +44,74 @@ def test_opt_out_history_is_kept_and_the_latest_counts(store: SmsStore) -> None:
     assert [tuple(row) for row in rows] == [(True, "stop"), (False, "start")]
 
 
+LEASE = dt.timedelta(seconds=12)
+
+
+def age_claim(store: SmsStore, sid: str, by: dt.timedelta) -> None:
+    """Make a claim as old as a worker that died ``by`` ago would have left it."""
+    with store.engine.begin() as conn:
+        conn.execute(SEEN_MESSAGES.update().where(SEEN_MESSAGES.c.message_sid == sid).values(claimed_at=utcnow() - by))
+
+
 def test_a_message_sid_is_claimed_once_and_its_reply_kept(store: SmsStore) -> None:
     sid = "SM" + uuid.uuid4().hex
-    assert store.claim_message(sid, new_id())
-    assert not store.claim_message(sid, new_id())
-    assert store.reply_for(sid) is None
-    store.save_reply(sid, "<Response/>")
+    first = store.claim_message(sid, new_id(), LEASE)
+    assert first.ours and not first.taken_over
+    retry = store.claim_message(sid, new_id(), LEASE)
+    assert not retry.ours and retry.reply is None, "claimed, not yet answered: the retry waits"
+    assert store.save_reply(sid, "<Response/>", first.claimed_at)
     assert store.reply_for(sid) == "<Response/>"
+    assert store.claim_message(sid, new_id(), LEASE) == Claim(
+        ours=False, claimed_at=first.claimed_at, reply="<Response/>"
+    )
+
+
+def test_a_claim_without_a_reply_is_taken_over_after_its_lease(store: SmsStore) -> None:
+    """The worker that claimed the message died before storing a reply: a retry after the lease takes over."""
+    sid, conversation = "SM" + uuid.uuid4().hex, new_id()
+    dead = store.claim_message(sid, conversation, LEASE)
+    age_claim(store, sid, LEASE + dt.timedelta(seconds=1))
+    taker = store.claim_message(sid, conversation, LEASE)
+    assert taker.ours and taker.taken_over and taker.claimed_at > dead.claimed_at
+    assert not store.claim_message(sid, conversation, LEASE).ours, "the new claim has a fresh lease"
+    assert not store.save_reply(sid, "<Response>late</Response>", dead.claimed_at), "a taken-over worker stores nothing"
+    assert store.save_reply(sid, "<Response>ok</Response>", taker.claimed_at)
+    assert not store.save_reply(sid, "<Response>again</Response>", taker.claimed_at), "answered once"
+    age_claim(store, sid, LEASE * 10)
+    answered = store.claim_message(sid, conversation, LEASE)
+    assert not answered.ours and answered.reply == "<Response>ok</Response>", "an answered message is never retaken"
+
+
+def test_two_retries_of_a_stale_claim_take_it_over_once(store: SmsStore) -> None:
+    """Retries that find the same stale claim at the same moment: one UPDATE wins, the others wait."""
+    sid, conversation = "SM" + uuid.uuid4().hex, new_id()
+    store.claim_message(sid, conversation, LEASE)
+    age_claim(store, sid, LEASE * 2)
+    retries = 6
+    start = threading.Barrier(retries)
+    claims: list[Claim] = []
+
+    def retry() -> None:
+        start.wait()
+        claims.append(store.claim_message(sid, conversation, LEASE))
+
+    threads = [threading.Thread(target=retry) for _ in range(retries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(claims) == retries
+    assert sum(claim.ours for claim in claims) == 1
+    assert all(claim.reply is None for claim in claims)
 
 
 def test_old_message_sids_are_forgotten(store: SmsStore) -> None:
     sid = "SM" + uuid.uuid4().hex
     store.claim_message(sid, new_id())
-    with store.engine.begin() as conn:
-        conn.execute(
-            SEEN_MESSAGES.update()
-            .where(SEEN_MESSAGES.c.message_sid == sid)
-            .values(received_at=utcnow() - dt.timedelta(days=3))
-        )
+    age_claim(store, sid, dt.timedelta(days=3))
     assert store.prune() >= 1
-    assert store.claim_message(sid, new_id())
+    claim = store.claim_message(sid, new_id())
+    assert claim.ours and not claim.taken_over
 
 
 def test_latest_offer_wins_and_expires(store: SmsStore) -> None:

@@ -11,8 +11,10 @@ from bot.channels.sms.text import (
     MAX_SMS_CHARS,
     Choice,
     Keyword,
+    bounded_body,
     conversation_id,
     keyword,
+    log_excerpt,
     mask_number,
     match_choice,
     normalize_number,
@@ -20,6 +22,7 @@ from bot.channels.sms.text import (
     render_buttons,
     render_turn,
     sms_length,
+    sms_replies,
     sms_reply,
     split_numbered,
     split_text,
@@ -69,6 +72,7 @@ def test_help_names_clinic_phone_and_how_to_opt_out() -> None:
         ("start", ["{clinic_name}", "STOP"]),
         ("help", ["{clinic_name}", "{clinic_phone}", "STOP", "START"]),
         ("invite", ["{clinic_name}", "HELP", "STOP"]),
+        ("rate_limited", ["{emergency_number}"]),
     ],
 )
 def test_keyword_replies_keep_the_carrier_rules(name: str, must_say: list[str]) -> None:
@@ -82,8 +86,30 @@ def test_keyword_replies_keep_the_carrier_rules(name: str, must_say: list[str]) 
 
 def test_sms_texts_have_no_typographic_characters() -> None:
     """A curly quote in content/sms.yml would switch the whole text to the costly UCS-2 encoding."""
-    for name in ("stop", "start", "help", "invite", "error", "no_text"):
+    for name in ("stop", "start", "help", "invite", "error", "no_text", "rate_limited"):
         assert sms_reply(name).isascii(), name
+
+
+def test_the_channels_own_replies_are_one_message_at_usual_lengths() -> None:
+    for name in ("stop", "start", "help", "error", "no_text", "rate_limited"):
+        assert sms_replies(name) == [sms_reply(name)], name
+
+
+def test_an_overlong_body_is_cut_at_a_word_within_the_limit() -> None:
+    short = "How long does it take?"
+    assert bounded_body(short) == (short, False)
+    exact = "x" * MAX_SMS_CHARS
+    assert bounded_body(exact) == (exact, False)
+    text, cut = bounded_body("help me " * 1000)
+    assert cut and sms_length(text) <= MAX_SMS_CHARS and text.endswith("me")
+    emoji, cut = bounded_body("\U0001f600" * 1000)
+    assert cut and sms_length(emoji) <= MAX_SMS_CHARS, "counted as Twilio counts: an emoji is two"
+
+
+def test_a_log_excerpt_is_bounded_and_shows_no_phone_number() -> None:
+    excerpt = log_excerpt("Call me back at +1 555 010 0123 please, " + "more words " * 500)
+    assert len(excerpt) <= 43 and excerpt.endswith("...")
+    assert "555" not in excerpt and not any(character.isdigit() for character in excerpt)
 
 
 @pytest.mark.parametrize(

@@ -192,3 +192,18 @@ def test_config_reads_the_environment() -> None:
     dev = SmsConfig.from_env({})
     assert dev.insecure == ("TWILIO_AUTH_TOKEN", "SMS_ID_SECRET")
     assert dev.api_base == "https://api.twilio.com"
+
+
+def test_production_mode_refuses_missing_and_stand_in_secrets() -> None:
+    """ASSISTANT_ENV=production: the SMS channel does not start on a stand-in (issue 14, docs/security.md)."""
+    from bot import settings
+    from bot.channels.sms import twilio
+
+    production = {settings.ENVIRONMENT_ENV: settings.PRODUCTION, "SMS_ID_SECRET": "i" * 40}
+    with pytest.raises(settings.SettingsError, match="TWILIO_AUTH_TOKEN"):
+        SmsConfig.from_env(production)
+    with pytest.raises(settings.SettingsError, match="TWILIO_AUTH_TOKEN"):
+        SmsConfig.from_env({**production, "TWILIO_AUTH_TOKEN": twilio.DEV_AUTH_TOKEN})
+    with pytest.raises(settings.SettingsError, match="SMS_ID_SECRET"):
+        SmsConfig.from_env({**production, "TWILIO_AUTH_TOKEN": "a" * 32, "SMS_ID_SECRET": twilio.DEV_ID_SECRET})
+    assert SmsConfig.from_env({**production, "TWILIO_AUTH_TOKEN": "a" * 32}).insecure == ()

@@ -168,7 +168,7 @@ async def test_allowed_origin_chats_and_resumes(chat_server: str) -> None:
     client = ChatClient(chat_server)
     await client.connect()
     key, history = await client.start_session()
-    assert history == {"messages": [], "resumed": False}
+    assert history == {"messages": [], "resumed": False, "received": []}
     reply = await client.say("how long does it take")
     assert "less than an hour" in texts(reply).lower()
     await client.close()
@@ -187,7 +187,7 @@ async def test_client_chosen_session_ids_get_a_new_conversation(chat_server: str
     for claimed in ["+15550100199", "web-" + "0" * 32, "default", None]:
         key, history = await client.start_session(claimed)
         assert key != claimed and key.startswith("v1.")
-        assert history == {"messages": [], "resumed": False}
+        assert history == {"messages": [], "resumed": False, "received": []}
     await client.close()
 
 
@@ -203,7 +203,7 @@ async def test_patient_a_cannot_read_or_write_patient_bs_conversation(chat_serve
     await bob.connect()
     bob_key, history = await bob.start_session(alice_key)
     assert bob_key != alice_key
-    assert history == {"messages": [], "resumed": False}, "Bob must not see Alice's messages"
+    assert history == {"messages": [], "resumed": False, "received": []}, "Bob must not see Alice's messages"
     # Writing with Alice's key in the message itself goes to Bob's own conversation.
     await bob.say("hello from bob", session_id=alice_key)
     await asyncio.sleep(1)
@@ -340,3 +340,153 @@ async def test_a_message_loop_is_slowed_down_with_a_reply(widget_stub: str) -> N
     assert texts(reply) == content.web_text("replies.too_fast") and reply[0]["notice"] == "too_fast"
     assert client.sio.connected
     await client.close()
+
+
+# --- every message once, across reconnects (issue 14, finding 7) -----------------------------
+
+
+async def test_a_message_sent_twice_with_one_client_id_is_answered_once(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    await client.start_session()
+    client_id = "dup0" + "a" * 28
+    first = await client.sio.call("user_uttered", {"message": "how long does it take", "client_id": client_id})
+    assert first == {"client_id": client_id, "status": "received"}
+    done = await client.expect("turn_complete", 120)
+    assert done == {"client_id": client_id}
+    answers = len(client.bot_messages)
+    assert "less than an hour" in texts(client.bot_messages).lower()
+
+    # The widget sends it again after a reconnect (its acknowledgement was lost): not answered twice.
+    again = await client.sio.call("user_uttered", {"message": "how long does it take", "client_id": client_id})
+    assert again == {"client_id": client_id, "status": "duplicate"}
+    assert await client.expect("turn_complete", 10) == {"client_id": client_id}
+    await asyncio.sleep(1)
+    assert len(client.bot_messages) == answers
+    await client.close()
+
+
+async def test_a_resend_from_a_new_socket_is_recognised_and_the_history_names_it(chat_server: str) -> None:
+    client = ChatClient(chat_server)
+    await client.connect()
+    key, _ = await client.start_session()
+    client_id = "res0" + "b" * 28
+    await client.sio.call("user_uttered", {"message": "how long does it take", "client_id": client_id})
+    await client.expect("turn_complete", 120)
+    await client.close()
+
+    again = ChatClient(chat_server)
+    await again.connect()
+    _, history = await again.start_session(key)
+    assert client_id in history["received"], "the widget learns its message is already in the conversation"
+    ack = await again.sio.call("user_uttered", {"message": "how long does it take", "client_id": client_id})
+    assert ack["status"] == "duplicate"
+    await asyncio.sleep(1)
+    assert again.bot_messages == []
+    await again.close()
+
+
+async def test_a_resend_while_the_first_is_being_answered_is_not_answered_again(widget_stub: str) -> None:
+    client = ChatClient(widget_stub)
+    await client.connect()
+    await client.start_session()
+    client_id = "slow" + "c" * 28
+    payload = {"message": "a slow question", "client_id": client_id}
+    first, second = await asyncio.gather(
+        client.sio.call("user_uttered", payload), client.sio.call("user_uttered", payload)
+    )
+    assert sorted([first["status"], second["status"]]) == ["duplicate", "received"]
+    assert await client.expect("turn_complete", 10) == {"client_id": client_id}
+    await asyncio.sleep(2)
+    assert texts(client.bot_messages) == "You said: a slow question"
+    await client.close()
+
+
+async def raw_session(base_url: str) -> Any:
+    """A WebSocket speaking Engine.IO/Socket.IO frames by hand, bound to a new conversation."""
+    url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = await websockets.connect(url, origin=base_url, open_timeout=10, max_size=None)  # type: ignore[attr-defined,arg-type]
+    assert str(await asyncio.wait_for(ws.recv(), 10)).startswith("0{")
+    await ws.send("40")
+    assert str(await asyncio.wait_for(ws.recv(), 10)).startswith("40")
+    await ws.send('42["session_request",{"session_key":null}]')
+    await raw_until(ws, '42["session_history"')
+    return ws
+
+
+async def raw_until(ws: Any, prefix: str, timeout: float = 60) -> list[str]:
+    """Frames up to the first one starting with ``prefix`` (the last), answering the server's pings."""
+    deadline = time.monotonic() + timeout
+    frames: list[str] = []
+    while True:
+        frame = str(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+        if frame == "2":
+            await ws.send("3")
+            continue
+        frames.append(frame)
+        if frame.startswith(prefix):
+            return frames
+
+
+def raw_bot_texts(frames: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(frame[2:])[1] for frame in frames if frame.startswith('42["bot_uttered"')]
+
+
+async def test_a_100_kb_frame_gets_the_over_long_reply_and_the_socket_lives(chat_server: str) -> None:
+    ws = await raw_session(chat_server)
+    try:
+        frame = '421["user_uttered",' + json.dumps({"message": "x" * 100_000, "client_id": "big0" + "d" * 28}) + "]"
+        await ws.send(frame)
+        frames = await raw_until(ws, "431")  # the acknowledgement comes last
+        assert json.loads(frames[-1][3:]) == [{"client_id": None, "status": "refused"}]
+        assert raw_bot_texts(frames) == [
+            {"text": content.web_text("replies.too_long", count=f"{len(frame):,}", limit="2,000"), "notice": "refused"}
+        ]
+        # Still connected and still bound to its conversation.
+        await ws.send('422["user_uttered",{"message":"how long does it take"}]')
+        frames = await raw_until(ws, '42["turn_complete"', 120)
+        assert "less than an hour" in " ".join(reply["text"] for reply in raw_bot_texts(frames)).lower()
+    finally:
+        await ws.close()
+
+
+async def test_a_message_too_long_to_parse_over_long_polling_gets_the_over_long_reply(chat_server: str) -> None:
+    """Over max_frame_chars (16 KB) but within the server's body limit (MAX_REQUEST_BYTES, 64 KB).
+
+    A larger polling POST is refused with 413 by the Rasa server before it is read
+    (bot/rasa/body_limit.py); the widget uses a WebSocket, where the test above holds.
+    """
+    client = ChatClient(chat_server)
+    await client.connect()
+    await client.start_session()
+    reply = await client.say("y" * 50_000)
+    assert reply[0]["notice"] == "refused"
+    assert reply[0]["text"].startswith(content.web_text("replies.too_long", count="", limit="2,000")[:20])
+    assert client.sio.connected
+    assert "less than an hour" in texts(await client.say("how long does it take")).lower()
+    await client.close()
+
+
+def test_a_page_can_ask_whether_its_origin_may_chat(chat_server: str) -> None:
+    def ask(origin: str) -> tuple[dict[str, Any], str | None]:
+        request = urllib.request.Request(f"{chat_server}/widget/origin", headers={"Origin": origin})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read()), response.headers.get("Access-Control-Allow-Origin")
+
+    refused, cors = ask("https://evil.example")
+    assert refused == {"origin_allowed": False, "reason": "origin_not_allowed"} and cors == "*"
+    allowed, _ = ask(chat_server)
+    assert allowed == {"origin_allowed": True, "reason": None}
+
+
+def test_rate_limits_come_from_credentials() -> None:
+    from bot.channels.web.channel import SecureSocketIOInput
+
+    channel = SecureSocketIOInput.from_credentials(
+        {"rate_limit_messages": 4, "rate_limit_address_messages": 9, "rate_limit_seconds": 12}
+    )
+    assert isinstance(channel, SecureSocketIOInput)
+    assert (channel.limits.conversations.limit, channel.limits.addresses.limit) == (4, 9)
+    assert channel.limits.addresses.window_seconds == 12
+    with pytest.raises(web_session.WidgetConfigError, match="max_frame_chars"):
+        SecureSocketIOInput.from_credentials({"max_frame_chars": 1000})

@@ -221,6 +221,16 @@ def test_session_secret_sources() -> None:
         web_session.session_secret({"WIDGET_SESSION_SECRET": "short"})
 
 
+def test_production_mode_needs_a_real_session_secret() -> None:
+    from bot.settings import SettingsError
+
+    for env in ({"ASSISTANT_ENV": "production"}, {"ASSISTANT_ENV": "production", "WIDGET_SESSION_SECRET": "short"}):
+        with pytest.raises(SettingsError, match="WIDGET_SESSION_SECRET"):
+            web_session.session_secret(env)
+    key, source = web_session.session_secret({"ASSISTANT_ENV": "production", "WIDGET_SESSION_SECRET": "e" * 40})
+    assert key == b"e" * 40 and source == "WIDGET_SESSION_SECRET"
+
+
 # --- messages ------------------------------------------------------------------------------
 
 
@@ -306,12 +316,122 @@ def test_tokens_are_rechecked_for_expiry_on_each_message() -> None:
     assert web_session.token_expired(NOW - 31, NOW, leeway_seconds=30)
 
 
-def test_rate_limit_allows_people_and_stops_loops() -> None:
-    recent: list[float] = []
-    for second in range(15):
-        allowed, recent = web_session.within_rate(recent, NOW + second, limit=15, window=30)
-        assert allowed
-    allowed, recent = web_session.within_rate(recent, NOW + 15, limit=15, window=30)
-    assert not allowed and len(recent) == 15
-    allowed, _ = web_session.within_rate(recent, NOW + 31, limit=15, window=30)
-    assert allowed  # the oldest messages have left the window
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_conversation_is_slowed_down_and_others_are_not() -> None:
+    clock = Clock()
+    limits = web_session.MessageLimits(conversation_messages=15, address_messages=100, window_seconds=30, clock=clock)
+    assert all(limits.allow("web-a", "198.51.100.7") for _ in range(15))
+    assert not limits.allow("web-a", "198.51.100.7")
+    assert limits.allow("web-b", "198.51.100.7"), "another conversation from the same address goes on"
+    clock.now = 30
+    assert limits.allow("web-a", "198.51.100.7"), "the oldest messages have left the window"
+
+
+def test_one_address_opening_conversation_after_conversation_is_slowed_down() -> None:
+    clock = Clock()
+    limits = web_session.MessageLimits(conversation_messages=15, address_messages=20, window_seconds=30, clock=clock)
+    # A script that starts a new conversation for every message gets past a per-conversation limit...
+    assert all(limits.allow(f"web-{n}", "203.0.113.9") for n in range(20))
+    # ... but not past the per-address one; other addresses are not affected.
+    assert not limits.allow("web-20", "203.0.113.9")
+    assert limits.allow("web-21", "198.51.100.7")
+
+
+def test_a_conversation_over_its_limit_does_not_use_up_its_address() -> None:
+    limits = web_session.MessageLimits(conversation_messages=1, address_messages=3, window_seconds=30, clock=Clock())
+    assert limits.allow("web-loop", "203.0.113.9")
+    for _ in range(10):
+        assert not limits.allow("web-loop", "203.0.113.9")
+    assert limits.allow("web-other", "203.0.113.9") and limits.allow("web-third", "203.0.113.9")
+
+
+def test_the_web_channel_uses_the_projects_one_rate_limiter() -> None:
+    from bot.channels.limits import RateLimiter
+
+    limits = web_session.MessageLimits()
+    assert isinstance(limits.conversations, RateLimiter) and isinstance(limits.addresses, RateLimiter)
+    assert not hasattr(web_session, "within_rate")
+
+
+@pytest.mark.parametrize(("conversation", "address", "window"), [(0, 10, 30), (10, 0, 30), (10, 10, 0)])
+def test_limits_that_would_refuse_everyone_stop_the_server(conversation: int, address: int, window: float) -> None:
+    with pytest.raises(WidgetConfigError):
+        web_session.MessageLimits(conversation, address, window)
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("198.51.100.7", None, "198.51.100.7"),
+        # A client reaching the server directly cannot pick its address with a header.
+        ("198.51.100.7", "10.0.0.1", "198.51.100.7"),
+        # Through the project's nginx on this machine: the address nginx saw (the last entry).
+        ("127.0.0.1", "10.9.9.9, 203.0.113.9", "203.0.113.9"),
+        ("::1", "203.0.113.9", "203.0.113.9"),
+        # This machine itself (tests, the load benchmark): no address limit, as for REST.
+        ("127.0.0.1", None, None),
+        ("::ffff:127.0.0.1", "", None),
+        (None, None, "unknown"),
+    ],
+)
+def test_the_client_address_for_rate_limits(peer: str | None, forwarded: str | None, expected: str | None) -> None:
+    assert web_session.client_address(peer, forwarded) == expected
+
+
+def test_this_machine_has_no_address_limit_but_its_conversations_do() -> None:
+    limits = web_session.MessageLimits(conversation_messages=2, address_messages=1, window_seconds=30, clock=Clock())
+    assert all(limits.allow(f"web-{n}", None) for n in range(10))
+    assert limits.allow("web-x", None) and limits.allow("web-x", None)
+    assert not limits.allow("web-x", None)
+
+
+# --- frames too large to parse ----------------------------------------------------------------
+
+
+def test_a_frame_within_the_limit_is_left_alone() -> None:
+    frame = '42["user_uttered",{"message":"hi"}]'
+    assert web_session.bound_frame(frame, 100, "user_uttered") is frame
+
+
+def test_an_oversized_message_frame_keeps_its_event_and_ack_and_only_its_length() -> None:
+    frame = '4217["user_uttered",{"message":"' + "x" * 100_000 + '","client_id":"abcdefgh12"}]'
+    bounded = web_session.bound_frame(frame, 16_384, "user_uttered")
+    assert bounded == f'4217["user_uttered",{{"frame_chars":{len(frame)}}}]'
+    namespaced = '42/chat,5["user_uttered",{"message":"' + "x" * 20_000 + '"}]'
+    assert str(web_session.bound_frame(namespaced, 16_384, "user_uttered")).startswith('42/chat,5["user_uttered",')
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '42["session_request",{"session_key":"' + "k" * 20_000 + '"}]',  # another event
+        "4" + "x" * 20_000,  # not an event at all
+        b"\x00" * 20_000,  # a binary frame
+    ],
+)
+def test_other_oversized_frames_are_dropped_without_closing_the_socket(frame: str | bytes) -> None:
+    assert web_session.bound_frame(frame, 16_384, "user_uttered") == "6"  # Engine.IO's no-op
+
+
+def test_a_polling_body_bounds_each_packet() -> None:
+    small = '42["user_uttered",{"message":"hi"}]'
+    large = '421["user_uttered",{"message":"' + "x" * 20_000 + '"}]'
+    body = f"{small}\x1e{large}".encode()
+    packets = web_session.bound_payload(body, 16_384, "user_uttered").decode().split("\x1e")
+    assert packets[0] == small
+    assert packets[1] == f'421["user_uttered",{{"frame_chars":{len(large)}}}]'
+
+
+def test_a_bounded_frame_gets_the_over_long_reply() -> None:
+    assert check_message(None, 2000, frame_chars=100_026) == content.web_text(
+        "replies.too_long", count="100,026", limit="2,000"
+    )
+    # A client claiming a small frame_chars gets nothing from it.
+    assert check_message("hello", 2000, frame_chars=5) is None

@@ -1,0 +1,97 @@
+"""Production mode's list of secrets (bot/production.py): which a deployment needs, and every refusal named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import production, settings
+
+PRODUCTION = {settings.ENVIRONMENT_ENV: settings.PRODUCTION}
+
+
+def real(name: str) -> str:
+    return f"{name.lower()}-{'0123456789abcdef' * 3}"
+
+
+def credentials(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "credentials.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(report: production.Report) -> set[str]:
+    return {refusal.name for refusal in report.refusals}
+
+
+def test_the_projects_credentials_need_the_web_and_sms_secrets() -> None:
+    channels = production.Channels.from_credentials(settings.PROJECT_ROOT / "credentials.yml")
+    assert channels.web and channels.sms and channels.rest and not channels.web_requires_token
+    report = production.check(env={}, credentials=settings.PROJECT_ROOT / "credentials.yml")
+    assert refused(report) == {
+        "ACTION_SERVER_TOKEN",
+        "CONSENT_RECORD_KEY",
+        "WIDGET_SESSION_SECRET",
+        "TWILIO_AUTH_TOKEN",
+        "SMS_ID_SECRET",
+    }
+    # Optional ones: REST without a token refuses every request in production; no portal, no tokens.
+    assert {"REST_API_TOKEN", "WIDGET_JWT_SECRET", "RASA_API_TOKEN"} <= set(report.not_needed)
+
+
+def test_a_channel_that_is_off_needs_no_secret(tmp_path: Path) -> None:
+    rest_only = credentials(tmp_path, "bot.channels.rest.channel.SecureRestInput:\n  max_body_bytes: 1000\n")
+    report = production.check((production.RASA_SERVER,), env={}, credentials=rest_only)
+    assert refused(report) == {"ACTION_SERVER_TOKEN"}
+
+
+def test_each_server_is_checked_for_its_own_secrets() -> None:
+    actions = production.check((production.ACTION_SERVER,), env={})
+    assert refused(actions) == {"ACTION_SERVER_TOKEN", "CONSENT_RECORD_KEY"}
+
+
+def test_an_optional_secret_once_set_must_be_real_and_tokens_required_need_the_key(tmp_path: Path) -> None:
+    web = credentials(tmp_path, "bot.channels.web.channel.SecureSocketIOInput:\n  require_token: true\n")
+    env = {"ACTION_SERVER_TOKEN": real("a"), "WIDGET_SESSION_SECRET": real("w"), "REST_API_TOKEN": "short"}
+    report = production.check((production.RASA_SERVER,), env=env, credentials=web)
+    assert refused(report) == {"WIDGET_JWT_SECRET", "REST_API_TOKEN"}
+    ready = production.check(
+        (production.RASA_SERVER,),
+        env={**env, "REST_API_TOKEN": real("r"), "WIDGET_JWT_SECRET": real("j")},
+        credentials=web,
+    )
+    assert not ready.refusals and set(ready.checked) >= {"WIDGET_JWT_SECRET", "REST_API_TOKEN"}
+
+
+def test_a_development_stand_in_is_refused_by_its_owners_value() -> None:
+    from bot.records import consent_store
+
+    report = production.check(
+        (production.ACTION_SERVER,),
+        env={"ACTION_SERVER_TOKEN": real("a"), "CONSENT_RECORD_KEY": consent_store.DEVELOPMENT_KEY},
+    )
+    assert refused(report) == {"CONSENT_RECORD_KEY"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refuses"),
+    [
+        (["--enable-api"], True),
+        (["--enable-api", "--auth-token", "secret"], True),
+        (["--enable-api", f"--auth-token={real('t')}"], False),
+        (["--enable-api", "--jwt-secret", "key"], False),
+        ([], False),
+    ],
+)
+def test_rasas_http_api_never_runs_without_a_real_token(arguments: list[str], refuses: bool) -> None:
+    env = {"ACTION_SERVER_TOKEN": real("a")}
+    report = production.check((production.RASA_SERVER,), env=env, credentials="/nonexistent", rasa_arguments=arguments)
+    assert ("RASA_API_TOKEN" in refused(report)) is refuses
+
+
+def test_enforce_does_nothing_in_development_and_names_everything_in_production(tmp_path: Path) -> None:
+    production.enforce(production.RASA_SERVER, env={})
+    with pytest.raises(settings.SettingsError) as raised:
+        production.enforce(production.RASA_SERVER, ["--credentials", str(tmp_path / "none.yml")], env=PRODUCTION)
+    assert "ACTION_SERVER_TOKEN" in str(raised.value) and "rasa server" in str(raised.value)
