@@ -82,20 +82,25 @@ http {{
     server {{
 {listen_lines}
         proxy_http_version 1.1;
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
+        # Host and X-Forwarded-* are set in each location: a location with a proxy_set_header of its
+        # own drops the server's (the SMS signature URL, origin checks and per-address limits need them).
         proxy_next_upstream error timeout;
 
 {rest_location}
         location /webhooks/ {{
             proxy_pass http://rasa_any;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header Connection "";
             proxy_read_timeout 60s;
         }}
 
         location /socket.io/ {{
             proxy_pass http://rasa_sticky;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_buffering off;
@@ -104,6 +109,9 @@ http {{
 
         location /widget/ {{
             proxy_pass http://rasa_any;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header Connection "";
         }}
 

@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot.channels.limits import RateLimiter
 from bot.channels.rest import rules
 from bot.channels.rest.rules import Refusal, RestMessage, RestSettings
+from bot.records.flags import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -111,15 +112,17 @@ class SecureRestInput(RestInput):  # type: ignore[misc]
         except Refusal as refusal:
             self._stop_reading(request)
             return self._refuse(refusal, address)
+        # Set by the server, never the caller's: repeated emergency flags from one address are counted.
+        metadata = {CLIENT_ADDRESS_KEY: address}
         if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
             return response.stream(
-                self.stream_response(on_new_message, message.text, message.sender, self.name(), None),
+                self.stream_response(on_new_message, message.text, message.sender, self.name(), metadata),
                 content_type="text/event-stream",
             )
         collector = CollectingOutputChannel()
         try:
             await on_new_message(
-                UserMessage(message.text, collector, message.sender, input_channel=self.name(), metadata=None)
+                UserMessage(message.text, collector, message.sender, input_channel=self.name(), metadata=metadata)
             )
         except CancelledError:
             logger.error("REST: a turn was cancelled (a message of %d characters)", len(message.text))

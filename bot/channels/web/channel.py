@@ -53,6 +53,7 @@ from bot.channels.web.session import (
     TokenError,
     WidgetConfigError,
 )
+from bot.records.flags import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -491,6 +492,8 @@ class SecureSocketIOInput(SocketIOInput):
                 metadata["patient_id"] = session["subject"]
             if client_id:
                 metadata[protocol.CLIENT_ID_KEY] = client_id
+            if session.get("address"):  # the server's own reading, for counting repeated emergency flags
+                metadata[CLIENT_ADDRESS_KEY] = session["address"]
             message = UserMessage(
                 str(text).strip(),
                 SocketIOOutput(sio, self.bot_message_evt),

@@ -26,6 +26,7 @@ from bot import settings
 from bot.channels.rest.channel import SecureRestInput
 from bot.channels.rest.rules import RestSettings
 from bot.records import consent_store
+from bot.records.flags import CLIENT_ADDRESS_KEY
 from devtools.launch import Running
 from tests.helpers.channel_app import RecordingAssistant, non_loopback_address, serve_channels
 from tests.helpers.conversations import joined, new_sender
@@ -300,7 +301,7 @@ async def test_input_channel_and_metadata_cannot_name_the_channel_or_the_patient
         assert answer.status == 200
         (message,) = rest.assistant.received
         assert message.input_channel == "rest"
-        assert not message.metadata, "nothing of the caller's metadata reaches the tracker"
+        assert message.metadata == {CLIENT_ADDRESS_KEY: "127.0.0.1"}, "only the server's reading of the caller"
 
 
 @pytest.mark.asyncio
