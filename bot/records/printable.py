@@ -15,9 +15,35 @@ def decision_title(value: str) -> str:
     return decision.record_title if decision else value
 
 
+def topic_title(intent: str) -> str:
+    """A topic as the patient saw it on its button ("Side effects"), not its intent name.
+
+    The intent name stays when the content has dropped the topic since.
+    """
+    return content.topics().titles.get(intent, intent)
+
+
+def summary_line(record: Record) -> str:
+    """One plain line for the care team before the details: the decision and what needs a look."""
+    data = record.payload
+    flagged = sum(1 for item in data.candidacy if item.flagged)
+    understood = sum(1 for item in data.teachback if item.result == UNDERSTOOD)
+    review = f"{flagged} of {len(data.candidacy)} answers to review" if flagged else "no answers to review"
+    topics = len(data.topics_asked)
+    return (
+        f"{decision_title(record.decision)}; {review}; {understood} of {len(data.teachback)} understanding "
+        f"points explained back; asked about {topics} topic{'s' if topics != 1 else ''}."
+    )
+
+
 def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
-    """The question, then the answer marked ⚑ with its note when the care team must review it."""
-    return item.question, f"{item.answer}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
+    """The question, then the answer as read, the patient's own words when they say more, and ⚑ with its note.
+
+    The words are there so the care team can check the reading ("no" read from "probably not,
+    though I take aspirin now and then").
+    """
+    words = f' (said: "{item.said}")' if item.said and item.said.strip().lower() != item.answer.strip().lower() else ""
+    return item.question, f"{item.answer}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
 
 
 def teachback_row(item: TeachbackResult) -> tuple[str, str]:
@@ -37,7 +63,7 @@ def record_page(record: Record) -> str:
 
     candidacy = [candidacy_row(item) for item in data.candidacy]
     teachback = [teachback_row(item) for item in data.teachback]
-    topics = ", ".join(data.topics_asked) or "none"
+    topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or "none"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pre-consent record #{record.id}</title>
 <style>
@@ -48,10 +74,12 @@ table {{ width: 100%; border-collapse: collapse; }} th, td {{ text-align: left; 
 padding: 2pt 4pt; border-bottom: 1px solid #ccc; }} th {{ width: 42%; font-weight: 600; }}
 .decision {{ font-size: 13pt; font-weight: 700; border: 2px solid #111; padding: 5pt; margin: 6pt 0; }}
 .small {{ font-size: 8.5pt; color: #444; word-break: break-all; }}
+.summary {{ font-size: 11.5pt; border-left: 4px solid #111; padding-left: 6pt; }}
 </style></head><body>
 <h1>Rhizotomy injection: pre-consent record #{record.id}</h1>
 <p>Prepared by the clinic's automated assistant. <strong>This is not the signed consent</strong>: the final
 consent is signed with the physician at the visit.</p>
+<p class="summary"><strong>Summary:</strong> {esc(summary_line(record))}</p>
 <table>{
         rows(
             [

@@ -201,16 +201,6 @@ def test_summary_escapes_patient_text() -> None:
     assert "<script>" not in printable.record_page(record)
 
 
-def test_the_page_states_each_decision_in_the_care_teams_words() -> None:
-    for value, title in [
-        ("decline", "Does not want to go ahead"),
-        ("talk_to_doctor", "Wants to talk to the doctor first"),
-        ("no_longer_offered", "no_longer_offered"),
-    ]:  # a decision the content dropped since
-        record = consent_store.Record(1, "t", "c", "rest", None, "v", value, PAYLOAD, "p", "h")
-        assert f"Decision: {title}</div>" in printable.record_page(record)
-
-
 def test_concurrent_decisions_are_all_stored_in_one_chain(database_url: str) -> None:
     """The action server appends from worker threads; decisions arriving together must all land."""
     from concurrent.futures import ThreadPoolExecutor

@@ -1,0 +1,43 @@
+"""The printable page of a consent record: what the care team reads at the visit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.records import consent_store, printable
+from tests.records.test_consent_store import PAYLOAD
+
+
+def page(**changes: object) -> str:
+    record = consent_store.Record(1, "t", "c", "rest", None, "v", "go_ahead", PAYLOAD, "p", "h")
+    return printable.record_page(dataclasses.replace(record, **changes))  # type: ignore[arg-type]
+
+
+def test_the_page_states_each_decision_in_the_care_teams_words() -> None:
+    for value, title in [
+        ("decline", "Does not want to go ahead"),
+        ("talk_to_doctor", "Wants to talk to the doctor first"),
+        ("no_longer_offered", "no_longer_offered"),
+    ]:  # a decision the content dropped since
+        record = consent_store.Record(1, "t", "c", "rest", None, "v", value, PAYLOAD, "p", "h")
+        assert f"Decision: {title}</div>" in printable.record_page(record)
+
+
+def test_topics_are_shown_by_their_titles_not_their_intent_names() -> None:
+    html = page()
+    assert "<p>How long?</p>" in html  # content/topics.yml's title for ask_duration
+    assert "ask_duration" not in html
+
+
+def test_a_summary_line_comes_first_with_the_decision_and_what_to_review() -> None:
+    html = page()
+    summary = html.split("<strong>Summary:</strong> ", 1)[1].split("</p>", 1)[0]
+    assert summary.startswith("Wants to go ahead;")
+    assert "1 of 1 answers to review" in summary and "1 of 1 understanding points" in summary
+    assert html.index('class="summary"') < html.index("Candidacy answers")
+
+
+def test_the_patients_own_words_stand_beside_the_answer_read_from_them() -> None:
+    assert "(said: &quot;yes, warfarin&quot;)" in page()
+    same = dataclasses.replace(PAYLOAD.candidacy[0], said="Yes", flagged=False)
+    assert "said:" not in page(payload=dataclasses.replace(PAYLOAD, candidacy=(same,)))
