@@ -82,25 +82,20 @@ http {{
     server {{
 {listen_lines}
         proxy_http_version 1.1;
-        # Host and X-Forwarded-* are set in each location: a location with a proxy_set_header of its
-        # own drops the server's (the SMS signature URL, origin checks and per-address limits need them).
+        # Host and X-Forwarded-* are set in each location: one with its own proxy_set_header drops the server's.
         proxy_next_upstream error timeout;
 
 {rest_location}
         location /webhooks/ {{
             proxy_pass http://rasa_any;
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+{forward_headers}
             proxy_set_header Connection "";
             proxy_read_timeout 60s;
         }}
 
         location /socket.io/ {{
             proxy_pass http://rasa_sticky;
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+{forward_headers}
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_buffering off;
@@ -109,9 +104,7 @@ http {{
 
         location /widget/ {{
             proxy_pass http://rasa_any;
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+{forward_headers}
             proxy_set_header Connection "";
         }}
 
@@ -129,6 +122,13 @@ http {{
 """
 
 
+# Host and X-Forwarded-* for every location that proxies: a location with a proxy_set_header of its
+# own drops the server's (the SMS signature URL, origin checks and per-address limits need them).
+FORWARD_HEADERS = """\
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;"""
+
 REST_CLOSED = """\
         # REST names any conversation: development and integrations only, never through here
         # (python -m deploy.nginx --rest forwards it; every server then needs REST_API_TOKEN).
@@ -145,11 +145,8 @@ REST_WITH_TOKEN = """\
                 return 401;
             }
             proxy_pass http://rasa_any;
-            # A location's own proxy_set_header drops the server's: repeat them. Without
-            # X-Forwarded-For the server would see nginx's address, which may be its own machine.
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+            # Without X-Forwarded-For the server would see nginx's address, which may be its own machine.
+{forward_headers}
             proxy_set_header Connection "";
             proxy_read_timeout 60s;
         }
@@ -181,7 +178,8 @@ def render(
         sticky_servers=server_lines,
         sticky_key=sticky_key,
         listen_lines="\n".join(f"        listen {address};" for address in listen),
-        rest_location=REST_WITH_TOKEN if rest else REST_CLOSED,
+        rest_location=REST_WITH_TOKEN.replace("{forward_headers}", FORWARD_HEADERS) if rest else REST_CLOSED,
+        forward_headers=FORWARD_HEADERS,
     )
 
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.language.language_id import ENGLISH, SPANISH
 from bot.language.red_flags import SELF_HARM, RedFlag, RedFlagDetector
 from bot.language.safety_model import EMERGENCY, POSSIBLE, Judgement
 
-ENGLISH = "en"
-SPANISH = "es"
 # Whether an unsure verdict gets conditional advice, as served (the NLU component's default).
 CONDITIONAL_ADVICE = True
 SELF_HARM_AT = 0.3  # the learned layer's self-harm probability from which the crisis line is offered
@@ -97,7 +96,7 @@ POISONING = "overdose_poisoning"
 REPLY_LANGUAGES = (SPANISH,)
 
 
-def reply_name(check: SafetyCheck, language: str = "en") -> str:
+def reply_name(check: SafetyCheck, language: str = ENGLISH) -> str:
     """The message that answers ``check``: the crisis line, Poison Control or conditional advice first.
 
     Self-harm outranks the rest (988 as well as 911); a poisoning adds Poison Control; an

@@ -28,10 +28,11 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import content
 from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES, MESSAGE_NAME, clinic_values
+from bot.language import safety
+from bot.rasa.nlu_component import REPLY_ENTITY
 
 EMERGENCY_RESPONSE = "utter_emergency"
-REPLY_ENTITY = "safety_reply"
-DEFAULT_REPLY = "emergency"
+DEFAULT_REPLY = safety.REPLY_EMERGENCY
 
 
 def reply_name(tracker: DialogueStateTracker) -> str:
