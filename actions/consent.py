@@ -70,7 +70,11 @@ class ActionAskCandidacyFormCandidacyAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = steps.candidacy_question(content.consent_content(), tracker.get_slot("candidacy_answers") or {})
+        question = steps.candidacy_question(
+            content.consent_content(),
+            tracker.get_slot("candidacy_answers") or {},
+            tracker.get_slot("candidacy_pending"),
+        )
         if question is None:
             return []
         send_replies(dispatcher, [question])
@@ -87,15 +91,20 @@ class ValidateCandidacyForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         answers = tracker.get_slot("candidacy_answers") or {}
-        step = steps.answer_candidacy(content.consent_content(), answers, str(slot_value or ""))
+        pending = tracker.get_slot("candidacy_pending")
+        step = steps.answer_candidacy(content.consent_content(), answers, str(slot_value or ""), pending)
         if step is None:
             return {"candidacy_answer": steps.DONE}
         if not step.structured and await answer_digression(dispatcher, tracker):
             return {"candidacy_answer": None}
         await carry_out(dispatcher, tracker, step.outcome)
         if not step.accepted:
-            return {"candidacy_answer": None}
-        return {"candidacy_answers": step.answers, "candidacy_answer": steps.DONE if step.done else None}
+            return {"candidacy_answer": None, "candidacy_pending": step.pending}
+        return {
+            "candidacy_answers": step.answers,
+            "candidacy_pending": None,
+            "candidacy_answer": steps.DONE if step.done else None,
+        }
 
 
 # --- Step 2: the understanding check (teach-back) ------------------------------------------

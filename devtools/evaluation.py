@@ -3,6 +3,7 @@
 python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
 python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
 python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
+python -m devtools.evaluation candidacy tests/data/candidacy/heldout --max-wrong 0
 python -m devtools.evaluation language data/safety/train tests/data/safety/heldout --nlu data/nlu   (figures only)
 """
 
@@ -232,6 +233,67 @@ def safety_report(
     return recall >= min_recall and false_alarms <= max_false_alarms
 
 
+def candidacy_report(set_dirs: list[Path], max_wrong: int | None, show: int = 10) -> bool:
+    """The candidacy answer reader on labelled answers, per kind: recorded right or wrong, confirmed, asked again.
+
+    A label is the value a careful nurse writes down without asking back, or ``unclear``.
+    Wrong is a recorded value other than the label, but "not sure": that is recorded only when
+    the patient says they are not sure, and it goes to the care team with their words. Answers naming a medicine,
+    condition or symptom count as kept when confirmed, or recorded with their words and flagged.
+    """
+    from bot import content
+    from bot.consent import candidacy
+
+    questions = content.consent_content()
+    rows = []
+    for path in (path for folder in set_dirs for path in sorted(folder.glob("*.yml"))):
+        for item in load_yaml(path)["answers"]:
+            question = questions.question(str(item["question"]))
+            answer = candidacy.parse_answer(question, str(item["text"]), questions.dont_know_words, questions.reading)
+            rows.append((item, answer))
+    kinds: dict[str, list[tuple[dict[str, Any], candidacy.Answer]]] = {}
+    for item, answer in rows:
+        kinds.setdefault(str(item["kind"]), []).append((item, answer))
+
+    def wrong(item: dict[str, Any], answer: candidacy.Answer) -> bool:
+        if answer.status != candidacy.RECORD:
+            return False
+        return answer.value not in (str(item["value"]), candidacy.DONT_KNOW)
+
+    print(f"candidacy answers: {len(rows)} typed first answers ({', '.join(str(d) for d in set_dirs)})")
+    print(
+        "  kind            n   recorded right  recorded wrong  confirmed  asked again  (clear labels recorded at once)"
+    )
+    for kind in sorted(kinds):
+        group = kinds[kind]
+        right = sum(1 for i, a in group if a.status == candidacy.RECORD and not wrong(i, a))
+        bad = sum(1 for i, a in group if wrong(i, a))
+        confirmed = sum(1 for _, a in group if a.status == candidacy.CONFIRM)
+        again = sum(1 for _, a in group if a.status == candidacy.ASK_AGAIN)
+        clear = [(i, a) for i, a in group if str(i["value"]) != candidacy.UNCLEAR]
+        at_once = sum(1 for i, a in clear if a.status == candidacy.RECORD and not wrong(i, a))
+        share = f"{at_once / len(clear):.1%} of {len(clear)}" if clear else "-"
+        print(f"  {kind:12} {len(group):4}   {right:14}  {bad:14}  {confirmed:9}  {again:11}  ({share})")
+    named = [(i, a) for i, a in rows if i.get("names")]
+    kept = sum(1 for _, a in named if a.status != candidacy.RECORD or a.flagged or not a.extra)
+    print(
+        f"  answers naming a medicine, condition or symptom: {len(named)}; confirmed, or recorded flagged or "
+        f"with every word the question's own: {kept / max(len(named), 1):.1%}"
+    )
+    unclear = [(i, a) for i, a in rows if str(i["value"]) == candidacy.UNCLEAR]
+    caught = sum(1 for i, a in unclear if not wrong(i, a))
+    print(f"  unclear answers confirmed, asked again or recorded as not sure: {caught} of {len(unclear)}")
+    mistakes = [(i, a) for i, a in rows if wrong(i, a)]
+    allowed = "figures only" if max_wrong is None else f"at most {max_wrong} allowed"
+    print(f"  wrong values recorded: {len(mistakes)} of {len(rows)} ({allowed})")
+    for item, answer in mistakes[:show]:
+        print(
+            f"    [{item['kind']} {item['question']}] {str(item['text'])[:80]!r}: recorded {answer.value!r}, "
+            f"label {item['value']!r}"
+        )
+    return max_wrong is None or len(mistakes) <= max_wrong
+
+
 def language_report(set_dirs: list[Path], nlu_dirs: list[Path], show: int = 12) -> bool:
     """Accuracy of ``bot.language.language_id.detect`` on labelled messages, and its time per message.
 
@@ -316,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     points = sub.add_parser("teachback", help="teach-back judge accuracy per point")
     points.add_argument("set", type=Path)
     points.add_argument("--min", type=float, default=0.9)
+    answers = sub.add_parser("candidacy", help="the candidacy answer reader on labelled typed answers")
+    answers.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/candidacy/heldout)")
+    answers.add_argument("--max-wrong", type=int, help="gate: wrong values recorded (default: figures only)")
     args: Any = parser.parse_args(argv)
     if args.command == "nlu":
         ok = nlu_gate(args.report, args.min)
@@ -323,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
     elif args.command == "safety":
         ok = safety_report(args.sets, args.min_recall, args.max_false_alarms, args.conditional_advice)
+    elif args.command == "candidacy":
+        ok = candidacy_report(args.sets, args.max_wrong)
     elif args.command == "language":
         ok = language_report(args.sets, args.nlu)
     else:

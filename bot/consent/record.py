@@ -26,9 +26,10 @@ class CandidacyAnswer:
     said: str
     flagged: bool
     flag_note: str  # why it was flagged; empty when not flagged
+    how: str = ""  # "typed", "button" or "confirmed" (bot.consent.candidacy); empty on records before it was kept
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "question": self.question,
             "answer": self.answer,
@@ -36,6 +37,7 @@ class CandidacyAnswer:
             "flagged": self.flagged,
             "flag_note": self.flag_note,
         }
+        return {**data, "how": self.how} if self.how else data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CandidacyAnswer:
@@ -46,6 +48,7 @@ class CandidacyAnswer:
             str(data["said"]),
             bool(data["flagged"]),
             str(data["flag_note"]),
+            str(data.get("how") or ""),
         )
 
 

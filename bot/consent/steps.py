@@ -9,6 +9,7 @@ rule tests alone (``tests/consent/test_steps.py``). The slots keep plain JSON:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,11 +17,12 @@ from typing import Any
 from bot import content, conversation
 from bot.consent import candidacy
 from bot.consent.record import REVIEW, UNDERSTOOD, CandidacyAnswer, ConsentPayload, TeachbackResult
-from bot.content.consent import ConsentContent, Decision, Question
+from bot.content.consent import ConsentContent, Decision
 from bot.content.teachback import Point
 from bot.language.teachback import MAX_ATTEMPTS
 
 DONE = "done"  # a form's requested slot once its step is finished
+QUOTE_CHARS = 140  # the most of a patient's answer quoted back to them when confirming it
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,37 @@ def numbered(ids: Sequence[str], current: str, text: str) -> str:
 # --- Step 1: candidacy questions -------------------------------------------------------------
 
 
-def candidacy_question(questions: ConsentContent, answers: Mapping[str, Any]) -> Reply | None:
-    """The first unanswered question with its progress and buttons; None when every question is answered."""
+def candidacy_question(
+    questions: ConsentContent, answers: Mapping[str, Any], pending: Mapping[str, Any] | None = None
+) -> Reply | None:
+    """The first unanswered question with its progress and buttons; None when every question is answered.
+
+    When the patient's last answer to it needs confirming (``pending``), the question comes
+    with their words quoted first, so they see what they said and choose.
+    """
     question = questions.next_question(dict(answers))
     if question is None:
         return None
     text = numbered([q.id for q in questions.questions], question.id, question.text)
-    return Reply(f"candidacy:{question.id}", text, choice_buttons(option.title for option in question.options))
+    buttons = choice_buttons(option.title for option in question.options)
+    if pending and pending.get("question") == question.id:
+        said = textwrap.shorten(str(pending.get("said") or ""), QUOTE_CHARS, placeholder="…")
+        return Reply(
+            f"candidacy:{question.id}:confirm",
+            content.message("confirm_answer", said=said, question=text).text,
+            buttons,
+        )
+    return Reply(f"candidacy:{question.id}", text, buttons)
 
 
 @dataclass(frozen=True)
 class CandidacyStep:
     """What one answer to the pending candidacy question did.
 
-    ``structured`` is a usable choice, yes/no or number: never taken for a question asked
-    in the middle of the step. When ``accepted`` is False the answer is asked again (the
-    hint is in ``outcome``) and the answers are unchanged.
+    ``structured`` is a recorded choice, yes/no or number: never taken for a question asked
+    in the middle of the step. When ``accepted`` is False nothing is recorded: the answer is
+    asked again (the hint is in ``outcome``) or, when ``pending`` is set, confirmed first.
+    ``pending`` is the ``candidacy_pending`` slot after this answer.
     """
 
     answers: dict[str, Any]
@@ -96,36 +113,50 @@ class CandidacyStep:
     structured: bool
     done: bool
     outcome: Outcome = field(default_factory=Outcome)
+    pending: dict[str, Any] | None = None
 
 
-def answer_candidacy(questions: ConsentContent, answers: Mapping[str, Any], said: str) -> CandidacyStep | None:
-    """Read ``said`` as the answer to the pending question; None when no question is pending."""
+def answer_candidacy(
+    questions: ConsentContent, answers: Mapping[str, Any], said: str, pending: Mapping[str, Any] | None = None
+) -> CandidacyStep | None:
+    """Read ``said`` as the answer to the pending question; None when no question is pending.
+
+    A clear answer is recorded, with how it came (typed, a button, or confirmed). An answer
+    that needs confirming is kept in ``pending`` and the question asked again with the
+    patient's words; a second unclear answer is recorded as unclear, flagged, with both.
+    """
     question = questions.next_question(dict(answers))
     if question is None:
         return None
-    answer = candidacy.parse_answer(question, said, questions.dont_know_words)
-    structured = question.type != "text" and answer.valid
-    if not answer.valid:
+    confirming = bool(pending) and pending.get("question") == question.id  # type: ignore[union-attr]
+    earlier = str(pending.get("said") or "") if confirming else ""  # type: ignore[union-attr]
+    answer = candidacy.parse_answer(question, said, questions.dont_know_words, questions.reading)
+    if answer.status == candidacy.ASK_AGAIN:
         hint = Reply(f"candidacy:{question.id}:hint", answer.hint)
-        return CandidacyStep(
-            dict(answers), accepted=False, structured=structured, done=False, outcome=Outcome(replies=(hint,))
-        )
-    stored = CandidacyAnswer(
-        question.id, question.text, answer.value, said, answer.flagged, question.flag_note if answer.flagged else ""
-    )
+        kept = dict(pending) if confirming else None  # type: ignore[arg-type]
+        return CandidacyStep(dict(answers), False, False, False, Outcome(replies=(hint,)), pending=kept)
+    if answer.status == candidacy.CONFIRM and not confirming:
+        waiting = {"question": question.id, "said": said, "reason": answer.reason}
+        return CandidacyStep(dict(answers), False, False, False, pending=waiting)
+    words = f"{earlier} / {said}" if confirming else said
+    if answer.status == candidacy.CONFIRM:  # still unclear after confirming: the care team asks at the visit
+        value, flagged, note = candidacy.UNCLEAR, True, f"{question.flag_note}: answer not clear"
+    else:
+        value, flagged = answer.value, answer.flagged
+        note = question.flag_note if value in question.flag_if or value == candidacy.DONT_KNOW else ""
+        if flagged and not note:
+            note = f"{question.flag_note}: said more than the answer"
+    how = candidacy.CONFIRMED if confirming else candidacy.how_given(question, said)
+    stored = CandidacyAnswer(question.id, question.text, value, words, flagged, note if flagged else "", how)
     updated = {**answers, question.id: _slot_entry(stored.to_json())}
-    flags = (_candidacy_flag(question, said),) if answer.flagged else ()
+    flags = (FlagRequest("candidacy", f"{stored.flag_note}: {words}", question.id),) if flagged else ()
     return CandidacyStep(
         updated,
         accepted=True,
-        structured=structured,
+        structured=question.type != "text",
         done=questions.next_question(updated) is None,
         outcome=Outcome(flags=flags),
     )
-
-
-def _candidacy_flag(question: Question, said: str) -> FlagRequest:
-    return FlagRequest("candidacy", f"{question.flag_note}: {said}", question.id)
 
 
 def _slot_entry(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,13 +29,14 @@ class Option:
     value: str
     title: str
     words: tuple[str, ...]
+    covers: tuple[str, ...] = ()  # other choices this one includes: "both" covers "pain" and "spasticity"
 
 
 @dataclass(frozen=True)
 class Decision(Option):
     """A decision choice, and what the care team sees of it: its wording on the record and the flag it raises."""
 
-    record_title: str
+    record_title: str = ""  # required in the content file (checked when loaded)
     flag_note: str = ""  # empty: the decision raises no flag
 
     @property
@@ -58,6 +59,24 @@ class Question:
     flag_if: frozenset[str] = frozenset()
     flag_note: str = ""
     none_words: tuple[str, ...] = ()
+    topic_words: tuple[str, ...] = ()  # words that only restate the question ("sick" for an infection)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The words that make a typed answer need confirming (``reading`` in ``content/consent.yml``).
+
+    ``hedges`` ("probably", "I think"), ``contrasts`` ("but", "except"), ``negations`` (for
+    choice questions, whose choices carry no "no" of their own: "barely helped"), and
+    ``filler``: words an answer may add without saying more than the question asked.
+    An answer with more than ``max_extra_words`` other words is confirmed too.
+    """
+
+    hedges: tuple[str, ...] = ()
+    contrasts: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    filler: tuple[str, ...] = ()
+    max_extra_words: int = 3
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class ConsentContent:
     questions: tuple[Question, ...]
     dont_know_words: tuple[str, ...]
     decisions: tuple[Decision, ...]
+    reading: Reading = Reading()
     by_id: dict[str, Question] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
@@ -89,7 +109,12 @@ def _options(raw: Any, where: str) -> tuple[Option, ...]:
         if not isinstance(item, dict) or "value" not in item or "title" not in item:
             raise ContentError(f"{where}: every choice needs a value and a title")
         words = tuple(str(word) for word in item.get("words") or [])
-        options.append(Option(str(item["value"]), str(item["title"]), (*words, str(item["title"]))))
+        covers = tuple(str(value) for value in item.get("covers") or [])
+        options.append(Option(str(item["value"]), str(item["title"]), (*words, str(item["title"])), covers))
+    values = {option.value for option in options}
+    for option in options:
+        if not set(option.covers) <= values - {option.value}:
+            raise ContentError(f"{where}: '{option.value}' covers a choice that is not another of its choices")
     return tuple(options)
 
 
@@ -100,7 +125,11 @@ def _decisions(raw: Any, where: str, message_names: Collection[str]) -> tuple[De
         if not item.get("record_title"):
             raise ContentError(f"{where}: decision '{option.value}' needs a record_title (the care team's wording)")
         decision = Decision(
-            option.value, option.title, option.words, str(item["record_title"]), str(item.get("flag_note") or "")
+            option.value,
+            option.title,
+            option.words,
+            record_title=str(item["record_title"]),
+            flag_note=str(item.get("flag_note") or ""),
         )
         if decision.recorded_message not in message_names:
             raise ContentError(
@@ -112,6 +141,23 @@ def _decisions(raw: Any, where: str, message_names: Collection[str]) -> tuple[De
     if len(set(values)) != len(values):
         raise ContentError(f"{where}: decision values must be unique")
     return tuple(decisions)
+
+
+def _reading(raw: Any, where: str) -> Reading:
+    if raw is None:
+        return Reading()
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: needs hedges, contrasts, negations and filler word lists")
+    lists = {}
+    for key in ("hedges", "contrasts", "negations", "filler"):
+        words = raw.get(key) or []
+        if not isinstance(words, list) or not all(isinstance(word, str) and word.strip() for word in words):
+            raise ContentError(f"{where}: '{key}' must be a list of words or phrases")
+        lists[key] = tuple(words)
+    limit = raw.get("max_extra_words", 3)
+    if not isinstance(limit, int) or limit < 0:
+        raise ContentError(f"{where}: 'max_extra_words' must be a whole number, 0 or more")
+    return Reading(**lists, max_extra_words=limit)
 
 
 def parse_content(
@@ -144,6 +190,7 @@ def parse_content(
                 flag_if=frozenset(str(value) for value in item.get("flag_if") or []),
                 flag_note=str(item.get("flag_note") or item["id"]),
                 none_words=tuple(str(word) for word in item.get("none_words") or []),
+                topic_words=tuple(str(word) for word in item.get("topic_words") or []),
             )
         )
     if not questions:
@@ -157,6 +204,7 @@ def parse_content(
         decisions=_decisions(
             raw.get("decisions"), f"{source}: decisions", templates() if message_names is None else message_names
         ),
+        reading=_reading(raw.get("reading"), f"{source}: reading"),
         by_id={q.id: q for q in questions},
     )
 

@@ -44,6 +44,7 @@ ACTION_VALUES: dict[str, frozenset[str]] = {
     "decision_summary": frozenset({"answered", "flagged", "understood", "review"}),
     "numbered_question": frozenset({"number", "total", "question"}),
     "choose_one": frozenset({"first", "last"}),
+    "confirm_answer": frozenset({"said", "question"}),
 }
 
 

@@ -36,14 +36,19 @@ def summary_line(record: Record) -> str:
     )
 
 
-def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
-    """The question, then the answer as read, the patient's own words when they say more, and ⚑ with its note.
+HOW_GIVEN = {"typed": "typed", "button": "tapped", "confirmed": "confirmed after asking back"}
 
-    The words are there so the care team can check the reading ("no" read from "probably not,
-    though I take aspirin now and then").
+
+def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
+    """The question, then the answer as read, how it was given, the patient's own words, and ⚑ with its note.
+
+    The words are there so the care team can check the reading; "confirmed after asking back"
+    says the first answer was hedged or mixed and the patient chose when asked again (both
+    answers are in the words, separated by " / ").
     """
     words = f' (said: "{item.said}")' if item.said and item.said.strip().lower() != item.answer.strip().lower() else ""
-    return item.question, f"{item.answer}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
+    how = f" [{HOW_GIVEN.get(item.how, item.how)}]" if item.how else ""
+    return item.question, f"{item.answer}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
 
 
 def teachback_row(item: TeachbackResult) -> tuple[str, str]:

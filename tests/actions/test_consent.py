@@ -48,7 +48,21 @@ def test_nothing_is_asked_once_every_question_is_answered(dispatcher: Any, make_
 def test_invalid_severity_is_asked_again_with_a_hint(dispatcher: Any, make_tracker: Callable) -> None:
     tracker = make_tracker("14", "out_of_scope", slots={"candidacy_answers": answered_until("severity")})
     result = validate(consent.ValidateCandidacyForm(), "candidacy_answer", dispatcher, tracker)
-    assert result == {"candidacy_answer": None} and sent(dispatcher) == ["candidacy:severity:hint"]
+    assert result == {"candidacy_answer": None, "candidacy_pending": None}
+    assert sent(dispatcher) == ["candidacy:severity:hint"]
+
+
+def test_a_mixed_answer_waits_for_confirmation_and_the_question_comes_back_with_the_words(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
+    answers = answered_until("blood_thinners")
+    tracker = make_tracker("no but I take aspirin now and then", "deny", slots={"candidacy_answers": answers})
+    result = validate(consent.ValidateCandidacyForm(), "candidacy_answer", dispatcher, tracker)
+    assert result["candidacy_answer"] is None and "candidacy_answers" not in result
+    assert result["candidacy_pending"]["question"] == "blood_thinners"
+    asked = make_tracker(slots={"candidacy_answers": answers, "candidacy_pending": result["candidacy_pending"]})
+    run(consent.ActionAskCandidacyFormCandidacyAnswer(), dispatcher, asked)
+    assert sent(dispatcher) == ["candidacy:blood_thinners:confirm"]
 
 
 def test_flagged_answer_is_stored_and_written_to_the_flag_log(dispatcher: Any, make_tracker: Callable) -> None:

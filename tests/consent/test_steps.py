@@ -60,9 +60,46 @@ def test_an_answer_is_stored_with_what_was_said() -> None:
             "said": "Muscle spasms",
             "flagged": False,
             "flag_note": "",
+            "how": "button",
         }
     }
     assert step.outcome == steps.Outcome()
+    typed = steps.answer_candidacy(QUESTIONS, {}, "spasms, the muscles are so tight")
+    assert typed is not None and typed.answers["purpose"]["how"] == "typed"
+
+
+def test_a_hedged_answer_is_confirmed_with_the_patients_words_before_anything_is_recorded() -> None:
+    answers = answered_until("blood_thinners")
+    said = "probably not, though I do take aspirin now and then"
+    step = steps.answer_candidacy(QUESTIONS, answers, said)
+    assert step is not None and not step.accepted and step.answers == answers
+    assert step.pending == {"question": "blood_thinners", "said": said, "reason": "mixed"}
+    asked = steps.candidacy_question(QUESTIONS, answers, step.pending)
+    assert asked is not None and asked.name == "candidacy:blood_thinners:confirm"
+    assert said in asked.text and [b["title"] for b in asked.buttons] == ["Yes", "No", "Not sure"]
+    confirmed = steps.answer_candidacy(QUESTIONS, answers, "Yes", step.pending)
+    assert confirmed is not None and confirmed.accepted and confirmed.pending is None
+    stored = confirmed.answers["blood_thinners"]
+    assert (stored["answer"], stored["how"], stored["said"]) == ("yes", "confirmed", f"{said} / Yes")
+    assert [flag.kind for flag in confirmed.outcome.flags] == ["candidacy"]
+
+
+def test_an_answer_still_unclear_after_confirming_is_recorded_as_unclear_for_the_care_team() -> None:
+    answers = answered_until("infection")
+    pending = {"question": "infection", "said": "I don't think so", "reason": "hedged"}
+    step = steps.answer_candidacy(QUESTIONS, answers, "probably not but idk", pending)
+    assert step is not None and step.accepted
+    stored = step.answers["infection"]
+    assert stored["answer"] == "unclear" and stored["flagged"] and stored["how"] == "confirmed"
+    assert stored["said"] == "I don't think so / probably not but idk"
+
+
+def test_a_question_back_while_confirming_keeps_the_answer_waiting() -> None:
+    answers = answered_until("allergies")
+    pending = {"question": "allergies", "said": "not that I know of", "reason": "hedged"}
+    step = steps.answer_candidacy(QUESTIONS, answers, "hmm", pending)
+    assert step is not None and not step.accepted and step.pending == pending
+    assert names(step.outcome.replies) == ["candidacy:allergies:hint"]
 
 
 def test_an_unusable_answer_is_asked_again_with_the_question_hint() -> None:

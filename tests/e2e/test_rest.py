@@ -17,7 +17,7 @@ from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES
 from bot.records import consent_store, flags
 from devtools import launch
 from devtools.launch import Running
-from tests.helpers.conversations import joined, new_sender, tracker_events
+from tests.helpers.conversations import joined, new_sender, sent_names, tracker_events
 from tests.helpers.servers import hung_action_server, stop_action_server
 
 pytestmark = pytest.mark.e2e
@@ -112,6 +112,28 @@ def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) ->
     assert newest.decision == "talk_to_doctor" and newest.payload.supersedes == record.id
 
 
+def test_a_mixed_answer_is_asked_back_with_the_patients_words_and_recorded_as_confirmed(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    for answer in ["Pain", "MS", "7", "physical therapy", "A little"]:
+        assistant.say(sender, answer)
+    assistant.say(sender, "no but I take aspirin now and then")
+    assert sent_names(assistant, sender)[-1] == "candidacy:blood_thinners:confirm", "nothing recorded yet"
+    assistant.say(sender, "Yes")
+    assert sent_names(assistant, sender)[-1] == "candidacy:allergies"
+    for answer in ["No", "No", "Does not apply", "No", "no"]:
+        assistant.say(sender, answer)
+    for answer in ["it blocks pain signals", "soreness", "an infection", "it can wear off", "it is not a cure"]:
+        assistant.say(sender, answer)
+    assistant.say(sender, "Go ahead")
+    record = consent_store.latest(sender, assistant.database_url)
+    assert record is not None
+    stored = next(item for item in record.payload.candidacy if item.id == "blood_thinners")
+    assert (stored.answer, stored.how, stored.flagged) == ("yes", "confirmed", True)
+    assert stored.said == "no but I take aspirin now and then / Yes"
+    assert next(item for item in record.payload.candidacy if item.id == "allergies").how == "button"
+
+
 def test_an_emergency_in_the_questions_comes_first_and_the_patient_can_continue(assistant: Running) -> None:
     sender = new_sender()
     assistant.say(sender, "start my consent")
@@ -137,7 +159,7 @@ REST_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
 
 def test_sent_messages_are_named_in_the_tracker_and_nowhere_a_patient_sees(assistant: Running) -> None:
     sender = new_sender()
-    reply = assistant.say(sender, "start my consent") + assistant.say(sender, "14") + assistant.say(sender, "Pain")
+    reply = assistant.say(sender, "start my consent") + assistant.say(sender, "hmm") + assistant.say(sender, "Pain")
     assert all(set(message) <= REST_KEYS for message in reply), "the REST channel's JSON is unchanged"
     bots = [event for event in tracker_events(assistant, sender) if event["event"] == "bot"]
     named = [event["metadata"].get(MESSAGE_NAME) or event["metadata"].get("utter_action") for event in bots]

@@ -41,3 +41,10 @@ def test_the_patients_own_words_stand_beside_the_answer_read_from_them() -> None
     assert "(said: &quot;yes, warfarin&quot;)" in page()
     same = dataclasses.replace(PAYLOAD.candidacy[0], said="Yes", flagged=False)
     assert "said:" not in page(payload=dataclasses.replace(PAYLOAD, candidacy=(same,)))
+
+
+def test_the_page_says_how_each_answer_was_given() -> None:
+    confirmed = dataclasses.replace(PAYLOAD.candidacy[0], said="not that I know of / No", answer="no", how="confirmed")
+    html = page(payload=dataclasses.replace(PAYLOAD, candidacy=(confirmed,)))
+    assert "no [confirmed after asking back] (said: &quot;not that I know of / No&quot;)" in html
+    assert "[" not in page().split("Candidacy answers", 1)[1].split("</table>", 1)[0], "older records have no 'how'"
