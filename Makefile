@@ -9,6 +9,7 @@ PY := $(BIN)/python
 MODEL := models/rhizotomy.tar.gz
 SPACY_META := build/spacy/en_rhizotomy/meta.json
 SAFETY_MODEL := build/safety/classifier.joblib
+TEACHBACK_MODEL := build/teachback/classifier.joblib
 RESULTS := results
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
@@ -43,18 +44,25 @@ $(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/language/pipel
 	@echo "==> building the spaCy pipeline (blank English + lookup lemmatizer + entity ruler)"
 	@$(PY) -m bot pipeline build
 
-$(SAFETY_MODEL): $(VENV)/.installed $(SPACY_META) $(wildcard data/safety/train/*.yml data/nlu/*.yml) content/red_flags.yml bot/language/safety_model.py
+$(SAFETY_MODEL): $(VENV)/.installed $(SPACY_META) $(wildcard data/safety/train/*.yml data/nlu/*.yml data/teachback/train/*.yml) content/red_flags.yml bot/language/safety_model.py bot/language/classifier.py
 	@echo "==> training the safety net's learned layer (data/safety/train/)"
 	@$(PY) -m bot safety train
 
 .PHONY: safety
 safety: $(SAFETY_MODEL) ## Train the safety net's learned layer (when its training data changed)
 
+$(TEACHBACK_MODEL): $(VENV)/.installed $(wildcard data/teachback/train/*.yml) bot/language/teachback_model.py bot/language/classifier.py
+	@echo "==> training the teach-back judge's learned layer (data/teachback/train/)"
+	@$(PY) -m bot teachback train
+
+.PHONY: teachback
+teachback: $(TEACHBACK_MODEL) ## Train the teach-back judge's learned layer (when its training answers changed)
+
 .PHONY: spacy
 spacy: $(SPACY_META) ## Build the project's own spaCy pipeline
 
 .PHONY: model
-model: $(SPACY_META) $(SAFETY_MODEL) ## Train the Rasa model (skipped when Rasa's fingerprint says nothing changed)
+model: $(SPACY_META) $(SAFETY_MODEL) $(TEACHBACK_MODEL) ## Train the Rasa model (skipped when Rasa's fingerprint says nothing changed)
 	@echo "==> training the model if data, domain, config or content changed (about 1 minute)"
 	@$(BIN)/rasa train --fixed-model-name rhizotomy --quiet 2>&1 | grep -vE "^\s*$$|tensorflow|oneDNN|cuda|cpu_feature|TensorRT|rebuild TensorFlow|xla_computation" || true
 	@test -f $(MODEL) || { echo "error: training did not produce $(MODEL)"; exit 1; }

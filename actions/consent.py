@@ -49,6 +49,8 @@ async def answer_digression(dispatcher: CollectingDispatcher, tracker: Tracker) 
         return False
     if found.kind == digression.RESPOND:
         dispatcher.utter_message(response=found.response)
+    elif found.kind == digression.HELLO:
+        say(dispatcher, "hello_again")
     elif found.kind == digression.CALLBACK:
         await request_callback(dispatcher, tracker)
     elif found.kind == digression.MEDICATION:
@@ -111,7 +113,7 @@ class ValidateCandidacyForm(FormValidationAction):
 
 
 class ActionAskUnderstandingFormTeachbackAnswer(Action):
-    """Asks the next understanding point in an open way, with choices for those who prefer buttons."""
+    """Asks the next understanding point in an open way; with choices only after two misses."""
 
     def name(self) -> str:
         return "action_ask_understanding_form_teachback_answer"
@@ -119,7 +121,7 @@ class ActionAskUnderstandingFormTeachbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = steps.teachback_question(content.teachback_points(), tracker.get_slot("teachback_results") or {})
+        question = steps.teachback_question(content.teachback_content(), tracker.get_slot("teachback_results") or {})
         if question is None:
             return []
         send_replies(dispatcher, [question])
@@ -135,16 +137,17 @@ class ValidateUnderstandingForm(FormValidationAction):
     async def validate_teachback_answer(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        points = content.teachback_points()
+        teachback_content = content.teachback_content()
         results = tracker.get_slot("teachback_results") or {}
-        point = steps.teachback_point(points, results)
+        point = steps.teachback_point(teachback_content.points, results)
         if point is None:
             return {"teachback_answer": steps.DONE}
         text = str(slot_value or "")
-        understood = await asyncio.to_thread(teachback.judge_text, point.id, text)
-        if not understood and await answer_digression(dispatcher, tracker):
+        pressed = text.strip() in teachback_content.open_buttons or text.strip() in point.choices
+        understood = not pressed and await asyncio.to_thread(teachback.judge_text, point.id, text)
+        if not understood and not pressed and await answer_digression(dispatcher, tracker):
             return {"teachback_answer": None}
-        step = steps.judge_teachback(points, results, point, text, understood)
+        step = steps.judge_teachback(teachback_content, results, point, text, understood)
         await carry_out(dispatcher, tracker, step.outcome)
         return {"teachback_results": step.results, "teachback_answer": steps.DONE if step.done else None}
 

@@ -43,3 +43,16 @@ class ActionSessionStart(Action):
         if tracker.get_slot("consent_stage") in IN_PROGRESS:
             say(dispatcher, "welcome_back")
         return [SessionStarted(), *carried, *clinic_slots(), ActionExecuted("action_listen")]
+
+
+class ActionOfferResume(Action):
+    """A greeting while consent steps wait: the offer to continue where the patient left off."""
+
+    def name(self) -> str:
+        return "action_offer_resume"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(dispatcher, "welcome_back")
+        return []

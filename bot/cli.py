@@ -209,6 +209,24 @@ def safety_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def teachback_train(args: argparse.Namespace) -> int:
+    """Trains the teach-back judge on data/teachback/train/ (printing its by-fold accuracy there)."""
+    from bot.language import classifier, teachback_model
+
+    files = teachback_model.training_files()
+    if not args.force and teachback_model.is_current():
+        print(f"teach-back judge up to date: {teachback_model.MODEL_FILE.relative_to(teachback_model.PROJECT_ROOT)}")
+        return 0
+    answers = teachback_model.read_answers(path for path in files if path.suffix == ".yml")
+    print(f"==> cross-validating on {len(answers)} training answers")
+    for point, (right, wrong) in teachback_model.cross_validated(answers).items():
+        print(f"    {point:20} right answers judged right {right:.1%}, wrong answers judged wrong {wrong:.1%}")
+    meta = {"data_sha256": classifier.data_digest(files), "answers": len(answers)}
+    out = teachback_model.save(teachback_model.train(answers, meta))
+    print(f"teach-back judge built: {out.relative_to(teachback_model.PROJECT_ROOT)}")
+    return 0
+
+
 def pipeline_build(args: argparse.Namespace) -> int:
     from bot.language import pipeline
     from bot.settings import PROJECT_ROOT
@@ -318,6 +336,13 @@ def parser() -> argparse.ArgumentParser:
     training = safety.add_parser("train", help="train it on data/safety/train/ if the data changed")
     training.add_argument("--force", action="store_true", help="train even when up to date")
     training.set_defaults(handler=safety_train)
+
+    judge = groups.add_parser("teachback", help="the teach-back judge's learned layer").add_subparsers(
+        dest="command", required=True
+    )
+    judging = judge.add_parser("train", help="train it on data/teachback/train/ if the data changed")
+    judging.add_argument("--force", action="store_true", help="train even when up to date")
+    judging.set_defaults(handler=teachback_train)
 
     pipeline = groups.add_parser("pipeline", help="the project's spaCy pipeline").add_subparsers(
         dest="command", required=True

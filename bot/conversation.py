@@ -93,3 +93,35 @@ def latest_user_text(events: Iterable[dict[str, Any]], intent: str | None = None
 def likely_intents(ranking: Iterable[Mapping[str, Any]], wanted: Callable[[str | None], bool], limit: int) -> list[str]:
     """The ``wanted`` intents of a message's intent ranking, most likely first, at most ``limit``."""
     return [str(item["name"]) for item in ranking if wanted(item.get("name"))][:limit]
+
+
+PAUSE_INTENTS = frozenset({"pause"})  # what pauses a step (data/rules/consent.yml)
+PAUSED = "paused"
+RESUMED = "resumed"
+
+
+def pauses(events: Iterable[dict[str, Any]]) -> list[tuple[str, str, float]]:
+    """Each pause of the consent steps and each resume after it: (PAUSED or RESUMED, the step, the time).
+
+    A pause is a "pause" message while a step's form is active; a resume is the
+    next message after it that makes a step's form active again.
+    """
+    found: list[tuple[str, str, float]] = []
+    stage: str | None = None
+    loop: str | None = None
+    last_user: tuple[str, float] | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "consent_stage":
+            stage = event.get("value")
+        elif kind == "active_loop":
+            name = event.get("name")
+            if name and not loop and found and found[-1][0] == PAUSED and last_user:
+                found.append((RESUMED, stage or str(name), last_user[1]))
+            loop = name
+        elif kind == "user":
+            intent = str(event.get("parse_data", {}).get("intent", {}).get("name") or "")
+            last_user = (intent, float(event.get("timestamp") or 0.0))
+            if loop and stage and intent in PAUSE_INTENTS:
+                found.append((PAUSED, stage, last_user[1]))
+    return found

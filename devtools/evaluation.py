@@ -3,6 +3,7 @@
 python -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95
 python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/rhizotomy.tar.gz
 python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
+python -m devtools.evaluation teachback tests/data/teachback/heldout --min 0.9
 python -m devtools.evaluation candidacy tests/data/candidacy/heldout --max-wrong 0
 python -m devtools.evaluation language data/safety/train tests/data/safety/heldout --nlu data/nlu   (figures only)
 """
@@ -157,6 +158,32 @@ def teachback_gate(set_path: Path, minimum: float) -> bool:
     return passed
 
 
+def teachback_report(set_dirs: list[Path], minimum: float | None, show: int = 4) -> bool:
+    """The teach-back judge on writers' labelled answers, per point: right answers judged right, wrong judged wrong,
+    and per kind (partial, negated, right words with a wrong meaning ...); ``minimum`` gates each side."""
+    from bot.language import teachback_model
+
+    answers = teachback_model.read_answers(path for folder in set_dirs for path in sorted(folder.glob("*.yml")))
+    print(f"teach-back judge on {len(answers)} labelled answers ({', '.join(str(d) for d in set_dirs)})")
+    passed = True
+    for point, items in teachback_model.by_point(answers).items():
+        judged = [(item, teachback.judge_text(point, item.text) == item.right) for item in items]
+        sides = {side: [ok for item, ok in judged if item.right == (side == "right")] for side in ("right", "wrong")}
+        shares = {side: sum(oks) / max(len(oks), 1) for side, oks in sides.items()}
+        kinds: dict[str, list[bool]] = {}
+        for item, ok in judged:
+            kinds.setdefault(f"{'right' if item.right else 'wrong'}/{item.kind}", []).append(ok)
+        print(
+            f"  {point:20} right answers judged right {shares['right']:6.1%} of {len(sides['right'])}, "
+            f"wrong judged wrong {shares['wrong']:6.1%} of {len(sides['wrong'])}"
+        )
+        print("    " + ", ".join(f"{kind} {sum(oks)}/{len(oks)}" for kind, oks in sorted(kinds.items())))
+        for item, _ in [pair for pair in judged if not pair[1]][:show]:
+            print(f"    misjudged ({'right' if item.right else 'wrong'}/{item.kind}): {item.text[:90]}")
+        passed &= minimum is None or min(shares.values()) >= minimum
+    return passed
+
+
 def safety_report(
     set_dirs: list[Path], min_recall: float, max_false_alarms: float, conditional_advice: bool = True, show: int = 8
 ) -> bool:
@@ -294,6 +321,32 @@ def candidacy_report(set_dirs: list[Path], max_wrong: int | None, show: int = 10
     return max_wrong is None or len(mistakes) <= max_wrong
 
 
+def ordinary_answers_report(set_dirs: list[Path], max_any: float | None, max_911: float | None, show: int = 5) -> bool:
+    """The safety net on ordinary answers to the consent steps' questions (every writer's candidacy and teach-back
+    answers, none an emergency): how many would be given advice, and how many told to call 911."""
+    from bot.language import language_id, safety, safety_model
+
+    texts = [
+        str(item["text"]) for d in set_dirs for path in sorted(d.glob("*.yml")) for item in load_yaml(path)["answers"]
+    ]
+    model = safety_model.load()
+    pipeline, detector = red_flags.default_detector()
+    checks = []
+    for text, judgement in zip(texts, model.judge_many(texts), strict=True):
+        flags, dismissed = safety.rule_flags(detector, pipeline(text), language_id.detect(text))
+        checks.append(safety.decide(flags, judgement, dismissed))
+    advised = [t for t, c in zip(texts, checks, strict=True) if c.verdict is not None]
+    told = [t for t, c in zip(texts, checks, strict=True) if c.verdict == safety.EMERGENCY]
+    share_any, share_911 = len(advised) / max(len(texts), 1), len(told) / max(len(texts), 1)
+    print(
+        f"safety net on {len(texts)} ordinary answers to the steps' questions ({', '.join(str(d) for d in set_dirs)}): "
+        f"given advice {share_any:.1%}, told to call 911 {share_911:.1%}"
+    )
+    for text in told[:show]:
+        print(f"  told 911: {text[:100]}")
+    return (max_any is None or share_any <= max_any) and (max_911 is None or share_911 <= max_911)
+
+
 def language_report(set_dirs: list[Path], nlu_dirs: list[Path], show: int = 12) -> bool:
     """Accuracy of ``bot.language.language_id.detect`` on labelled messages, and its time per message.
 
@@ -375,9 +428,15 @@ def main(argv: list[str] | None = None) -> int:
     lang = sub.add_parser("language", help="language detection accuracy and speed on labelled sets (figures only)")
     lang.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (data/safety/train ...)")
     lang.add_argument("--nlu", type=Path, action="append", default=[], help="folder of Rasa NLU files read as English")
-    points = sub.add_parser("teachback", help="teach-back judge accuracy per point")
-    points.add_argument("set", type=Path)
-    points.add_argument("--min", type=float, default=0.9)
+    points = sub.add_parser("teachback", help="teach-back judge accuracy per point (a file, or folders of writers')")
+    points.add_argument("set", type=Path, nargs="+", help="tests/data/teachback_answers.yml, or folders")
+    points.add_argument("--min", type=float, help="gate: the least share judged correctly, per point and side")
+    ordinary = sub.add_parser("ordinary", help="the safety net on ordinary answers to the steps' questions")
+    ordinary.add_argument(
+        "sets", type=Path, nargs="+", help="folders of writers' answers (tests/data/candidacy/heldout)"
+    )
+    ordinary.add_argument("--max-advice", type=float, help="gate: the share given any advice")
+    ordinary.add_argument("--max-911", type=float, help="gate: the share told to call 911")
     answers = sub.add_parser("candidacy", help="the candidacy answer reader on labelled typed answers")
     answers.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/candidacy/heldout)")
     answers.add_argument("--max-wrong", type=int, help="gate: wrong values recorded (default: figures only)")
@@ -388,12 +447,16 @@ def main(argv: list[str] | None = None) -> int:
         ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
     elif args.command == "safety":
         ok = safety_report(args.sets, args.min_recall, args.max_false_alarms, args.conditional_advice)
+    elif args.command == "ordinary":
+        ok = ordinary_answers_report(args.sets, args.max_advice, args.max_911)
     elif args.command == "candidacy":
         ok = candidacy_report(args.sets, args.max_wrong)
     elif args.command == "language":
         ok = language_report(args.sets, args.nlu)
+    elif args.set[0].is_dir():
+        ok = teachback_report(args.set, args.min)
     else:
-        ok = teachback_gate(args.set, args.min)
+        ok = teachback_gate(args.set[0], 0.9 if args.min is None else args.min)
     if not ok:
         print(f"FAILED: {args.command} is below its threshold", file=sys.stderr)
     return 0 if ok else 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import conversation
 
 
@@ -48,3 +50,17 @@ def test_likely_intents_keep_the_ranking_order_and_the_limit() -> None:
     wanted = {"ask_cure", "ask_duration", "ask_safety"}.__contains__
     assert conversation.likely_intents(ranking, wanted, 2) == ["ask_cure", "ask_duration"]
     assert conversation.likely_intents([], wanted, 3) == []
+
+
+def test_a_pause_inside_a_step_and_the_resume_after_it_are_found() -> None:
+    events: list[dict[str, Any]] = [
+        {"event": "slot", "name": "consent_stage", "value": "understanding"},
+        {"event": "active_loop", "name": "understanding_form"},
+        {"event": "user", "timestamp": 10.0, "parse_data": {"intent": {"name": "pause"}}},
+        {"event": "active_loop", "name": None},
+        {"event": "user", "timestamp": 20.0, "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "user", "timestamp": 30.0, "parse_data": {"intent": {"name": "resume"}}},
+        {"event": "active_loop", "name": "understanding_form"},
+    ]
+    assert conversation.pauses(events) == [("paused", "understanding", 10.0), ("resumed", "understanding", 30.0)]
+    assert conversation.pauses(events[:1] + events[2:3]) == [], "a pause outside a step is no pause of it"

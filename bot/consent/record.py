@@ -14,6 +14,10 @@ from typing import Any
 
 UNDERSTOOD = "understood"
 REVIEW = "review"
+# How a teach-back point ended: explained in the patient's own words, chosen from choices, or missed.
+OWN_WORDS = "own_words"
+CHOSEN = "chosen"
+MISSED = "missed"
 
 
 @dataclass(frozen=True)
@@ -61,15 +65,17 @@ class TeachbackResult:
     answers: tuple[str, ...]
     attempts: int
     result: str | None  # UNDERSTOOD, REVIEW (the care team goes over it at the visit) or None
+    how: str = ""  # OWN_WORDS, CHOSEN or MISSED once there is a result; empty on records before it was kept
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "summary": self.summary,
             "answers": list(self.answers),
             "attempts": self.attempts,
             "result": self.result,
         }
+        return {**data, "how": self.how} if self.how else data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeachbackResult:
@@ -80,7 +86,24 @@ class TeachbackResult:
             tuple(str(answer) for answer in data["answers"]),
             int(data["attempts"]),
             None if result is None else str(result),
+            str(data.get("how") or ""),
         )
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A pause of the consent steps or the resume after it: ``kind`` "paused" or "resumed", the step, when (ISO UTC)."""
+
+    kind: str
+    step: str
+    at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "step": self.step, "at": self.at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Pause:
+        return cls(str(data["kind"]), str(data["step"]), str(data["at"]))
 
 
 @dataclass(frozen=True)
@@ -95,15 +118,17 @@ class ConsentPayload:
     decision: str
     topics_asked: tuple[str, ...]
     supersedes: int | None
+    pauses: tuple[Pause, ...] = ()  # empty on records before pauses were kept
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "candidacy": [answer.to_json() for answer in self.candidacy],
             "teachback": [result.to_json() for result in self.teachback],
             "decision": self.decision,
             "topics_asked": list(self.topics_asked),
             "supersedes": self.supersedes,
         }
+        return {**data, "pauses": [pause.to_json() for pause in self.pauses]} if self.pauses else data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ConsentPayload:
@@ -114,4 +139,5 @@ class ConsentPayload:
             decision=str(data["decision"]),
             topics_asked=tuple(str(topic) for topic in data["topics_asked"]),
             supersedes=None if supersedes is None else int(supersedes),
+            pauses=tuple(Pause.from_json(item) for item in data.get("pauses") or []),
         )

@@ -9,6 +9,7 @@ rule tests alone (``tests/consent/test_steps.py``). The slots keep plain JSON:
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,10 +17,20 @@ from typing import Any
 
 from bot import content, conversation
 from bot.consent import candidacy
-from bot.consent.record import REVIEW, UNDERSTOOD, CandidacyAnswer, ConsentPayload, TeachbackResult
+from bot.consent.record import (
+    CHOSEN,
+    MISSED,
+    OWN_WORDS,
+    REVIEW,
+    UNDERSTOOD,
+    CandidacyAnswer,
+    ConsentPayload,
+    Pause,
+    TeachbackResult,
+)
 from bot.content.consent import ConsentContent, Decision
-from bot.content.teachback import Point
-from bot.language.teachback import MAX_ATTEMPTS
+from bot.content.teachback import Point, TeachbackContent
+from bot.language.teachback import OPEN_ATTEMPTS
 
 DONE = "done"  # a form's requested slot once its step is finished
 QUOTE_CHARS = 140  # the most of a patient's answer quoted back to them when confirming it
@@ -172,13 +183,29 @@ def teachback_point(points: Sequence[Point], results: Mapping[str, Any]) -> Poin
     return next((point for point in points if (results.get(point.id) or {}).get("result") is None), None)
 
 
-def teachback_question(points: Sequence[Point], results: Mapping[str, Any]) -> Reply | None:
-    """The current point asked in an open way, with its progress and choices; None when every point has a result."""
+def teachback_question(teachback: TeachbackContent, results: Mapping[str, Any]) -> Reply | None:
+    """The current point, asked in an open way, or with its choices after two misses; None when every point has one.
+
+    The open question offers only "I'm not sure" and "Explain again" (``open_buttons``): the
+    right answer is never a button to tap until the patient has missed it twice.
+    """
+    points = teachback.points
     point = teachback_point(points, results)
     if point is None:
         return None
-    text = numbered([p.id for p in points], point.id, point.question)
-    return Reply(f"teachback:{point.id}:question", text, choice_buttons(point.choices))
+    attempts = int((results.get(point.id) or {}).get("attempts") or 0)
+    ids = [p.id for p in points]
+    if attempts >= OPEN_ATTEMPTS and point.choices:
+        return Reply(
+            f"teachback:{point.id}:choices",
+            numbered(ids, point.id, point.choice_question),
+            choice_buttons(point.choices),
+        )
+    return Reply(
+        f"teachback:{point.id}:question",
+        numbered(ids, point.id, point.question),
+        choice_buttons(teachback.open_buttons),
+    )
 
 
 @dataclass(frozen=True)
@@ -191,27 +218,39 @@ class TeachbackStep:
 
 
 def judge_teachback(
-    points: Sequence[Point], results: Mapping[str, Any], point: Point, said: str, understood: bool
+    teachback: TeachbackContent, results: Mapping[str, Any], point: Point, said: str, understood: bool
 ) -> TeachbackStep:
-    """Record an answer to ``point``: right, explained again once, then marked for the care team to go over."""
+    """Record an answer to ``point``: right in the patient's own words; else explained again and asked again;
+    then, if the point has choices, chosen from them; else marked for the care team to go over at the visit.
+
+    ``understood`` is the judge's reading of ``said``; a press of an open button ("I'm not sure")
+    is never an answer, and on the choices only the right choice (or right words) passes.
+    """
     entry = results.get(point.id)
     before = (
         TeachbackResult.from_json({"id": point.id, **entry})
         if entry
         else TeachbackResult(point.id, point.summary, (), 0, None)
     )
+    on_choices = before.attempts >= OPEN_ATTEMPTS and bool(point.choices)
     after = replace(before, answers=(*before.answers, said), attempts=before.attempts + 1)
-    if understood:
-        after = replace(after, result=UNDERSTOOD)
+    helped = said.strip() in teachback.open_buttons
+    if on_choices and said.strip() == point.right_choice:
+        after = replace(after, result=UNDERSTOOD, how=CHOSEN)
         outcome = Outcome(replies=(message("teachback_right"),))
-    elif after.attempts < MAX_ATTEMPTS:
+    elif understood and not helped and (not on_choices or said.strip() not in point.choices):
+        after = replace(after, result=UNDERSTOOD, how=OWN_WORDS)
+        outcome = Outcome(replies=(message("teachback_right"),))
+    elif after.attempts < OPEN_ATTEMPTS:
         outcome = Outcome(replies=(Reply(f"teachback:{point.id}:again", point.explain_again),))
+    elif after.attempts == OPEN_ATTEMPTS and point.choices:
+        outcome = Outcome(replies=(message("teachback_try_choices"),))
     else:
-        after = replace(after, result=REVIEW)
+        after = replace(after, result=REVIEW, how=MISSED)
         flag = FlagRequest("teachback", f"go over: {point.summary}", " / ".join(after.answers))
         outcome = Outcome(replies=(message("teachback_review"),), flags=(flag,))
     updated = {**results, point.id: _slot_entry(after.to_json())}
-    return TeachbackStep(updated, done=teachback_point(points, updated) is None, outcome=outcome)
+    return TeachbackStep(updated, done=teachback_point(teachback.points, updated) is None, outcome=outcome)
 
 
 # --- Step 3: the decision, and its record ----------------------------------------------------
@@ -247,7 +286,9 @@ def record_payload(
     topic_intents: Iterable[str],
     supersedes: int | None,
 ) -> ConsentPayload:
-    """What the care team relies on, in the clinic's order: answers with flags, teach-back results, topics asked."""
+    """What the care team relies on, in the clinic's order: answers with flags, teach-back results, topics asked,
+    and each pause and resume of the steps."""
+    events = list(events)
     return ConsentPayload(
         candidacy=tuple(
             CandidacyAnswer.from_json({"id": q.id, **answers[q.id]}) for q in questions.questions if q.id in answers
@@ -256,6 +297,10 @@ def record_payload(
         decision=decision,
         topics_asked=tuple(conversation.topics_asked(events, topic_intents)),
         supersedes=supersedes,
+        pauses=tuple(
+            Pause(kind, step, dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds"))
+            for kind, step, at in conversation.pauses(events)
+        ),
     )
 
 

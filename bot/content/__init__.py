@@ -17,7 +17,7 @@ from bot.content.files import DOMAIN_FILE, ContentError, content_version, load_y
 from bot.content.messages import MESSAGES_FILE, Message, message, templates
 from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
 from bot.content.sms import SMS_FILE, sms_text, sms_texts
-from bot.content.teachback import TEACHBACK_FILE, Point, teachback_points
+from bot.content.teachback import TEACHBACK_FILE, Point, TeachbackContent, teachback_content, teachback_points
 from bot.content.topics import TOPICS_FILE, Topics, check_answers, topics
 from bot.content.web import WEB_FILE, web_text, web_texts
 from bot.content.widget import WIDGET_FILE, widget_text, widget_texts
@@ -29,6 +29,7 @@ __all__ = [
     "ContentError",
     "Message",
     "Point",
+    "TeachbackContent",
     "Topics",
     "check",
     "clinic",
@@ -40,6 +41,7 @@ __all__ = [
     "red_flag_rules",
     "sms_text",
     "sms_texts",
+    "teachback_content",
     "teachback_points",
     "templates",
     "topics",

@@ -33,10 +33,20 @@ class Point:
     summary: str
     question: str
     explain_again: str
-    choices: tuple[str, ...]
+    choices: tuple[str, ...]  # offered only after two misses; empty: no choices, the point goes to the visit
     short_right: tuple[str, ...]  # whole answers that are right on their own, as the clinic wrote them
     right: tuple[Concept, ...]
     wrong: tuple[Concept, ...] = ()
+    choice_question: str = ""
+    right_choice: str = ""
+
+
+@dataclass(frozen=True)
+class TeachbackContent:
+    """All of ``content/teachback.yml``: the buttons of an open question, and the points in order."""
+
+    open_buttons: tuple[str, ...]
+    points: tuple[Point, ...]
 
 
 def _concepts(raw: Any, where: str) -> tuple[Concept, ...]:
@@ -58,16 +68,24 @@ def parse_points(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> tupl
         right = _concepts(item.get("right"), f"{where}: right")
         if not right:
             raise ContentError(f"{where}: teach-back point '{item['id']}' has no right concept")
+        choices = tuple(str(choice) for choice in item.get("choices") or [])
+        right_choice = str(item.get("right_choice") or "")
+        if choices and (right_choice not in choices or len(choices) < 2 or not item.get("choice_question")):
+            raise ContentError(
+                f"{where}: choices need a choice_question, at least two choices and a right_choice that is one of them"
+            )
         points.append(
             Point(
                 id=str(item["id"]),
                 summary=str(item["summary"]),
                 question=str(item["question"]),
                 explain_again=str(item["explain_again"]),
-                choices=tuple(str(choice) for choice in item.get("choices") or []),
+                choices=choices,
                 short_right=tuple(str(answer) for answer in item.get("short_right") or []),
                 right=right,
                 wrong=_concepts(item.get("wrong"), f"{where}: wrong"),
+                choice_question=str(item.get("choice_question") or ""),
+                right_choice=right_choice,
             )
         )
     if not points:
@@ -78,6 +96,18 @@ def parse_points(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> tupl
     return tuple(points)
 
 
+def parse_content(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> TeachbackContent:
+    """The points, and the buttons every open question offers (pressing one is not an answer)."""
+    buttons = (raw or {}).get("open_buttons") or []
+    if not isinstance(buttons, list) or not all(isinstance(b, str) and b.strip() for b in buttons):
+        raise ContentError(f"{source}: open_buttons must be a list of button titles")
+    return TeachbackContent(tuple(buttons), parse_points(raw, source))
+
+
 @lru_cache(maxsize=1)
+def teachback_content(path: Path = TEACHBACK_FILE) -> TeachbackContent:
+    return parse_content(load_yaml(path) or {}, str(path))
+
+
 def teachback_points(path: Path = TEACHBACK_FILE) -> tuple[Point, ...]:
-    return parse_points(load_yaml(path) or {}, str(path))
+    return teachback_content(path).points

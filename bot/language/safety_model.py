@@ -16,8 +16,6 @@ Nothing here imports Rasa; the NLU component loads the trained file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,6 +26,10 @@ from typing import Any
 
 from bot.content.files import load_yaml
 from bot.content.red_flags import RED_FLAGS_FILE
+from bot.language import classifier
+from bot.language.classifier import data_digest, logistic, make_features, mark_negation
+
+__all__ = ["data_digest", "make_features", "mark_negation"]  # mark_negation: trained files refer to it here
 from bot.settings import PROJECT_ROOT
 
 TRAIN_DIR = PROJECT_ROOT / "data" / "safety" / "train"
@@ -86,7 +88,9 @@ def read_examples(paths: Iterable[Path]) -> list[Example]:
 
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-ASSISTANT_SOURCES = frozenset(path.name for path in NLU_DIR.glob("*.yml"))
+TEACHBACK_ANSWERS_DIR = PROJECT_ROOT / "data" / "teachback" / "train"
+# Ordinary messages, not written as look-alikes: the false-alarm budgets are spent on the look-alikes alone.
+ASSISTANT_SOURCES = frozenset(path.name for path in [*NLU_DIR.glob("*.yml"), *TEACHBACK_ANSWERS_DIR.glob("*.yml")])
 EMERGENCY_INTENT = "emergency"
 
 
@@ -96,7 +100,6 @@ def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     What patients ordinarily say ("i want to go ahead", "goodbye", "how long is it") must
     never read as an emergency; the writers' look-alikes alone do not cover it.
     """
-    import re
 
     examples = []
     for path in sorted(nlu_dir.glob("*.yml")):
@@ -112,110 +115,33 @@ def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     return examples
 
 
-def training_files(train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR) -> list[Path]:
-    """Every file the trained layer depends on: the writers' labelled sets, the assistant's NLU data,
-    the red-flag rules (the layer doubts them only below what they caught in training), and this
-    module (its features and how it chooses thresholds)."""
-    return sorted(train_dir.glob("*.yml")) + sorted(nlu_dir.glob("*.yml")) + [RED_FLAGS_FILE, Path(__file__)]
+def teachback_examples(answers_dir: Path = TEACHBACK_ANSWERS_DIR) -> list[Example]:
+    """The teach-back judge's training answers, right and wrong, as non-emergencies.
+
+    Patients explaining the risks they were told about ("if the spot gets red and hot, or a
+    fever") are answering a question, not reporting an emergency; before these were learned,
+    one answer in eight of the held-out teach-back sets was given emergency advice.
+    """
+    return [
+        Example(str(item["text"]), NONE, "en", "teachback", path.name)
+        for path in sorted(answers_dir.glob("*.yml"))
+        for item in (load_yaml(path) or {}).get("answers") or []
+    ]
+
+
+def training_files(
+    train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR, answers_dir: Path = TEACHBACK_ANSWERS_DIR
+) -> list[Path]:
+    """Every file the trained layer depends on: the writers' labelled sets, the assistant's NLU data and
+    teach-back answers, the red-flag rules (the layer doubts them only below what they caught in training),
+    and this module (its features and how it chooses thresholds)."""
+    code = [Path(__file__), Path(classifier.__file__)]
+    ordinary = sorted(nlu_dir.glob("*.yml")) + sorted(answers_dir.glob("*.yml"))
+    return sorted(train_dir.glob("*.yml")) + ordinary + [RED_FLAGS_FILE, *code]
 
 
 def training_examples(train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR) -> list[Example]:
-    return read_examples(sorted(train_dir.glob("*.yml"))) + assistant_examples(nlu_dir)
-
-
-def data_digest(paths: Sequence[Path]) -> str:
-    """Hash of the training files: the trained file is rebuilt when they change."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-# Words that negate what follows ("no chest pain", "not having any trouble breathing"), English and
-# Spanish. "can't", "won't" are left out on purpose: "can't breathe" is the emergency itself.
-NEGATIONS = frozenset(
-    [
-        "no",
-        "not",
-        "never",
-        "dont",
-        "don't",
-        "didnt",
-        "didn't",
-        "isnt",
-        "isn't",
-        "hasnt",
-        "hasn't",
-        "havent",
-        "haven't",
-        "doesnt",
-        "doesn't",
-        "wasnt",
-        "wasn't",
-        "arent",
-        "aren't",
-        "nothing",
-        "none",
-        "zero",
-        "nope",
-        "without",
-        "nunca",
-        "ni",
-        "tampoco",
-        "nada",
-    ]
-)
-NEGATION_SCOPE = 4  # words after a negation that it covers, unless a clause ends first
-_CLAUSE_ENDS = frozenset({".", ",", ";", "!", "?", "but", "pero"})
-_TOKENS = re.compile(r"\w+(?:'\w+)?|[.,;!?]")
-
-
-def mark_negation(text: str) -> str:
-    """The text lower-cased, accents folded, with each word in a negation's scope written ``neg_<word>``.
-
-    A bag of words cannot tell "no chest pain" from "chest pain"; marked, "neg_chest neg_pain"
-    are other words, learned from the look-alikes that deny symptoms (by-writer cross-validation:
-    recall at 3% false alarms 0.675 -> 0.707).
-    """
-    from sklearn.feature_extraction.text import strip_accents_unicode
-
-    words, scope = [], 0
-    for token in _TOKENS.findall(strip_accents_unicode(text.lower())):
-        if token in _CLAUSE_ENDS:
-            scope = 0
-        elif token in NEGATIONS:
-            scope = NEGATION_SCOPE
-        elif scope:
-            token, scope = f"neg_{token}", scope - 1
-        words.append(token)
-    return " ".join(words)
-
-
-def make_features() -> Any:
-    """Character (2-5, within words) and word (1-2) TF-IDF features, accents folded (Spanish typed without them).
-
-    The words are read with their negations marked (``mark_negation``).
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
-
-    common = {"sublinear_tf": True, "strip_accents": "unicode", "lowercase": True}
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, **common)
-    words = TfidfVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        min_df=1,
-        token_pattern=r"(?u)\b\w+\b",
-        preprocessor=mark_negation,  # lower-cases and folds accents itself
-        sublinear_tf=True,
-    )
-    return FeatureUnion([("chars", chars), ("words", words)])
-
-
-def _head(**options: Any) -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=8.0, max_iter=2000, random_state=7, **options)
+    return read_examples(sorted(train_dir.glob("*.yml"))) + assistant_examples(nlu_dir) + teachback_examples()
 
 
 class SafetyModel:
@@ -317,42 +243,27 @@ def train(
     features = make_features()
     matrix = features.fit_transform([e.text for e in examples])
     is_emergency = [e.category != NONE for e in examples]
-    emergency = _head().fit(matrix, is_emergency)
+    emergency = logistic().fit(matrix, is_emergency)
     rows = [i for i, flag in enumerate(is_emergency) if flag]
-    category = _head(class_weight="balanced").fit(matrix[rows], [examples[i].category for i in rows])
-    self_harm = _head().fit(matrix, [e.category == SELF_HARM for e in examples])
+    category = logistic(class_weight="balanced").fit(matrix[rows], [examples[i].category for i in rows])
+    self_harm = logistic().fit(matrix, [e.category == SELF_HARM for e in examples])
     return SafetyModel(features, emergency, category, self_harm, emergency_at, possible_at, meta, doubt_below)
 
 
 def save(model: SafetyModel, path: Path = MODEL_FILE) -> Path:
-    import joblib
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(
-        {
-            "features": model.features,
-            "emergency": model.emergency,
-            "category": model.category,
-            "self_harm": model.self_harm,
-            "emergency_at": model.emergency_at,
-            "possible_at": model.possible_at,
-            "doubt_below": model.doubt_below,
-            "meta": model.meta,
-        },
-        path,
-    )
-    path.with_suffix(".json").write_text(json.dumps(model.meta, indent=2, sort_keys=True))
-    return path
+    heads = {"features": model.features, "emergency": model.emergency, "category": model.category}
+    thresholds = {
+        "emergency_at": model.emergency_at,
+        "possible_at": model.possible_at,
+        "doubt_below": model.doubt_below,
+    }
+    return classifier.save({**heads, "self_harm": model.self_harm, **thresholds}, model.meta, path)
 
 
 @lru_cache(maxsize=2)
 def load(path: Path = MODEL_FILE) -> SafetyModel:
     """The trained layer (built by ``python -m bot safety train``; ``make model`` does it)."""
-    import joblib
-
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `make model` (python -m bot safety train)")
-    stored = joblib.load(path)  # our own build output, never a downloaded file
+    stored = classifier.load(path, "python -m bot safety train")
     return SafetyModel(
         stored["features"],
         stored["emergency"],
@@ -366,10 +277,7 @@ def load(path: Path = MODEL_FILE) -> SafetyModel:
 
 
 def is_current(path: Path = MODEL_FILE, train_dir: Path = TRAIN_DIR) -> bool:
-    meta = path.with_suffix(".json")
-    if not path.exists() or not meta.exists():
-        return False
-    return bool(json.loads(meta.read_text()).get("data_sha256") == data_digest(training_files(train_dir)))
+    return classifier.is_current(path, training_files(train_dir))
 
 
 def cross_validated(examples: Sequence[Example], folds: int = 5) -> list[float]:

@@ -51,9 +51,15 @@ def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
     return item.question, f"{item.answer}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
 
 
+TEACHBACK_HOW = {"own_words": "in own words", "chosen": "chosen from choices", "missed": "missed"}
+
+
 def teachback_row(item: TeachbackResult) -> tuple[str, str]:
-    """The point, then whether it was understood (or goes to the visit ⚑), after how many tries, in whose words."""
+    """The point, then whether it was understood (in own words or chosen) or goes to the visit ⚑, after how many
+    tries, in whose words."""
     result = "understood" if item.result == UNDERSTOOD else "review at visit ⚑"
+    if item.how in TEACHBACK_HOW and item.how != "missed":
+        result = f"{result}, {TEACHBACK_HOW[item.how]}"
     attempts = f"{item.attempts} attempt{'s' if item.attempts != 1 else ''}"
     return item.summary, f"{result} ({attempts}): " + " / ".join(item.answers)
 
@@ -69,6 +75,7 @@ def record_page(record: Record) -> str:
     candidacy = [candidacy_row(item) for item in data.candidacy]
     teachback = [teachback_row(item) for item in data.teachback]
     topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or "none"
+    paused = "; ".join(f"{pause.kind} at the {pause.step} step, {pause.at}" for pause in data.pauses) or "none"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pre-consent record #{record.id}</title>
 <style>
@@ -100,6 +107,7 @@ consent is signed with the physician at the visit.</p>
 <h2>Candidacy answers (⚑ = for the care team to review)</h2><table>{rows(candidacy)}</table>
 <h2>Understanding check (teach-back)</h2><table>{rows(teachback)}</table>
 <h2>Topics the patient asked about</h2><p>{esc(topics)}</p>
+<h2>Pauses</h2><p>{esc(paused)}</p>
 <p class="small">Content version {esc(record.content_version)} · record hash {esc(record.record_hash)} ·
 previous {esc(record.prev_hash)}</p>
 <p>Reviewed by: ____________________ Date: ____________</p>

@@ -106,11 +106,11 @@ def test_last_answer_completes_the_questions(dispatcher: Any, make_tracker: Call
 # --- understanding check -------------------------------------------------------------------------
 
 
-def test_ask_understanding_shows_progress_and_choices(dispatcher: Any, make_tracker: Callable) -> None:
+def test_ask_understanding_shows_progress_and_no_answer_to_tap(dispatcher: Any, make_tracker: Callable) -> None:
     events = run(consent.ActionAskUnderstandingFormTeachbackAnswer(), dispatcher, make_tracker())
     assert sent(dispatcher) == [f"teachback:{POINTS[0].id}:question"]
     assert texts(dispatcher)[0].startswith(f"(1 of {len(POINTS)}) ")
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == list(POINTS[0].choices)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == list(content.teachback_content().open_buttons)
     assert stage(events) == "understanding"
 
 
@@ -122,7 +122,9 @@ def test_a_right_answer_passes(dispatcher: Any, make_tracker: Callable) -> None:
     assert sent(dispatcher) == ["teachback_right"]
 
 
-def test_a_miss_is_explained_again_then_marked_for_the_care_team(dispatcher: Any, make_tracker: Callable) -> None:
+def test_misses_are_explained_again_then_choices_then_marked_for_the_care_team(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
     point = POINTS[0]
     result = validate(
         consent.ValidateUnderstandingForm(), "teachback_answer", dispatcher, make_tracker("no idea", "dont_know")
@@ -130,15 +132,15 @@ def test_a_miss_is_explained_again_then_marked_for_the_care_team(dispatcher: Any
     assert sent(dispatcher) == [f"teachback:{point.id}:again"] and texts(dispatcher) == [point.explain_again]
     assert result["teachback_results"][point.id]["result"] is None
     dispatcher.messages.clear()
-    again = make_tracker("still not sure", "dont_know", slots={"teachback_results": result["teachback_results"]})
+    again = make_tracker("I'm not sure", "dont_know", slots={"teachback_results": result["teachback_results"]})
     result = validate(consent.ValidateUnderstandingForm(), "teachback_answer", dispatcher, again)
+    assert sent(dispatcher) == ["teachback_try_choices"] and result["teachback_results"][point.id]["result"] is None
+    dispatcher.messages.clear()
+    wrong = point.choices[0] if point.choices[0] != point.right_choice else point.choices[1]
+    last = make_tracker(wrong, "inform", slots={"teachback_results": result["teachback_results"]})
+    result = validate(consent.ValidateUnderstandingForm(), "teachback_answer", dispatcher, last)
     entry = result["teachback_results"][point.id]
-    assert entry == {
-        "summary": point.summary,
-        "answers": ["no idea", "still not sure"],
-        "attempts": 2,
-        "result": "review",
-    }
+    assert (entry["result"], entry["how"], entry["attempts"]) == ("review", "missed", 3)
     assert sent(dispatcher) == ["teachback_review"]
     assert flags.open_flags()[0].kind == "teachback"
 
@@ -195,7 +197,9 @@ def test_decision_words_and_buttons(
 
 
 def test_an_unclear_decision_is_asked_again(dispatcher: Any, make_tracker: Callable) -> None:
-    result = validate(consent.ValidateDecisionForm(), "consent_decision", dispatcher, make_tracker("hmm", "greet"))
+    result = validate(
+        consent.ValidateDecisionForm(), "consent_decision", dispatcher, make_tracker("hmm", "out_of_scope")
+    )
     assert result == {"consent_decision": None} and sent(dispatcher) == ["decision_unclear"]
 
 

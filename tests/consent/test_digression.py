@@ -32,9 +32,15 @@ def test_what_a_question_mid_step_asks_for(intent: str, text: str, expected: Dig
         ("ask_duration", 0.9, "multiple sclerosis"),  # an answer, even if the classifier thinks of a topic
         ("ask_duration", 0.5, "how long does it take?"),  # not confident enough
         ("insult", 0.59, "you are useless"),
-        ("greet", 0.9, "hi?"),  # a question, but nothing to answer mid-step
+        ("greet", 0.5, "hi?"),  # not confident enough
         (None, 0.9, "what?"),
     ],
 )
 def test_an_answer_or_an_unsure_guess_is_left_to_the_step(intent: str | None, confidence: float, text: str) -> None:
     assert digression.digression(intent, confidence, text, TOPICS) is None
+
+
+@pytest.mark.parametrize(("intent", "text"), [("greet", "hi there"), ("resume", "where were we")])
+def test_a_hello_or_where_were_we_in_a_step_is_greeted_and_the_question_asked_again(intent: str, text: str) -> None:
+    found = digression.digression(intent, 0.9, text, content.topics())
+    assert found == digression.Digression(digression.HELLO)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from bot.consent.record import CandidacyAnswer, ConsentPayload, TeachbackResult
 from bot.content.consent import parse_content
 
 QUESTIONS = content.consent_content()
-POINTS = content.teachback_points()
+TEACHBACK = content.teachback_content()
+POINTS = TEACHBACK.points
 IDS = [q.id for q in QUESTIONS.questions]
 
 
@@ -141,51 +143,84 @@ def test_the_current_point_is_the_first_without_a_result() -> None:
     assert steps.teachback_point(POINTS, {p.id: {"result": "understood"} for p in POINTS}) is None
 
 
-def test_the_teachback_question_is_numbered_with_its_choices() -> None:
+def test_the_teachback_question_is_open_with_only_not_sure_and_explain_again() -> None:
     point = POINTS[1]
-    reply = steps.teachback_question(POINTS, {POINTS[0].id: {"result": "understood"}})
+    reply = steps.teachback_question(TEACHBACK, {POINTS[0].id: {"result": "understood"}})
     assert reply == steps.Reply(
-        f"teachback:{point.id}:question", f"(2 of {len(POINTS)}) {point.question}", steps.choice_buttons(point.choices)
+        f"teachback:{point.id}:question",
+        f"(2 of {len(POINTS)}) {point.question}",
+        steps.choice_buttons(TEACHBACK.open_buttons),
     )
+    assert not set(point.choices) & {b["title"] for b in reply.buttons}, "the answer is never a button at first"
 
 
-def test_a_right_answer_is_understood() -> None:
+def test_a_right_answer_in_own_words_is_understood() -> None:
     point = POINTS[0]
-    step = steps.judge_teachback(POINTS, {}, point, "it blocks the pain signals", understood=True)
+    step = steps.judge_teachback(TEACHBACK, {}, point, "it blocks the pain signals", understood=True)
     assert step.results == {
         point.id: {
             "summary": point.summary,
             "answers": ["it blocks the pain signals"],
             "attempts": 1,
             "result": "understood",
+            "how": "own_words",
         }
     }
     assert names(step.outcome.replies) == ["teachback_right"] and not step.outcome.flags and not step.done
 
 
-def test_a_miss_is_explained_again_once_then_goes_to_the_care_team() -> None:
+def test_a_miss_is_explained_again_then_the_choices_come_then_the_care_team() -> None:
     point = POINTS[0]
-    first = steps.judge_teachback(POINTS, {}, point, "no idea", understood=False)
+    first = steps.judge_teachback(TEACHBACK, {}, point, "no idea", understood=False)
     assert first.outcome.replies == (steps.Reply(f"teachback:{point.id}:again", point.explain_again),)
-    assert first.results[point.id]["result"] is None and steps.teachback_point(POINTS, first.results) == point
-    second = steps.judge_teachback(POINTS, first.results, point, "still not sure", understood=False)
-    assert second.results[point.id] == {
+    assert first.results[point.id]["result"] is None
+    asked = steps.teachback_question(TEACHBACK, first.results)
+    assert asked is not None and asked.name == f"teachback:{point.id}:question"
+    second = steps.judge_teachback(TEACHBACK, first.results, point, "still not sure", understood=False)
+    assert names(second.outcome.replies) == ["teachback_try_choices"] and second.results[point.id]["result"] is None
+    choices = steps.teachback_question(TEACHBACK, second.results)
+    assert choices is not None and choices.name == f"teachback:{point.id}:choices"
+    assert [b["title"] for b in choices.buttons] == list(point.choices)
+    wrong = next(choice for choice in point.choices if choice != point.right_choice)
+    third = steps.judge_teachback(TEACHBACK, second.results, point, wrong, understood=True)
+    assert third.results[point.id] == {
         "summary": point.summary,
-        "answers": ["no idea", "still not sure"],
-        "attempts": 2,
+        "answers": ["no idea", "still not sure", wrong],
+        "attempts": 3,
         "result": "review",
+        "how": "missed",
     }
-    assert names(second.outcome.replies) == ["teachback_review"]
-    assert second.outcome.flags == (
-        steps.FlagRequest("teachback", f"go over: {point.summary}", "no idea / still not sure"),
+    assert names(third.outcome.replies) == ["teachback_review"]
+    assert third.outcome.flags == (
+        steps.FlagRequest("teachback", f"go over: {point.summary}", f"no idea / still not sure / {wrong}"),
     )
+
+
+def test_the_right_choice_after_two_misses_is_understood_as_chosen() -> None:
+    point = POINTS[0]
+    results = {point.id: {"summary": point.summary, "answers": ["a", "b"], "attempts": 2, "result": None}}
+    step = steps.judge_teachback(TEACHBACK, results, point, point.right_choice, understood=False)
+    assert (step.results[point.id]["result"], step.results[point.id]["how"]) == ("understood", "chosen")
+
+
+def test_pressing_im_not_sure_is_never_an_answer_even_if_judged_right() -> None:
+    point = POINTS[0]
+    step = steps.judge_teachback(TEACHBACK, {}, point, TEACHBACK.open_buttons[0], understood=True)
+    assert step.results[point.id]["result"] is None and names(step.outcome.replies) == [f"teachback:{point.id}:again"]
+
+
+def test_a_point_without_choices_goes_to_the_care_team_after_two_misses() -> None:
+    point = dataclasses.replace(POINTS[0], choices=(), right_choice="", choice_question="")
+    first = steps.judge_teachback(TEACHBACK, {}, point, "no idea", understood=False)
+    second = steps.judge_teachback(TEACHBACK, first.results, point, "hmm", understood=False)
+    assert (second.results[point.id]["result"], second.results[point.id]["how"]) == ("review", "missed")
 
 
 def test_the_last_point_finishes_the_check() -> None:
     results = {
         p.id: {"summary": p.summary, "answers": ["a"], "attempts": 1, "result": "understood"} for p in POINTS[:-1]
     }
-    step = steps.judge_teachback(POINTS, results, POINTS[-1], "right", understood=True)
+    step = steps.judge_teachback(TEACHBACK, results, POINTS[-1], "right", understood=True)
     assert step.done
 
 
@@ -234,7 +269,7 @@ def test_the_record_payload_follows_the_clinic_order_and_names_the_topics_asked(
 def test_what_the_steps_store_in_slots_is_what_the_record_holds() -> None:
     """The slots written by the steps read back into the record without loss."""
     candidacy = steps.answer_candidacy(QUESTIONS, {}, "Pain")
-    teachback = steps.judge_teachback(POINTS, {}, POINTS[0], "it blocks pain", understood=True)
+    teachback = steps.judge_teachback(TEACHBACK, {}, POINTS[0], "it blocks pain", understood=True)
     assert candidacy is not None
     payload = steps.record_payload(QUESTIONS, POINTS, candidacy.answers, teachback.results, "decline", [], [], None)
     assert payload.candidacy[0].to_json() == {"id": "purpose", **candidacy.answers["purpose"]}

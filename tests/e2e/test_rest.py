@@ -70,6 +70,15 @@ def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
     assert not [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
 
 
+RIGHT_TEACHBACK = [
+    "it blocks pain signals from the nerve",
+    "soreness where the needle went in",
+    "an infection",
+    "no, it can wear off",
+    "no, it is not a cure",
+]
+
+
 def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) -> None:
     sender = new_sender()
     assert "two short steps" in joined(assistant.say(sender, "I consent"))
@@ -89,13 +98,7 @@ def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) ->
     for answer in answers:
         reply = assistant.say(sender, answer)
     assert "in your own words, what does the injection do" in joined(reply)
-    for answer in [
-        "it blocks pain signals from the nerve",
-        "soreness where the needle went in",
-        "an infection",
-        "no, it can wear off",
-        "no, it is not a cure",
-    ]:
+    for answer in RIGHT_TEACHBACK:
         reply = assistant.say(sender, answer)
     assert "what would you like to do" in joined(reply)
     reply = assistant.say(sender, "Go ahead")
@@ -123,7 +126,7 @@ def test_a_mixed_answer_is_asked_back_with_the_patients_words_and_recorded_as_co
     assert sent_names(assistant, sender)[-1] == "candidacy:allergies"
     for answer in ["No", "No", "Does not apply", "No", "no"]:
         assistant.say(sender, answer)
-    for answer in ["it blocks pain signals", "soreness", "an infection", "it can wear off", "it is not a cure"]:
+    for answer in RIGHT_TEACHBACK:
         assistant.say(sender, answer)
     assistant.say(sender, "Go ahead")
     record = consent_store.latest(sender, assistant.database_url)
@@ -132,6 +135,64 @@ def test_a_mixed_answer_is_asked_back_with_the_patients_words_and_recorded_as_co
     assert (stored.answer, stored.how, stored.flagged) == ("yes", "confirmed", True)
     assert stored.said == "no but I take aspirin now and then / Yes"
     assert next(item for item in record.payload.candidacy if item.id == "allergies").how == "button"
+
+
+def test_the_teachback_asks_in_own_words_first_and_offers_choices_only_after_two_misses(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    for answer in ["Pain", "MS", "7", "physical therapy", "A little", "No", "No", "No", "Does not apply", "No", "no"]:
+        reply = assistant.say(sender, answer)
+    teachback = content.teachback_content()
+    point = teachback.points[0]
+    assert sent_names(assistant, sender)[-1] == f"teachback:{point.id}:question"
+    assert [b["title"] for b in reply[-1]["buttons"]] == list(teachback.open_buttons), "no answer to tap"
+    assistant.say(sender, "I'm not sure")
+    assert sent_names(assistant, sender)[-2:] == [f"teachback:{point.id}:again", f"teachback:{point.id}:question"]
+    reply = assistant.say(sender, "idk")
+    assert sent_names(assistant, sender)[-2:] == ["teachback_try_choices", f"teachback:{point.id}:choices"]
+    assert [b["title"] for b in reply[-1]["buttons"]] == list(point.choices)
+    assistant.say(sender, point.right_choice)
+    for answer in RIGHT_TEACHBACK[1:]:
+        assistant.say(sender, answer)
+    assistant.say(sender, "Go ahead")
+    record = consent_store.latest(sender, assistant.database_url)
+    assert record is not None
+    assert [(item.result, item.how) for item in record.payload.teachback][:2] == [
+        ("understood", "chosen"),
+        ("understood", "own_words"),
+    ]
+
+
+def test_going_mid_check_pauses_and_a_hello_later_offers_to_continue(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    for answer in ["Pain", "MS", "7", "physical therapy", "A little", "No", "No", "No", "Does not apply", "No", "no"]:
+        assistant.say(sender, answer)
+    assistant.say(sender, "have to go, later")
+    assert sent_names(assistant, sender)[-1] == "utter_consent_paused", "paused, not judged as an answer"
+    assistant.say(sender, "hi")
+    assert sent_names(assistant, sender)[-1] == "welcome_back"
+    assistant.say(sender, "where were we")
+    point = content.teachback_content().points[0]
+    assert sent_names(assistant, sender)[-1] == f"teachback:{point.id}:question"
+    for answer in RIGHT_TEACHBACK:
+        assistant.say(sender, answer)
+    assistant.say(sender, "Go ahead")
+    record = consent_store.latest(sender, assistant.database_url)
+    assert record is not None
+    assert [(p.kind, p.step) for p in record.payload.pauses] == [
+        ("paused", "understanding"),
+        ("resumed", "understanding"),
+    ]
+    assert record.payload.teachback[0].answers == (RIGHT_TEACHBACK[0],), "the goodbye was never an answer"
+
+
+def test_a_hello_in_the_middle_of_a_step_is_greeted_and_the_question_comes_again(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    assistant.say(sender, "Pain")
+    assistant.say(sender, "hello")
+    assert sent_names(assistant, sender)[-2:] == ["hello_again", "candidacy:condition"]
 
 
 def test_an_emergency_in_the_questions_comes_first_and_the_patient_can_continue(assistant: Running) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.consent.record import Pause
 from bot.records import consent_store, printable
 from tests.records.test_consent_store import PAYLOAD
 
@@ -48,3 +49,21 @@ def test_the_page_says_how_each_answer_was_given() -> None:
     html = page(payload=dataclasses.replace(PAYLOAD, candidacy=(confirmed,)))
     assert "no [confirmed after asking back] (said: &quot;not that I know of / No&quot;)" in html
     assert "[" not in page().split("Candidacy answers", 1)[1].split("</table>", 1)[0], "older records have no 'how'"
+
+
+def test_the_page_says_whether_a_point_was_explained_in_own_words_or_chosen() -> None:
+    chosen = dataclasses.replace(PAYLOAD.teachback[0], how="chosen")
+    html = page(payload=dataclasses.replace(PAYLOAD, teachback=(chosen,)))
+    assert "understood, chosen from choices" in html
+    own = dataclasses.replace(PAYLOAD.teachback[0], how="own_words")
+    assert "understood, in own words" in page(payload=dataclasses.replace(PAYLOAD, teachback=(own,)))
+
+
+def test_the_page_lists_each_pause_and_resume() -> None:
+    paused = dataclasses.replace(
+        PAYLOAD,
+        pauses=(Pause("paused", "understanding", "2026-12-01T10:00:00+00:00"), Pause("resumed", "understanding", "x")),
+    )
+    html = page(payload=paused)
+    assert "paused at the understanding step, 2026-12-01T10:00:00+00:00; resumed at the understanding step" in html
+    assert "<h2>Pauses</h2><p>none</p>" in page()
