@@ -79,12 +79,18 @@ def normalised(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(normalise(word) for word in words)
 
 
+@lru_cache(maxsize=8192)
+def _whole(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as whole words (compiled once: the content has more phrases than ``re`` caches)."""
+    return re.compile(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])")
+
+
 def _contains(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])", text) is not None
+    return _whole(phrase).search(text) is not None
 
 
 def _spans(text: str, phrase: str) -> list[tuple[int, int]]:
-    return [m.span() for m in re.finditer(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])", text)]
+    return [m.span() for m in _whole(phrase).finditer(text)]
 
 
 def pick_option(options: tuple[Option, ...], text: str) -> Option | None:
