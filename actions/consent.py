@@ -184,13 +184,13 @@ class ValidateDecisionForm(FormValidationAction):
     async def validate_consent_decision(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        decision = candidacy.pick_decision(str(slot_value or ""))
-        if decision is None and await answer_digression(dispatcher, tracker):
+        reading = candidacy.read_decision(str(slot_value or ""))
+        if reading.value is None and not reading.doubtful and await answer_digression(dispatcher, tracker):
             return {"consent_decision": None}
-        if decision is None:
-            say(dispatcher, "decision_unclear")
+        if reading.value is None:
+            say(dispatcher, "decision_doubtful" if reading.doubtful else "decision_unclear")
             return {"consent_decision": None}
-        return {"consent_decision": decision}
+        return {"consent_decision": reading.value}
 
 
 class ActionRecordConsent(Action):

@@ -93,18 +93,6 @@ def _spans(text: str, phrase: str) -> list[tuple[int, int]]:
     return [m.span() for m in _whole(phrase).finditer(text)]
 
 
-def pick_option(options: tuple[Option, ...], text: str) -> Option | None:
-    """The option whose longest word or phrase is in ``text`` (so "not sure" beats "not")."""
-    said = normalise(text)
-    best: Option | None = None
-    best_length = 0
-    for option in options:
-        for phrase in normalised(option.words):
-            if phrase and len(phrase) > best_length and _contains(said, phrase):
-                best, best_length = option, len(phrase)
-    return best
-
-
 def options_said(options: tuple[Option, ...], said: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Every option a phrase of which is in ``said`` (normalised), longest phrases first, none inside another.
 
@@ -318,7 +306,24 @@ def _hint(question: Question) -> str:
     return content.message("answer_in_words").text
 
 
-def pick_decision(text: str) -> str | None:
-    """The decision value in what the patient said, or None when it is unclear."""
-    option = pick_option(consent_content().decisions, text)
-    return option.value if option else None
+@dataclass(frozen=True)
+class DecisionReading:
+    """The decision read from what the patient said: ``value`` when it is a clear choice, else None;
+    ``doubtful`` when it is hedged, mixed or fearful ("yes I think so, but I'm nervous")."""
+
+    value: str | None
+    doubtful: bool = False
+
+
+def read_decision(text: str) -> DecisionReading:
+    """Only a clear choice is a decision; a doubtful one is met with empathy and asked again, never recorded."""
+    questions = consent_content()
+    if any(text.strip() == decision.title for decision in questions.decisions):
+        return DecisionReading(next(d.value for d in questions.decisions if text.strip() == d.title))
+    said = normalise(text)
+    values, taken = options_said(questions.decisions, said)
+    reading = questions.reading
+    doubtful = len(values) > 1 or _outside(said, reading.hedges + reading.contrasts + reading.fears, taken)
+    if doubtful or not values:
+        return DecisionReading(None, doubtful)
+    return DecisionReading(values[0])

@@ -68,7 +68,8 @@ class Reading:
 
     ``hedges`` ("probably", "I think"), ``contrasts`` ("but", "except"), ``negations`` (for
     choice questions, whose choices carry no "no" of their own: "barely helped"), and
-    ``filler``: words an answer may add without saying more than the question asked.
+    ``filler``: words an answer may add without saying more than the question asked; ``fears``:
+    words that make a decision one to meet with empathy and ask again ("yes, but I'm scared").
     An answer with more than ``max_extra_words`` other words is confirmed too.
     """
 
@@ -76,6 +77,7 @@ class Reading:
     contrasts: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
     filler: tuple[str, ...] = ()
+    fears: tuple[str, ...] = ()  # "nervous", "scared": a decision said with them is met with empathy first
     max_extra_words: int = 3
 
 
@@ -149,7 +151,7 @@ def _reading(raw: Any, where: str) -> Reading:
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: needs hedges, contrasts, negations and filler word lists")
     lists = {}
-    for key in ("hedges", "contrasts", "negations", "filler"):
+    for key in ("hedges", "contrasts", "negations", "filler", "fears"):
         words = raw.get(key) or []
         if not isinstance(words, list) or not all(isinstance(word, str) and word.strip() for word in words):
             raise ContentError(f"{where}: '{key}' must be a list of words or phrases")

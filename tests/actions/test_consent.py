@@ -196,6 +196,12 @@ def test_decision_words_and_buttons(
     assert result == {"consent_decision": decision}
 
 
+def test_a_nervous_yes_is_met_with_empathy_and_asked_again(dispatcher: Any, make_tracker: Callable) -> None:
+    tracker = make_tracker("yes I think so, but I'm nervous", "affirm")
+    result = validate(consent.ValidateDecisionForm(), "consent_decision", dispatcher, tracker)
+    assert result == {"consent_decision": None} and sent(dispatcher) == ["decision_doubtful"]
+
+
 def test_an_unclear_decision_is_asked_again(dispatcher: Any, make_tracker: Callable) -> None:
     result = validate(
         consent.ValidateDecisionForm(), "consent_decision", dispatcher, make_tracker("hmm", "out_of_scope")

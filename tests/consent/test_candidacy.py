@@ -132,10 +132,24 @@ def test_free_text_is_kept_and_dont_know_is_flagged() -> None:
 
 
 def test_decision_words() -> None:
-    assert candidacy.pick_decision("Talk to my doctor first") == "talk_to_doctor"
-    assert candidacy.pick_decision("yes let's go ahead") == "go_ahead"
-    assert candidacy.pick_decision("no thanks") == "decline"
-    assert candidacy.pick_decision("hmm") is None
+    assert candidacy.read_decision("Talk to my doctor first").value == "talk_to_doctor"
+    assert candidacy.read_decision("yes let's go ahead").value == "go_ahead"
+    assert candidacy.read_decision("no thanks").value == "decline"
+    assert candidacy.read_decision("hmm") == candidacy.DecisionReading(None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes I think so, but I'm nervous",
+        "go ahead I guess, my husband wants me to",
+        "i'm scared but ok",
+        "yes... no... i dont know",
+        "probably go ahead",
+    ],
+)
+def test_a_hedged_or_fearful_decision_is_never_recorded(text: str) -> None:
+    assert candidacy.read_decision(text) == candidacy.DecisionReading(None, doubtful=True)
 
 
 def test_next_question_follows_the_clinic_order() -> None:

@@ -187,6 +187,21 @@ def test_going_mid_check_pauses_and_a_hello_later_offers_to_continue(assistant: 
     assert record.payload.teachback[0].answers == (RIGHT_TEACHBACK[0],), "the goodbye was never an answer"
 
 
+def test_a_nervous_yes_is_not_recorded_and_the_choice_comes_again(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "start my consent")
+    for answer in ["Pain", "MS", "7", "physical therapy", "A little", "No", "No", "No", "Does not apply", "No", "no"]:
+        assistant.say(sender, answer)
+    for answer in RIGHT_TEACHBACK:
+        assistant.say(sender, answer)
+    assistant.say(sender, "yes I think so, but I'm nervous")
+    assert sent_names(assistant, sender)[-3:] == ["decision_doubtful", "decision_summary", "ask_decision"]
+    assert consent_store.latest(sender, assistant.database_url) is None
+    assistant.say(sender, "Talk to my doctor first")
+    record = consent_store.latest(sender, assistant.database_url)
+    assert record is not None and record.decision == "talk_to_doctor"
+
+
 def test_a_hello_in_the_middle_of_a_step_is_greeted_and_the_question_comes_again(assistant: Running) -> None:
     sender = new_sender()
     assistant.say(sender, "start my consent")
