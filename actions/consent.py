@@ -49,6 +49,8 @@ async def answer_digression(dispatcher: CollectingDispatcher, tracker: Tracker) 
         return False
     if found.kind == digression.RESPOND:
         dispatcher.utter_message(response=found.response)
+    elif found.kind == digression.SAVED:
+        await show_saved(dispatcher, tracker)
     elif found.kind == digression.HELLO:
         say(dispatcher, "hello_again")
     elif found.kind == digression.CALLBACK:
@@ -58,6 +60,36 @@ async def answer_digression(dispatcher: CollectingDispatcher, tracker: Tracker) 
         if await add_flag(tracker, "medication", text) is not None:
             say(dispatcher, "medication_flagged_in_step")
     return True
+
+
+async def show_saved(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Tell the patient what is recorded so far: answers, points explained, and the latest decision."""
+    questions = content.consent_content()
+    decided = None
+    if tracker.get_slot("consent_stage") == "decided":
+        record = await asyncio.to_thread(consent_store.latest, tracker.sender_id)
+        decided = questions.decision(record.decision) if record else None
+    summary = steps.saved_summary(
+        questions,
+        content.teachback_points(),
+        tracker.get_slot("candidacy_answers") or {},
+        tracker.get_slot("teachback_results") or {},
+        decided,
+    )
+    send_replies(dispatcher, summary)
+
+
+class ActionShowRecord(Action):
+    """Answers "what have you saved?" at any time with a plain summary of the record so far."""
+
+    def name(self) -> str:
+        return "action_show_record"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        await show_saved(dispatcher, tracker)
+        return []
 
 
 # --- Step 1: candidacy questions -------------------------------------------------------------

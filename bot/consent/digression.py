@@ -16,6 +16,7 @@ CONFIDENCE = 0.6
 RESPOND = "respond"  # send the domain response ``Digression.response``
 CALLBACK = "callback"  # ask the care team to call back (the decision's answers may name a person)
 MEDICATION = "medication"  # a question about the patient's own medicine: never advised, flagged
+SAVED = "saved"  # "what have you saved?": a summary of the record so far, then the pending question again
 HELLO = "hello"  # a hello or a "where were we": the message ``hello_again``, then the pending question again
 # Non-topic questions answered in the middle of a step (topics are answered from the sheet).
 RESPONSES = {"bot_challenge": "utter_bot_challenge"}
@@ -26,7 +27,7 @@ HELLO_INTENTS = ("greet", "resume")
 
 @dataclass(frozen=True)
 class Digression:
-    """What to do instead of taking the message as an answer: RESPOND, CALLBACK, MEDICATION or HELLO."""
+    """What to do instead of taking the message as an answer: RESPOND, CALLBACK, MEDICATION, HELLO or SAVED."""
 
     kind: str
     response: str = ""  # the domain response, for RESPOND
@@ -40,6 +41,8 @@ def digression(intent: str | None, confidence: float, text: str, topics: Topics)
         return Digression(RESPOND, UPSET_RESPONSE)
     if intent in HELLO_INTENTS:
         return Digression(HELLO)
+    if intent == "ask_record":
+        return Digression(SAVED)
     if intent == "request_human":  # only reaches a step whose answers may name a person (the decision)
         return Digression(CALLBACK)
     if not conversation.looks_like_question(text):

@@ -276,6 +276,32 @@ def decision_question(
     )
 
 
+def saved_summary(
+    questions: ConsentContent,
+    points: Sequence[Point],
+    answers: Mapping[str, Any],
+    results: Mapping[str, Any],
+    decision: Decision | None,
+) -> tuple[Reply, ...]:
+    """What is recorded so far, in plain words: the answers, the points explained, and the choice if made."""
+    if not answers and not results and decision is None:
+        return (message("saved_nothing"),)
+    counts = decision_counts(answers, results)
+    replies = [
+        message(
+            "saved_so_far",
+            answered=counts["answered"],
+            total=len(questions.questions),
+            flagged=counts["flagged"],
+            understood=counts["understood"],
+            points=len(points),
+        )
+    ]
+    if decision is not None:
+        replies.append(message("saved_decision", decision=decision.record_title))
+    return tuple(replies)
+
+
 def record_payload(
     questions: ConsentContent,
     points: Sequence[Point],

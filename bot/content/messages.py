@@ -45,6 +45,8 @@ ACTION_VALUES: dict[str, frozenset[str]] = {
     "numbered_question": frozenset({"number", "total", "question"}),
     "choose_one": frozenset({"first", "last"}),
     "confirm_answer": frozenset({"said", "question"}),
+    "saved_so_far": frozenset({"answered", "total", "flagged", "understood", "points"}),
+    "saved_decision": frozenset({"decision"}),
 }
 
 

@@ -216,6 +216,16 @@ def test_a_point_without_choices_goes_to_the_care_team_after_two_misses() -> Non
     assert (second.results[point.id]["result"], second.results[point.id]["how"]) == ("review", "missed")
 
 
+def test_the_saved_summary_counts_what_is_recorded_and_names_the_choice() -> None:
+    assert names(steps.saved_summary(QUESTIONS, POINTS, {}, {}, None)) == ["saved_nothing"]
+    answers = {"purpose": {"flagged": False}, "blood_thinners": {"flagged": True}}
+    so_far = steps.saved_summary(QUESTIONS, POINTS, answers, {}, None)
+    assert names(so_far) == ["saved_so_far"] and f"2 of {len(IDS)}" in so_far[0].text
+    decided = steps.saved_summary(QUESTIONS, POINTS, answers, {}, QUESTIONS.decisions[0])
+    assert names(decided) == ["saved_so_far", "saved_decision"]
+    assert QUESTIONS.decisions[0].record_title in decided[1].text
+
+
 def test_the_last_point_finishes_the_check() -> None:
     results = {
         p.id: {"summary": p.summary, "answers": ["a"], "attempts": 1, "result": "understood"} for p in POINTS[:-1]

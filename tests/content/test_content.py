@@ -36,6 +36,7 @@ SAMPLE_VALUES = {
     "total": "11", "first": "Yes or maybe, No", "last": "Does not apply",
     "question": max((q.text for q in content.consent_content().questions), key=len),
     "said": "x" * 140,  # steps.QUOTE_CHARS: the longest quote of an answer
+    "points": "5", "decision": "Wants to talk to the doctor first",
 }  # fmt: skip
 
 

@@ -202,6 +202,23 @@ def test_a_nervous_yes_is_not_recorded_and_the_choice_comes_again(assistant: Run
     assert record is not None and record.decision == "talk_to_doctor"
 
 
+def test_what_is_saved_can_be_asked_at_any_time(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "what have you saved")
+    assert sent_names(assistant, sender)[-1] == "saved_nothing"
+    assistant.say(sender, "start my consent")
+    assistant.say(sender, "Pain")
+    assistant.say(sender, "what did you record so far")
+    assert sent_names(assistant, sender)[-2:] == ["saved_so_far", "candidacy:condition"], "then the pending question"
+    for answer in ["MS", "7", "physical therapy", "A little", "No", "No", "No", "Does not apply", "No", "no"]:
+        assistant.say(sender, answer)
+    for answer in RIGHT_TEACHBACK:
+        assistant.say(sender, answer)
+    assistant.say(sender, "Go ahead")
+    assistant.say(sender, "can i see my answers")
+    assert sent_names(assistant, sender)[-2:] == ["saved_so_far", "saved_decision"]
+
+
 def test_a_hello_in_the_middle_of_a_step_is_greeted_and_the_question_comes_again(assistant: Running) -> None:
     sender = new_sender()
     assistant.say(sender, "start my consent")
