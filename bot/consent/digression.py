@@ -41,7 +41,7 @@ def digression(intent: str | None, confidence: float, text: str, topics: Topics)
         return Digression(RESPOND, UPSET_RESPONSE)
     if intent in HELLO_INTENTS:
         return Digression(HELLO)
-    if intent == "ask_record":
+    if intent == "show_record":
         return Digression(SAVED)
     if intent == "request_human":  # only reaches a step whose answers may name a person (the decision)
         return Digression(CALLBACK)
