@@ -68,10 +68,6 @@ class Answer:
     reason: str = ""
     extra: tuple[str, ...] = ()
 
-    @property
-    def valid(self) -> bool:
-        return self.status == RECORD
-
 
 @lru_cache(maxsize=256)
 def normalised(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -177,7 +173,11 @@ def extra_words(question: Question, reading: Reading, unmatched: str) -> tuple[s
 
 
 def _is_question(text: str, said: str) -> bool:
-    """A question back ("what is a blood thinner", "spasticity means what?"): never an answer."""
+    """A question back ("what is a blood thinner", "spasticity means what?"): never an answer.
+
+    Narrower than ``bot.conversation.looks_like_question``: an answer may begin "does not
+    apply" or "do not", so only "?", a wh-word first, or a wh-phrase count here.
+    """
     words = said.split()
     return "?" in text or (len(words) > 2 and words[0] in _WH_WORDS) or _QUESTION_PHRASES.search(said) is not None
 

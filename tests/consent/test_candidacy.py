@@ -48,7 +48,7 @@ def test_a_guessed_number_or_one_about_something_else_is_not_recorded(text: str)
 )
 def test_safety_screen_yes_no_and_dont_know(text: str, value: str, flagged: bool) -> None:
     result = answer("blood_thinners", text)
-    assert (result.valid, result.value, result.flagged) == (True, value, flagged)
+    assert (result.status, result.value, result.flagged) == (candidacy.RECORD, value, flagged)
 
 
 def test_choices_by_button_title_or_own_words() -> None:
