@@ -161,7 +161,7 @@ class ActionAskUnderstandingFormTeachbackAnswer(Action):
 
 
 class ValidateUnderstandingForm(FormValidationAction):
-    """Judges each answer by its key ideas; explains again once; then marks the point for the care team."""
+    """Judges each answer in the patient's words; explains again, then offers choices, then marks the point."""
 
     def name(self) -> str:
         return "validate_understanding_form"
@@ -208,7 +208,7 @@ class ActionAskDecisionFormConsentDecision(Action):
 
 
 class ValidateDecisionForm(FormValidationAction):
-    """Maps the patient's words or button to one of the content's decisions."""
+    """Records only a clear choice; a hedged or fearful one is met with empathy and the choices again."""
 
     def name(self) -> str:
         return "validate_decision_form"
