@@ -175,7 +175,7 @@ class ValidateUnderstandingForm(FormValidationAction):
         if point is None:
             return {"teachback_answer": steps.DONE}
         text = str(slot_value or "")
-        pressed = text.strip() in teachback_content.open_buttons or text.strip() in point.choices
+        pressed = steps.pressed_button(teachback_content, point, text)
         understood = not pressed and await asyncio.to_thread(teachback.judge_text, point.id, text)
         if not understood and not pressed and await answer_digression(dispatcher, tracker):
             return {"teachback_answer": None}

@@ -109,19 +109,19 @@ def pauses(events: Iterable[dict[str, Any]]) -> list[tuple[str, str, float]]:
     found: list[tuple[str, str, float]] = []
     stage: str | None = None
     loop: str | None = None
-    last_user: tuple[str, float] | None = None
+    last_user_at = 0.0
     for event in events:
         kind = event.get("event")
         if kind == "slot" and event.get("name") == "consent_stage":
             stage = event.get("value")
         elif kind == "active_loop":
             name = event.get("name")
-            if name and not loop and found and found[-1][0] == PAUSED and last_user:
-                found.append((RESUMED, stage or str(name), last_user[1]))
+            if name and not loop and found and found[-1][0] == PAUSED:
+                found.append((RESUMED, stage or str(name), last_user_at))
             loop = name
         elif kind == "user":
             intent = str(event.get("parse_data", {}).get("intent", {}).get("name") or "")
-            last_user = (intent, float(event.get("timestamp") or 0.0))
+            last_user_at = float(event.get("timestamp") or 0.0)
             if loop and stage and intent in PAUSE_INTENTS:
-                found.append((PAUSED, stage, last_user[1]))
+                found.append((PAUSED, stage, last_user_at))
     return found

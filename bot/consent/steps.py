@@ -217,6 +217,11 @@ class TeachbackStep:
     outcome: Outcome
 
 
+def pressed_button(teachback: TeachbackContent, point: Point, said: str) -> bool:
+    """Whether ``said`` is one of the point's buttons ("I'm not sure", a choice): chosen as it is, never judged."""
+    return said.strip() in (*teachback.open_buttons, *point.choices)
+
+
 def judge_teachback(
     teachback: TeachbackContent, results: Mapping[str, Any], point: Point, said: str, understood: bool
 ) -> TeachbackStep:
@@ -234,11 +239,10 @@ def judge_teachback(
     )
     on_choices = before.attempts >= OPEN_ATTEMPTS and bool(point.choices)
     after = replace(before, answers=(*before.answers, said), attempts=before.attempts + 1)
-    helped = said.strip() in teachback.open_buttons
     if on_choices and said.strip() == point.right_choice:
         after = replace(after, result=UNDERSTOOD, how=CHOSEN)
         outcome = Outcome(replies=(message("teachback_right"),))
-    elif understood and not helped and (not on_choices or said.strip() not in point.choices):
+    elif understood and not pressed_button(teachback, point, said):
         after = replace(after, result=UNDERSTOOD, how=OWN_WORDS)
         outcome = Outcome(replies=(message("teachback_right"),))
     elif after.attempts < OPEN_ATTEMPTS:

@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.content.files import load_yaml
 from bot.content.red_flags import RED_FLAGS_FILE
-from bot.language import classifier
+from bot.language import classifier, teachback_model
 from bot.language.classifier import data_digest, logistic, make_features, mark_negation
 
 __all__ = ["data_digest", "make_features", "mark_negation"]  # mark_negation: trained files refer to it here
@@ -88,7 +88,7 @@ def read_examples(paths: Iterable[Path]) -> list[Example]:
 
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-TEACHBACK_ANSWERS_DIR = PROJECT_ROOT / "data" / "teachback" / "train"
+TEACHBACK_ANSWERS_DIR = teachback_model.TRAIN_DIR
 # Ordinary messages, not written as look-alikes: the false-alarm budgets are spent on the look-alikes alone.
 ASSISTANT_SOURCES = frozenset(path.name for path in [*NLU_DIR.glob("*.yml"), *TEACHBACK_ANSWERS_DIR.glob("*.yml")])
 EMERGENCY_INTENT = "emergency"
@@ -122,10 +122,11 @@ def teachback_examples(answers_dir: Path = TEACHBACK_ANSWERS_DIR) -> list[Exampl
     fever") are answering a question, not reporting an emergency; before these were learned,
     one answer in eight of the held-out teach-back sets was given emergency advice.
     """
+    paths = sorted(answers_dir.glob("*.yml"))
     return [
-        Example(str(item["text"]), NONE, "en", "teachback", path.name)
-        for path in sorted(answers_dir.glob("*.yml"))
-        for item in (load_yaml(path) or {}).get("answers") or []
+        Example(answer.text, NONE, "en", "teachback", path.name)
+        for path in paths
+        for answer in teachback_model.read_answers([path])
     ]
 
 
