@@ -7,29 +7,43 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.messaging import say
+from actions.messaging import say, send
 from bot import content, conversation
+from bot.language import teachback
 
 FALLBACK_INTENT = "nlu_fallback"
 REPHRASE_TOPICS = 3
 
 
-class ActionOfferMoreTopics(Action):
-    """After a topic's answer (a rule sends ``utter_<intent>``): related topics and the consent steps as buttons."""
+class ActionFollowUpAnswer(Action):
+    """After a topic's answer (a rule sends ``utter_<intent>``): what completes it, then what else to ask.
+
+    Where the information sheet is silent, the clinic's own instruction (or its phone number);
+    a mistaken belief the question showed ("so the pain is gone for good?"), corrected in the
+    teach-back's plain words; then related topics and the consent steps as buttons.
+    """
 
     def name(self) -> str:
-        return "action_offer_more_topics"
+        return "action_follow_up_answer"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         topics = content.topics()
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        say(
-            dispatcher,
-            "more_topics",
-            buttons=topics.buttons_after(intent) if topics.is_topic(intent) else topics.menu_buttons(),
-        )
+        if not topics.is_topic(intent):
+            say(dispatcher, "more_topics", buttons=topics.menu_buttons())
+            return []
+        if intent in topics.instructions:
+            written = content.clinic().instructions.get(topics.instructions[intent])
+            if written:
+                say(dispatcher, "clinic_instruction", instruction=written)
+            else:
+                say(dispatcher, "ask_the_clinic")
+        said = tracker.latest_message.get("text") or ""
+        for point_id in topics.corrections_after(intent, teachback.wrong_ideas(said)):
+            send(dispatcher, f"teachback:{point_id}:again", content.teachback_content().point(point_id).explain_again)
+        say(dispatcher, "more_topics", buttons=topics.buttons_after(intent))
         return []
 
 

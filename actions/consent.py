@@ -21,10 +21,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.messaging import say, send_replies
 from actions.safety import add_flag, request_callback
-from bot import content
+from bot import content, settings
 from bot.consent import candidacy, digression, steps
 from bot.language import teachback
-from bot.records import consent_store
+from bot.records import consent_store, copy_link
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,11 @@ async def answer_digression(dispatcher: CollectingDispatcher, tracker: Tracker) 
 
 
 async def show_saved(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Tell the patient what is recorded so far: answers, points explained, and the latest decision."""
+    """Tell the patient what is recorded so far: answers, points explained, and the latest decision with a fresh
+    link to their own copy."""
     questions = content.consent_content()
     decided = None
+    record = None
     if tracker.get_slot("consent_stage") == "decided":
         record = await asyncio.to_thread(consent_store.latest, tracker.sender_id)
         decided = questions.decision(record.decision) if record else None
@@ -77,6 +79,13 @@ async def show_saved(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
         decided,
     )
     send_replies(dispatcher, summary)
+    if record is not None:
+        say_own_copy(dispatcher, record.id)
+
+
+def say_own_copy(dispatcher: CollectingDispatcher, record_id: int) -> None:
+    """The link to the patient's own copy of record ``record_id``, valid for PATIENT_COPY_HOURS."""
+    say(dispatcher, "own_copy", link=copy_link.link(record_id), hours=settings.copy_link_hours())
 
 
 class ActionShowRecord(Action):
@@ -226,7 +235,7 @@ class ValidateDecisionForm(FormValidationAction):
 
 
 class ActionRecordConsent(Action):
-    """Appends the decision to the tamper-evident record and tells the patient what happens next."""
+    """Appends the decision to the tamper-evident record, tells the patient what happens next, and links their copy."""
 
     def name(self) -> str:
         return "action_record_consent"
@@ -265,4 +274,5 @@ class ActionRecordConsent(Action):
             say(dispatcher, "record_failed")
             return [SlotSet("consent_decision", None)]
         await carry_out(dispatcher, tracker, steps.recorded(decision, record.id))
+        say_own_copy(dispatcher, record.id)
         return [SlotSet("consent_stage", "decided"), SlotSet("consent_decision", None)]

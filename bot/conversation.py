@@ -48,22 +48,18 @@ def looks_like_question(text: str) -> bool:
     return bool(words) and words[0] in QUESTION_OPENERS
 
 
-def user_intents(events: Iterable[dict[str, Any]]) -> list[str]:
-    """Intent names of the user's messages, oldest first."""
-    return [
-        str(event.get("parse_data", {}).get("intent", {}).get("name"))
-        for event in events
-        if event.get("event") == "user" and event.get("parse_data", {}).get("intent", {}).get("name")
-    ]
-
-
 def topics_asked(events: Iterable[dict[str, Any]], topic_intents: Iterable[str]) -> list[str]:
-    """Distinct topics the patient asked about, in the order first asked."""
-    wanted = set(topic_intents)
+    """Distinct topics the patient was answered about (a bot message of the response ``utter_<topic>``), in order.
+
+    Answers, not intents: a form answer the classifier took for a topic ("it blocks pain
+    signals", an explanation in the teach-back) was never answered as one, so it was not asked.
+    """
+    wanted = {f"utter_{intent}": intent for intent in topic_intents}
     seen: list[str] = []
-    for intent in user_intents(events):
-        if intent in wanted and intent not in seen:
-            seen.append(intent)
+    for event in events:
+        response = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
+        if response in wanted and wanted[response] not in seen:
+            seen.append(wanted[response])
     return seen
 
 

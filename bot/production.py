@@ -74,6 +74,12 @@ SECRETS: tuple[Secret, ...] = (
         development="bot.records.consent_store:DEVELOPMENT_KEY",
     ),
     Secret(
+        "PATIENT_COPY_SECRET",
+        "signs the links to a patient's own copy of their record: nobody opens a record by guessing its number",
+        (RASA_SERVER, ACTION_SERVER),
+        development="bot.records.copy_link:DEVELOPMENT_SECRET",
+    ),
+    Secret(
         "WIDGET_SESSION_SECRET",
         "signs the website chat's session keys: a browser resumes only a conversation this server issued to it",
         (RASA_SERVER,),
@@ -209,7 +215,23 @@ def check(
             report.checked.append(secret.name)
     if RASA_SERVER in servers:
         report.refusals.extend(_rasa_api(rasa_arguments, production))
+    if ACTION_SERVER in servers:
+        report.refusals.extend(_patient_links(production))
     return report
+
+
+def _patient_links(production: Mapping[str, str]) -> list[Refusal]:
+    """The action server sends each patient a link to their copy: an https address, a usable lifetime."""
+    refusals = []
+    for name, read in (
+        (settings.PUBLIC_URL_ENV, settings.public_base_url),
+        (settings.COPY_LINK_HOURS_ENV, settings.copy_link_hours),
+    ):
+        try:
+            read(production)
+        except settings.SettingsError as error:
+            refusals.append(Refusal(name, str(error), "the link to a patient's own copy of their record"))
+    return refusals
 
 
 def _option(arguments: Sequence[str], name: str) -> str | None:

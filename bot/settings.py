@@ -161,3 +161,31 @@ def flag_repeat_window_seconds() -> float:
     if value < 0:
         raise SettingsError(f"FLAG_REPEAT_WINDOW_SECONDS must be a number of seconds, 0 to never merge, not {raw!r}")
     return value
+
+
+PUBLIC_URL_ENV = "PUBLIC_BASE_URL"
+COPY_LINK_HOURS_ENV = "PATIENT_COPY_HOURS"
+MAX_COPY_LINK_HOURS = 24 * 30
+
+
+def public_base_url(env: Mapping[str, str] | None = None) -> str:
+    """``PUBLIC_BASE_URL``: where patients reach the Rasa server, for links sent to them (default the local one).
+
+    In production mode it must be an https address: the link to a patient's copy carries their record.
+    """
+    env = os.environ if env is None else env
+    url = (env.get(PUBLIC_URL_ENV) or "http://localhost:5005").strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{PUBLIC_URL_ENV} must start with https:// (or http:// on this machine), not {url!r}")
+    if is_production(env) and not url.startswith("https://"):
+        raise SettingsError(f"{PUBLIC_URL_ENV} must be an https:// address in production, not {url!r}")
+    return url
+
+
+def copy_link_hours(env: Mapping[str, str] | None = None) -> int:
+    """``PATIENT_COPY_HOURS``: how long the link to a patient's own copy of their record works (default 72)."""
+    env = os.environ if env is None else env
+    raw = (env.get(COPY_LINK_HOURS_ENV) or "72").strip()
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_COPY_LINK_HOURS:
+        raise SettingsError(f"{COPY_LINK_HOURS_ENV} must be whole hours from 1 to {MAX_COPY_LINK_HOURS}, not {raw!r}")
+    return int(raw)

@@ -5,6 +5,7 @@ python -m devtools.evaluation red-flags tests/data/red_flags.yml --model models/
 python -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9
 python -m devtools.evaluation teachback tests/data/teachback/heldout --min 0.9
 python -m devtools.evaluation candidacy tests/data/candidacy/heldout --max-wrong 0
+python -m devtools.evaluation topics tests/data/nlu/heldout --also tests/nlu/heldout.yml --min 0.95
 python -m devtools.evaluation language data/safety/train tests/data/safety/heldout --nlu data/nlu   (figures only)
 """
 
@@ -86,6 +87,78 @@ def _model_intents(model: Path, texts: list[str]) -> list[str]:
         return [str((await agent.parse_message(text))["intent"]["name"]) for text in texts]
 
     return asyncio.run(parse_all())
+
+
+def topic_questions(set_dirs: list[Path]) -> list[dict[str, Any]]:
+    """Writers' labelled topic questions: text, intent, misconception, and the writer's id and style."""
+    found = []
+    for path in (path for folder in set_dirs for path in sorted(folder.glob("*.yml"))):
+        data = load_yaml(path) or {}
+        for item in data.get("messages") or []:
+            found.append({**item, "writer": str(data.get("writer", path.stem)), "style": str(data.get("style", ""))})
+    return found
+
+
+def topics_report(set_dirs: list[Path], also: list[Path], model: Path, minimum: float | None, show: int = 12) -> bool:
+    """Topic questions by independent writers: the intent the trained assistant reads, per style and per
+    intent, and the mistaken beliefs (``misconception``) the answer's follow-up corrects.
+
+    ``also`` adds Rasa NLU files (the first held-out set) to the overall figure, which ``minimum`` gates.
+    """
+    from bot import content
+
+    items = topic_questions(set_dirs)
+    extra = [
+        {"text": text, "intent": intent, "writer": path.name} for path in also for intent, text in nlu_examples(path)
+    ]
+    found = _model_intents(model, [str(item["text"]) for item in items + extra])
+    right = [found[i] == item["intent"] for i, item in enumerate(items + extra)]
+
+    def share(indices: list[int]) -> str:
+        return f"{sum(right[i] for i in indices) / max(len(indices), 1):.1%} of {len(indices)}"
+
+    everything = list(range(len(items) + len(extra)))
+    accuracy = sum(right) / max(len(right), 1)
+    print(f"topic questions: intent right {share(everything)} (minimum {minimum or 0:.0%})")
+    print(f"  writers' sets ({', '.join(str(d) for d in set_dirs)}): {share(list(range(len(items))))}")
+    for path in also:
+        print(f"  {path}: {share([len(items) + i for i, e in enumerate(extra) if e['writer'] == path.name])}")
+    for style in sorted({item["style"] for item in items}):
+        print(f"    {style}: {share([i for i, item in enumerate(items) if item['style'] == style])}")
+    per_intent = {
+        intent: [i for i, item in enumerate(items) if item["intent"] == intent]
+        for intent in {item["intent"] for item in items}
+    }
+    weakest = sorted(per_intent, key=lambda intent: sum(right[i] for i in per_intent[intent]) / len(per_intent[intent]))
+    print("  weakest intents: " + ", ".join(f"{intent} {share(per_intent[intent])}" for intent in weakest[:6]))
+    for i in [i for i in range(len(items)) if not right[i]][:show]:
+        print(f"    {items[i]['intent']} read as {found[i]}: {str(items[i]['text'])[:90]}")
+    topics = content.topics()
+    beliefs = sorted({str(item.get("misconception") or "none") for item in items} - {"none"})
+    corrected = [
+        topics.corrections_after(str(item["intent"]), teachback.wrong_ideas(str(item["text"]))) for item in items
+    ]
+    for belief in beliefs:
+        held = [i for i, item in enumerate(items) if item.get("misconception") == belief]
+        if belief not in topics.corrections:
+            print(f"  mistaken belief {belief}: {len(held)} messages, no correction for it in content/topics.yml")
+            continue
+        own = [i for i in held if belief in corrected[i] or items[i]["intent"] in topics.corrections[belief]]
+        caught = [
+            i for i in held if corrected[i] or any(items[i]["intent"] in skip for skip in topics.corrections.values())
+        ]
+        print(
+            f"  mistaken belief {belief}: corrected {len(caught)} of {len(held)} "
+            f"(by its own point, or answered by its topic: {len(own)})"
+        )
+        for i in [i for i in held if i not in caught][:4]:
+            print(f"    not corrected: {str(items[i]['text'])[:90]}")
+    plain = [i for i, item in enumerate(items) if (item.get("misconception") or "none") == "none"]
+    wrongly = [i for i in plain if corrected[i]]
+    print(f"  corrections sent where no belief was held: {len(wrongly)} of {len(plain)}")
+    for i in wrongly[:4]:
+        print(f"    {corrected[i]}: {str(items[i]['text'])[:90]}")
+    return minimum is None or accuracy >= minimum
 
 
 def red_flag_gate(set_path: Path, model: Path | None, min_recall: float, max_false_alarms: float) -> bool:
@@ -440,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
     answers = sub.add_parser("candidacy", help="the candidacy answer reader on labelled typed answers")
     answers.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/candidacy/heldout)")
     answers.add_argument("--max-wrong", type=int, help="gate: wrong values recorded (default: figures only)")
+    topic = sub.add_parser("topics", help="topic questions by independent writers: intents read, beliefs corrected")
+    topic.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/nlu/heldout)")
+    topic.add_argument("--also", type=Path, action="append", default=[], help="a Rasa NLU file added to the figure")
+    topic.add_argument("--model", type=Path, default=Path("models/rhizotomy.tar.gz"))
+    topic.add_argument("--min", type=float, help="gate: the least share of intents read right, overall")
     args: Any = parser.parse_args(argv)
     if args.command == "nlu":
         ok = nlu_gate(args.report, args.min)
@@ -451,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = ordinary_answers_report(args.sets, args.max_advice, args.max_911)
     elif args.command == "candidacy":
         ok = candidacy_report(args.sets, args.max_wrong)
+    elif args.command == "topics":
+        ok = topics_report(args.sets, args.also, args.model, args.min)
     elif args.command == "language":
         ok = language_report(args.sets, args.nlu)
     elif args.set[0].is_dir():

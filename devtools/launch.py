@@ -216,6 +216,7 @@ def assistant(
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONPATH": str(PROJECT_ROOT),
         "WIDGET_ALLOWED_ORIGINS": origins,
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or base_url,  # links sent to patients open here
         ACTION_ENDPOINT_ENV: actions_url,
         ACTION_TOKEN_ENV: os.environ.get(ACTION_TOKEN_ENV) or secrets.token_hex(32),
         **(env or {}),

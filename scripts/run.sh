@@ -19,6 +19,8 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
   ACTION_SERVER_TOKEN=$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')
 fi
 export ACTION_SERVER_TOKEN
+# Links sent to patients (their copy of the record) open on this Rasa server unless one is set.
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:$RASA_PORT}
 
 pids=()
 stop() {

@@ -21,9 +21,25 @@ def test_questions_and_answers() -> None:
     assert not conversation.looks_like_question("multiple sclerosis")
 
 
-def test_topics_asked_in_first_asked_order() -> None:
-    events = [user("ask_duration"), user("greet"), user("ask_cure"), user("ask_duration")]
-    assert conversation.topics_asked(events, ["ask_duration", "ask_cure"]) == ["ask_duration", "ask_cure"]
+def answered(response: str) -> dict[str, Any]:
+    return {"event": "bot", "text": "...", "metadata": {"utter_action": response}}
+
+
+def test_topics_asked_are_the_topics_answered_in_first_answered_order() -> None:
+    events = [
+        user("ask_duration"),
+        answered("utter_ask_duration"),
+        user("greet"),
+        answered("utter_greet"),
+        user("ask_cure"),
+        answered("utter_ask_cure"),
+        user("ask_duration"),
+        answered("utter_ask_duration"),
+        user("ask_how_it_works"),  # a teach-back answer the classifier took for a topic: never answered as one
+        {"event": "bot", "text": "...", "metadata": {"message_name": "teachback:wears_off:question"}},
+    ]
+    topics = ["ask_duration", "ask_cure", "ask_how_it_works"]
+    assert conversation.topics_asked(events, topics) == ["ask_duration", "ask_cure"]
 
 
 def test_last_action_before_the_latest_user_message() -> None:

@@ -32,6 +32,8 @@ def test_the_projects_credentials_need_the_web_and_sms_secrets() -> None:
     assert refused(report) == {
         "ACTION_SERVER_TOKEN",
         "CONSENT_RECORD_KEY",
+        "PATIENT_COPY_SECRET",
+        "PUBLIC_BASE_URL",
         "WIDGET_SESSION_SECRET",
         "TWILIO_AUTH_TOKEN",
         "SMS_ID_SECRET",
@@ -43,17 +45,22 @@ def test_the_projects_credentials_need_the_web_and_sms_secrets() -> None:
 def test_a_channel_that_is_off_needs_no_secret(tmp_path: Path) -> None:
     rest_only = credentials(tmp_path, "bot.channels.rest.channel.SecureRestInput:\n  max_body_bytes: 1000\n")
     report = production.check((production.RASA_SERVER,), env={}, credentials=rest_only)
-    assert refused(report) == {"ACTION_SERVER_TOKEN"}
+    assert refused(report) == {"ACTION_SERVER_TOKEN", "PATIENT_COPY_SECRET"}
 
 
 def test_each_server_is_checked_for_its_own_secrets() -> None:
     actions = production.check((production.ACTION_SERVER,), env={})
-    assert refused(actions) == {"ACTION_SERVER_TOKEN", "CONSENT_RECORD_KEY"}
+    assert refused(actions) == {"ACTION_SERVER_TOKEN", "CONSENT_RECORD_KEY", "PATIENT_COPY_SECRET", "PUBLIC_BASE_URL"}
 
 
 def test_an_optional_secret_once_set_must_be_real_and_tokens_required_need_the_key(tmp_path: Path) -> None:
     web = credentials(tmp_path, "bot.channels.web.channel.SecureSocketIOInput:\n  require_token: true\n")
-    env = {"ACTION_SERVER_TOKEN": real("a"), "WIDGET_SESSION_SECRET": real("w"), "REST_API_TOKEN": "short"}
+    env = {
+        "ACTION_SERVER_TOKEN": real("a"),
+        "PATIENT_COPY_SECRET": real("p"),
+        "WIDGET_SESSION_SECRET": real("w"),
+        "REST_API_TOKEN": "short",
+    }
     report = production.check((production.RASA_SERVER,), env=env, credentials=web)
     assert refused(report) == {"WIDGET_JWT_SECRET", "REST_API_TOKEN"}
     ready = production.check(
@@ -69,9 +76,20 @@ def test_a_development_stand_in_is_refused_by_its_owners_value() -> None:
 
     report = production.check(
         (production.ACTION_SERVER,),
-        env={"ACTION_SERVER_TOKEN": real("a"), "CONSENT_RECORD_KEY": consent_store.DEVELOPMENT_KEY},
+        env={
+            "ACTION_SERVER_TOKEN": real("a"),
+            "CONSENT_RECORD_KEY": consent_store.DEVELOPMENT_KEY,
+            "PATIENT_COPY_SECRET": real("p"),
+            "PUBLIC_BASE_URL": "https://chat.example.org",
+        },
     )
     assert refused(report) == {"CONSENT_RECORD_KEY"}
+
+
+def test_patient_links_need_an_https_address_in_production() -> None:
+    env = {"PUBLIC_BASE_URL": "http://chat.example.org", "PATIENT_COPY_HOURS": "0"}
+    report = production.check((production.ACTION_SERVER,), env=env)
+    assert {"PUBLIC_BASE_URL", "PATIENT_COPY_HOURS"} <= refused(report)
 
 
 @pytest.mark.parametrize(

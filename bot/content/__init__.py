@@ -13,12 +13,20 @@ from pathlib import Path
 from bot.content.clinic import Clinic, clinic, clock, parse_clinic
 from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content
 from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
-from bot.content.files import DOMAIN_FILE, ContentError, content_version, load_yaml, version_of, versioned_files
+from bot.content.files import (
+    DOMAIN_FILE,
+    ContentError,
+    clinic_file,
+    content_version,
+    load_yaml,
+    version_of,
+    versioned_files,
+)
 from bot.content.messages import MESSAGES_FILE, Message, message, templates
 from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
 from bot.content.sms import SMS_FILE, sms_text, sms_texts
 from bot.content.teachback import TEACHBACK_FILE, Point, TeachbackContent, teachback_content, teachback_points
-from bot.content.topics import TOPICS_FILE, Topics, check_answers, topics
+from bot.content.topics import TOPICS_FILE, Topics, check_answers, check_references, topics
 from bot.content.web import WEB_FILE, web_text, web_texts
 from bot.content.widget import WIDGET_FILE, widget_text, widget_texts
 from bot.settings import CONTENT_DIR
@@ -59,15 +67,14 @@ def check(content_dir: Path = CONTENT_DIR, domain: Path = DOMAIN_FILE) -> str:
     its website and SMS channels), ``make test`` through ``python -m bot content check``.
     Tests pass a copy of ``content/`` (its clinic.yml then stands in for the clinic file).
     """
-    if content_dir == CONTENT_DIR:
-        clinic()
-    else:
-        parse_clinic(load_yaml(content_dir / "clinic.yml"), str(content_dir / "clinic.yml"))
+    clinic_path = clinic_file() if content_dir == CONTENT_DIR else content_dir / "clinic.yml"
+    facts = clinic() if content_dir == CONTENT_DIR else parse_clinic(load_yaml(clinic_path), str(clinic_path))
     templates(content_dir / MESSAGES_FILE.name)
     topics_file = content_dir / TOPICS_FILE.name
     check_answers(topics(topics_file), topics_file, domain)
     consent_content(content_dir / CONSENT_FILE.name)
-    teachback_points(content_dir / TEACHBACK_FILE.name)
+    points = teachback_points(content_dir / TEACHBACK_FILE.name)
+    check_references(topics(topics_file), facts, [point.id for point in points], topics_file, str(clinic_path))
     red_flags_file = content_dir / RED_FLAGS_FILE.name
     labels = set(entity_patterns(content_dir / PATTERNS_FILE.name))
     check_entity_labels(red_flag_rules(red_flags_file), labels, str(red_flags_file))

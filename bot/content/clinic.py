@@ -1,4 +1,5 @@
-"""The clinic's facts (``content/clinic.yml``): name, phone, opening hours, emergency numbers, web origins."""
+"""The clinic's facts (``content/clinic.yml``): name, phone, opening hours, emergency numbers, own
+instructions, web origins."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ DAY_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 }
 # What a phone number a patient dials may hold besides its digits.
 PHONE_SEPARATORS = frozenset(" +-().")
+# The longest instruction a clinic may write: with its lead-in ("<clinic>'s own instructions:") it fits one bubble.
+MAX_INSTRUCTION = 240
 # Numbers a clinic may leave out: the United States' own.
 DEFAULT_NUMBERS = {"emergency_number": "911", "crisis_line": "988", "poison_control": "1-800-222-1222"}
 
@@ -41,6 +44,8 @@ class Clinic:
     crisis_line: str = DEFAULT_NUMBERS["crisis_line"]
     poison_control: str = DEFAULT_NUMBERS["poison_control"]
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # The clinic's own instructions by name (what the information sheet does not cover); only those written.
+    instructions: dict[str, str] = field(default_factory=dict)
 
     def is_open(self, now: dt.datetime) -> bool:
         """Whether staff are at work at ``now`` (an aware datetime)."""
@@ -129,7 +134,26 @@ def parse_clinic(raw: dict[str, Any], source: str = "clinic settings") -> Clinic
         crisis_line=_phone_number(raw, "crisis_line", source),
         poison_control=_phone_number(raw, "poison_control", source),
         allowed_origins=tuple(str(origin) for origin in raw.get("allowed_origins", [])),
+        instructions=_instructions(raw.get("instructions"), source),
     )
+
+
+def _instructions(raw: Any, source: str) -> dict[str, str]:
+    """The instructions the clinic wrote (empty ones left out), refused when not short plain texts."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContentError(f"{source}: 'instructions' must map a name to a text")
+    written = {}
+    for name, text in raw.items():
+        if text is not None and not isinstance(text, str):
+            raise ContentError(f"{source}: instructions: '{name}' must be a text")
+        text = (text or "").strip()
+        if len(text) > MAX_INSTRUCTION:
+            raise ContentError(f"{source}: instructions: '{name}' is longer than {MAX_INSTRUCTION} characters")
+        if text:
+            written[str(name)] = text
+    return written
 
 
 @lru_cache(maxsize=1)

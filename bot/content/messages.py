@@ -41,6 +41,8 @@ ACTION_SERVER_DOWN = "action_server_down"
 # The values actions fill in, by message (documented in the header of content/messages.yml).
 ACTION_VALUES: dict[str, frozenset[str]] = {
     "callback_closed": frozenset({"next_opening"}),
+    "clinic_instruction": frozenset({"instruction"}),
+    "own_copy": frozenset({"link", "hours"}),
     "decision_summary": frozenset({"answered", "flagged", "understood", "review"}),
     "numbered_question": frozenset({"number", "total", "question"}),
     "choose_one": frozenset({"first", "last"}),

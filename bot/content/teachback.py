@@ -48,6 +48,13 @@ class TeachbackContent:
     open_buttons: tuple[str, ...]
     points: tuple[Point, ...]
 
+    def point(self, point_id: str) -> Point:
+        """The point with id ``point_id`` (KeyError when there is none)."""
+        for point in self.points:
+            if point.id == point_id:
+                return point
+        raise KeyError(point_id)
+
 
 def _concepts(raw: Any, where: str) -> tuple[Concept, ...]:
     if raw is None:

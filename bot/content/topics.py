@@ -1,12 +1,15 @@
-"""The topics the assistant answers (``content/topics.yml``): button titles, related topics, the menu."""
+"""The topics the assistant answers (``content/topics.yml``): button titles, related topics, the menu,
+which answers the clinic's own instructions complete, and which mistaken beliefs are corrected after an answer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content.clinic import Clinic
 from bot.content.files import DOMAIN_FILE, ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
@@ -24,6 +27,10 @@ class Topics:
     start_button: Button
     person_button: Button
     menu_button: Button
+    # topic -> the name of the clinic instruction that completes its answer (content/clinic.yml)
+    instructions: dict[str, str] = field(default_factory=dict)
+    # teach-back point -> topics after whose answer its wrong ideas are not corrected (the answer says it)
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_topic(self, intent: str | None) -> bool:
         return intent in self.titles
@@ -37,6 +44,14 @@ class Topics:
 
     def menu_buttons(self) -> list[Button]:
         return [self.button(intent) for intent in self.menu] + [self.start_button]
+
+    def corrections_after(self, intent: str, wrong_ideas: Iterable[str]) -> list[str]:
+        """The point to correct after the answer to ``intent``: the first (in content order) whose wrong idea
+        the question said, unless the topic's own answer corrects it; one correction at most, so a
+        question like "gone for good?" (lasting for ever, and a cure) gets one plain reply."""
+        said = set(wrong_ideas)
+        first = next((point for point in self.corrections if point in said), None)
+        return [] if first is None or intent in self.corrections[first] else [first]
 
 
 def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
@@ -57,6 +72,14 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
     for key in ("start_button", "person_button", "menu_button"):
         if not (raw.get(key) or {}).get("title"):
             raise ContentError(f"{source}: '{key}' needs a title and a payload")
+    corrections = {
+        str(point): tuple(str(intent) for intent in (entry or {}).get("except") or [])
+        for point, entry in (raw.get("corrections") or {}).items()
+    }
+    for point, skipped in corrections.items():
+        unknown = [intent for intent in skipped if intent not in titles]
+        if unknown:
+            raise ContentError(f"{source}: correction '{point}' names unknown topics {', '.join(unknown)}")
     return Topics(
         titles=titles,
         related=related,
@@ -64,6 +87,10 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
         start_button=dict(raw["start_button"]),
         person_button=dict(raw["person_button"]),
         menu_button=dict(raw["menu_button"]),
+        instructions={
+            str(intent): str(entry["instruction"]) for intent, entry in entries.items() if entry.get("instruction")
+        },
+        corrections=corrections,
     )
 
 
@@ -78,3 +105,20 @@ def check_answers(found: Topics, source: Path = TOPICS_FILE, domain: Path = DOMA
     missing = [f"utter_{intent}" for intent in found.titles if f"utter_{intent}" not in responses]
     if missing:
         raise ContentError(f"{source}: {domain} has no answer for these topics: {', '.join(missing)}")
+
+
+def check_references(
+    found: Topics, facts: Clinic, points: Iterable[str], source: Path = TOPICS_FILE, clinic_source: str = "clinic.yml"
+) -> None:
+    """The clinic's instructions complete some topic, and each correction names a teach-back point.
+
+    A misspelt instruction name in clinic.yml would otherwise never be said, and the patient
+    would be sent to the phone for an answer the clinic wrote.
+    """
+    used = set(found.instructions.values())
+    unused = sorted(set(facts.instructions) - used)
+    if unused:
+        raise ContentError(f"{clinic_source}: instructions {', '.join(unused)} complete no topic of {source}")
+    unknown = sorted(set(found.corrections) - set(points))
+    if unknown:
+        raise ContentError(f"{source}: corrections name unknown teach-back points {', '.join(unknown)}")

@@ -1,4 +1,5 @@
-"""What the website chat server says by itself (``content/web.yml``): refusals, the error reply, the demo page."""
+"""What the website chat server says by itself (``content/web.yml``): refusals, the error reply, the demo page,
+and the page of a patient's own-copy link that does not open."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ WEB_TEXTS: dict[str, tuple[str, ...]] = {
     "demo_page.opening_hours": (),
     "demo_page.emergency": (),
     "demo_page.footer": (),
+    "copy_page.title": (),
+    "copy_page.expired": (),
+    "copy_page.not_found": (),
 }
 
 

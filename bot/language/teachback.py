@@ -37,16 +37,12 @@ class TeachBackJudge:
                     label = f"{point.id}:{side}:{number}"
                     phrases[label] = list(concept.phrases)
                     self._concepts.setdefault((point.id, side), []).append((label, concept.negated))
-        self._by_id = {point.id: point for point in self.points}
         self._short_right = {point.id: frozenset(normalise(answer) for answer in point.short_right) for point in points}
         self._matcher = PhraseMatcher(vocab, phrases)
 
     @classmethod
     def from_file(cls, vocab: Any, path: Path = TEACHBACK_FILE) -> TeachBackJudge:
         return cls(vocab, teachback_points(path))
-
-    def point(self, point_id: str) -> Point:
-        return self._by_id[point_id]
 
     def short_right(self, point_id: str) -> frozenset[str]:
         """Whole answers (normalised) the clinic lists as right on their own for the point."""
@@ -62,6 +58,11 @@ class TeachBackJudge:
     def contradicts(self, point_id: str, doc: Any) -> bool:
         """Whether the answer says one of the point's wrong ideas ("it won't wear off", "it's permanent")."""
         return self._found(point_id, "wrong", self._matcher.hits(doc))
+
+    def wrong_ideas(self, doc: Any) -> list[str]:
+        """The points one of whose wrong ideas ``doc`` says, in content order."""
+        hits = self._matcher.hits(doc)
+        return [point.id for point in self.points if self._found(point.id, "wrong", hits)]
 
     def _found(self, point_id: str, side: str, hits: Any) -> bool:
         wanted = self._concepts.get((point_id, side), [])
@@ -86,6 +87,16 @@ def says_dont_know(text: str) -> bool:
     said = normalise(text)
     words = consent_content().dont_know_words
     return len(said.split()) <= DONT_KNOW_WORDS and any(f" {normalise(w)} " in f" {said} " for w in words)
+
+
+def wrong_ideas(text: str) -> list[str]:
+    """The points whose wrong idea a message says ("so the pain is gone for good?"), so an answer can correct it.
+
+    The concepts alone: they read a belief stated or presumed, and their negation check leaves
+    "I know it's not a cure" alone.
+    """
+    pipeline, judge = default_judge()
+    return judge.wrong_ideas(pipeline(text))
 
 
 def judge_text(point_id: str, text: str) -> bool:

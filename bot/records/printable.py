@@ -36,6 +36,17 @@ def summary_line(record: Record) -> str:
     )
 
 
+def answer_title(item: CandidacyAnswer) -> str:
+    """A choice as the patient saw it ("A little", "Does not apply"), not its stored value (``a_little``).
+
+    The stored value stays when the content has dropped the question or the choice since,
+    and for typed answers that are not choices (a number, a condition, "none").
+    """
+    question = content.consent_content().by_id.get(item.id)
+    option = next((option for option in question.options if option.value == item.answer), None) if question else None
+    return option.title if option else item.answer
+
+
 HOW_GIVEN = {"typed": "typed", "button": "tapped", "confirmed": "confirmed after asking back"}
 
 
@@ -46,9 +57,10 @@ def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
     says the first answer was hedged or mixed and the patient chose when asked again (both
     answers are in the words, separated by " / ").
     """
-    words = f' (said: "{item.said}")' if item.said and item.said.strip().lower() != item.answer.strip().lower() else ""
+    shown = answer_title(item)
+    words = f' (said: "{item.said}")' if item.said and item.said.strip().lower() != shown.strip().lower() else ""
     how = f" [{HOW_GIVEN.get(item.how, item.how)}]" if item.how else ""
-    return item.question, f"{item.answer}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
+    return item.question, f"{shown}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
 
 
 TEACHBACK_HOW = {"own_words": "in own words", "chosen": "chosen from choices", "missed": "missed"}
@@ -77,7 +89,8 @@ def record_page(record: Record) -> str:
     topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or "none"
     paused = "; ".join(f"{pause.kind} at the {pause.step} step, {pause.at}" for pause in data.pauses) or "none"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Pre-consent record #{record.id}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Pre-consent record #{record.id}</title>
 <style>
 @page {{ size: letter; margin: 14mm; }}
 body {{ font: 10.5pt/1.35 system-ui, sans-serif; color: #111; max-width: 190mm; margin: auto; }}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from actions import answers
 from bot import content
@@ -11,10 +14,44 @@ from tests.helpers.actions import run, sent
 
 
 def test_more_topics_offers_related_topics_and_the_consent_steps(dispatcher: Any, make_tracker: Callable) -> None:
-    run(answers.ActionOfferMoreTopics(), dispatcher, make_tracker("how long", "ask_duration"))
+    run(answers.ActionFollowUpAnswer(), dispatcher, make_tracker("how long", "ask_duration"))
     assert sent(dispatcher) == ["more_topics"]
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
     assert payloads == ["/ask_procedure_steps", "/ask_recovery", "/start_consent"]
+
+
+def test_a_question_the_sheet_does_not_answer_is_sent_to_the_clinic(dispatcher: Any, make_tracker: Callable) -> None:
+    run(answers.ActionFollowUpAnswer(), dispatcher, make_tracker("can i eat before", "ask_fasting"))
+    assert sent(dispatcher) == ["ask_the_clinic", "more_topics"]
+    assert content.clinic().phone in dispatcher.messages[0]["text"]
+
+
+def test_the_clinics_own_instruction_follows_when_it_wrote_one(
+    dispatcher: Any, make_tracker: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = dataclasses.replace(content.clinic(), instructions={"fasting": "Eat lightly up to 2 hours before."})
+    monkeypatch.setattr(content, "clinic", lambda: written)
+    run(answers.ActionFollowUpAnswer(), dispatcher, make_tracker("can i eat before", "ask_fasting"))
+    assert sent(dispatcher) == ["clinic_instruction", "more_topics"]
+    assert "Eat lightly up to 2 hours before." in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("so after this the pain is gone for good? how long does it take", "ask_duration", ["wears_off"]),
+        ("great, this will cure my spasms, how long does it take", "ask_duration", ["not_a_cure"]),
+        ("one shot and it lasts forever right, what's in it", "ask_medicines", ["wears_off"]),
+        ("will it cure me for good", "ask_cure", []),  # the answer to that topic says it
+        ("i know it's not a cure, how long does it take", "ask_duration", []),
+        ("how long does it take", "ask_duration", []),
+    ],
+)
+def test_a_mistaken_belief_in_the_question_is_corrected_after_the_answer(
+    dispatcher: Any, make_tracker: Callable, text: str, intent: str, expected: list[str]
+) -> None:
+    run(answers.ActionFollowUpAnswer(), dispatcher, make_tracker(text, intent))
+    assert sent(dispatcher) == [f"teachback:{point}:again" for point in expected] + ["more_topics"]
 
 
 def test_the_menu_lists_the_topics(dispatcher: Any, make_tracker: Callable) -> None:

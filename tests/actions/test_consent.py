@@ -10,7 +10,7 @@ import pytest
 from actions import consent
 from bot import content
 from bot.consent import steps
-from bot.records import consent_store, flags
+from bot.records import consent_store, copy_link, flags
 from tests.helpers.actions import run, sent, texts, validate
 
 QUESTIONS = content.consent_content().questions
@@ -238,12 +238,18 @@ RECORD_SLOTS = {
 
 
 def test_recording_appends_a_chained_record_and_a_change_supersedes_it(dispatcher: Any, make_tracker: Callable) -> None:
-    asked = [{"event": "user", "text": "how long", "parse_data": {"intent": {"name": "ask_duration"}}}]
+    asked = [
+        {"event": "user", "text": "how long", "parse_data": {"intent": {"name": "ask_duration"}}},
+        {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_ask_duration"}},
+    ]
     events = run(consent.ActionRecordConsent(), dispatcher, make_tracker("Go ahead", slots=RECORD_SLOTS, events=asked))
     assert {"event": "slot", "timestamp": None, "name": "consent_stage", "value": "decided"} in events
-    assert sent(dispatcher) == ["recorded_go_ahead"] and not flags.open_flags()
+    assert sent(dispatcher) == ["recorded_go_ahead", "own_copy"] and not flags.open_flags()
     first = consent_store.latest("test-patient")
-    assert first is not None and first.decision == "go_ahead" and first.payload.supersedes is None
+    assert first is not None
+    link = dispatcher.messages[-1]["text"].split(copy_link.PATH + "/", 1)[1].split()[0]
+    assert copy_link.record_id(link) == first.id
+    assert first.decision == "go_ahead" and first.payload.supersedes is None
     assert first.payload.topics_asked == ("ask_duration",) and first.payload.candidacy[0].flagged
     assert first.payload.teachback[0].result == "understood"
     dispatcher.messages.clear()
@@ -252,7 +258,7 @@ def test_recording_appends_a_chained_record_and_a_change_supersedes_it(dispatche
         dispatcher,
         make_tracker("Talk to my doctor first", slots={**RECORD_SLOTS, "consent_decision": "talk_to_doctor"}),
     )
-    assert sent(dispatcher) == ["recorded_talk_to_doctor"]
+    assert sent(dispatcher) == ["recorded_talk_to_doctor", "own_copy"]
     second = consent_store.latest("test-patient")
     assert second is not None and second.payload.supersedes == first.id and second.decision == "talk_to_doctor"
     assert consent_store.verify().ok

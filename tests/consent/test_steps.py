@@ -257,8 +257,11 @@ def test_the_record_payload_follows_the_clinic_order_and_names_the_topics_asked(
     }
     events = [
         {"event": "user", "parse_data": {"intent": {"name": "ask_cure"}}},
+        {"event": "bot", "metadata": {"utter_action": "utter_ask_cure"}},
         {"event": "user", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "bot", "metadata": {"utter_action": "utter_greet"}},
         {"event": "user", "parse_data": {"intent": {"name": "ask_duration"}}},
+        {"event": "bot", "metadata": {"utter_action": "utter_ask_duration"}},
     ]
     payload = steps.record_payload(QUESTIONS, POINTS, answers, results, "go_ahead", events, content.topics().titles, 4)
     assert payload == ConsentPayload(

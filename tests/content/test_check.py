@@ -125,6 +125,11 @@ BROKEN: list[tuple[str, Edit, str]] = [
         "emergency message 'emergency_self_harm' must give {crisis_line}",
     ),
     ("clinic.yml", _set("TBD", "poison_control"), "'poison_control': 'TBD' is not a phone number"),
+    ("clinic.yml", _set("Eat lightly.", "instructions", "fastng"), "instructions fastng complete no topic"),
+    ("clinic.yml", _set(["Eat lightly."], "instructions", "fasting"), "instructions: 'fasting' must be a text"),
+    ("clinic.yml", _set("x" * 241, "instructions", "fasting"), "'fasting' is longer than 240 characters"),
+    ("topics.yml", _set({"except": []}, "corrections", "no_risk"), "unknown teach-back points no_risk"),
+    ("topics.yml", _set({"except": ["ask_cost"]}, "corrections", "not_a_cure"), "names unknown topics ask_cost"),
 ]
 
 

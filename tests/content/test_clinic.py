@@ -61,3 +61,9 @@ def test_open_and_next_opening_use_the_clinic_time_zone() -> None:
 def test_bad_settings_say_what_is_wrong(change: dict, message: str) -> None:
     with pytest.raises(ContentError, match=message):
         parse_clinic({**RAW, **change}, "clinic.yml")
+
+
+def test_only_the_instructions_a_clinic_wrote_are_kept() -> None:
+    facts = parse_clinic({**RAW, "instructions": {"fasting": "  Eat lightly.  ", "driving": "", "companion": None}})
+    assert facts.instructions == {"fasting": "Eat lightly."}
+    assert parse_clinic(RAW).instructions == {}

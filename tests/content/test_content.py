@@ -33,6 +33,15 @@ SAMPLE_VALUES = {
     "count": "12,345", "limit": "2,000", "attempt": "12",
     "choices": "1 for Yes, 2 for No, 3 for Not sure", "number": "3", "title": "Talk to my doctor first",
     "launcher": "Questions? Chat with us",
+    # a link as bot.records.copy_link makes it (tests/records/test_copy_link.py keeps it under 110 characters)
+    "link": "https://chat.example-clinic.org/webhooks/copy/record/123456.1765000000.AbCdEfGhIjKlMnOpQrStUv",
+    "hours": "72",
+    # the longest instruction a clinic may write (bot/content/clinic.py: MAX_INSTRUCTION)
+    "instruction": (
+        "Please have a light meal no later than two hours before your visit. Take your usual pills with a sip of "
+        "water unless your doctor told you to stop them. Wear loose clothes, and bring a list of your medicines "
+        "and a friend to drive you."
+    )[:240],
     "total": "11", "first": "Yes or maybe, No", "last": "Does not apply",
     "question": max((q.text for q in content.consent_content().questions), key=len),
     "said": "x" * 140,  # steps.QUOTE_CHARS: the longest quote of an answer
@@ -147,7 +156,7 @@ def test_every_topic_has_an_answer_a_rule_and_training_data() -> None:
     rules = (PROJECT_ROOT / "data" / "rules" / "topics.yml").read_text()
     nlu = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "topics.yml").read_text())["nlu"]
     trained = {block["intent"]: block["examples"] for block in nlu}
-    assert len(topics.titles) == 18
+    assert len(topics.titles) == 23
     for intent in topics.titles:
         assert f"utter_{intent}" in DOMAIN["responses"], intent
         assert f"- intent: {intent}\n  - action: utter_{intent}" in rules, intent
@@ -177,6 +186,11 @@ SHEET = (CONTENT_DIR / "rhizotomy-injection.txt").read_text()
         ("ask_treatment_plan", ["physical therapy", "medicines"]),
         ("ask_candidacy", ["care team decides", "symptoms", "medical history"]),
         ("ask_safety", ["fairly safe", "risk"]),
+        ("ask_driving", ["does not say", "numb", "weak"]),
+        ("ask_pain_during", ["does not say", "fine needle", "slowly", "soreness"]),
+        ("ask_preparation", ["does not say"]),
+        ("ask_fasting", ["does not say"]),
+        ("ask_companion", ["does not say"]),
     ],
 )
 def test_topic_answers_carry_the_sheets_key_facts(intent: str, facts: list[str]) -> None:

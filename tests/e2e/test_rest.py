@@ -14,10 +14,19 @@ from actions.messaging import MESSAGE_NAME
 from bot import content
 from bot.channels.web.session import history_from_events
 from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES
-from bot.records import consent_store, flags
+from bot.records import consent_store, copy_link, flags
 from devtools import launch
 from devtools.launch import Running
-from tests.helpers.conversations import joined, new_sender, sent_names, tracker_events
+from tests.helpers.conversations import (
+    CANDIDACY_ANSWERS,
+    RIGHT_TEACHBACK,
+    decided,
+    joined,
+    new_sender,
+    own_copy_link,
+    sent_names,
+    tracker_events,
+)
 from tests.helpers.servers import hung_action_server, stop_action_server
 
 pytestmark = pytest.mark.e2e
@@ -70,32 +79,10 @@ def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
     assert not [f for f in flags.open_flags(assistant.database_url) if f.conversation_id == sender]
 
 
-RIGHT_TEACHBACK = [
-    "it blocks pain signals from the nerve",
-    "soreness where the needle went in",
-    "an infection",
-    "no, it can wear off",
-    "no, it is not a cure",
-]
-
-
 def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) -> None:
     sender = new_sender()
     assert "two short steps" in joined(assistant.say(sender, "I consent"))
-    answers = [
-        "Pain",
-        "back pain after a spinal cord injury",
-        "7",
-        "physical therapy",
-        "A little",
-        "No",
-        "No",
-        "No",
-        "Does not apply",
-        "No",
-        "no",
-    ]
-    for answer in answers:
+    for answer in CANDIDACY_ANSWERS:
         reply = assistant.say(sender, answer)
     assert "in your own words, what does the injection do" in joined(reply)
     for answer in RIGHT_TEACHBACK:
@@ -103,16 +90,73 @@ def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) ->
     assert "what would you like to do" in joined(reply)
     reply = assistant.say(sender, "Go ahead")
     assert "recorded that you want to go ahead" in joined(reply)
+    assert sent_names(assistant, sender)[-2:] == ["recorded_go_ahead", "own_copy"]
     record = consent_store.latest(sender, assistant.database_url)
     assert record is not None and record.decision == "go_ahead" and record.channel == "rest"
     assert all(item.result == "understood" for item in record.payload.teachback)
-    assert len(record.payload.candidacy) == len(answers)
+    assert len(record.payload.candidacy) == len(CANDIDACY_ANSWERS)
     assert consent_store.verify(assistant.database_url).ok
     reply = assistant.say(sender, "I changed my mind")
     reply = assistant.say(sender, "Talk to my doctor first")
     newest = consent_store.latest(sender, assistant.database_url)
     assert newest is not None
     assert newest.decision == "talk_to_doctor" and newest.payload.supersedes == record.id
+
+
+def test_the_patient_gets_a_link_to_their_own_copy_that_opens_the_record(assistant: Running) -> None:
+    sender = decided(assistant)
+    record = consent_store.latest(sender, assistant.database_url)
+    link = own_copy_link(assistant, sender)
+    assert link.startswith(assistant.base_url + copy_link.PATH)
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert record is not None and record.record_hash in page.text and record.content_version in page.text
+    altered = requests.get(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"), timeout=10)
+    assert altered.status_code == 404 and record.record_hash not in altered.text
+
+
+QUESTIONS_THE_SHEET_DOES_NOT_ANSWER = [
+    ("what should i do to get ready for the day of the injection", "utter_ask_preparation"),
+    ("am i allowed to eat breakfast before the procedure", "utter_ask_fasting"),
+    ("will i be able to drive myself home afterwards", "utter_ask_driving"),
+    ("should i bring someone with me to the appointment", "utter_ask_companion"),
+    ("is the injection going to be painful", "utter_ask_pain_during"),
+]
+
+
+@pytest.mark.parametrize(("question", "answer"), QUESTIONS_THE_SHEET_DOES_NOT_ANSWER)
+def test_a_question_the_sheet_does_not_answer_says_so_and_sends_the_patient_to_the_clinic(
+    assistant: Running, question: str, answer: str
+) -> None:
+    sender = new_sender()
+    reply = assistant.say(sender, question)
+    assert sent_names(assistant, sender) == [answer, "ask_the_clinic", "more_topics"]
+    assert "does not say" in joined(reply) and content.clinic().phone in joined(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("how long will i be at the clinic for the procedure", "utter_ask_duration"),
+        ("how long before i'm back to my normal routine after it", "utter_ask_recovery"),
+        ("my husband is booked in, how long will he take to recover afterwards", "utter_ask_recovery"),
+        ("my daughter has cerebral palsy, what will they actually do to her during it", "utter_ask_procedure_steps"),
+        ("my mum is 80, is this procedure safe for her", "utter_ask_safety"),
+    ],
+)
+def test_recovery_and_duration_are_told_apart_and_caregivers_are_understood(
+    assistant: Running, question: str, answer: str
+) -> None:
+    sender = new_sender()
+    assistant.say(sender, question)
+    assert sent_names(assistant, sender)[0] == answer
+
+
+def test_a_mistaken_belief_in_a_question_is_corrected_after_the_answer(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, "the injection is going to cure my back, so how long does the procedure take?")
+    names = sent_names(assistant, sender)
+    assert names == ["utter_ask_duration", "teachback:not_a_cure:again", "more_topics"], names
 
 
 def test_a_mixed_answer_is_asked_back_with_the_patients_words_and_recorded_as_confirmed(assistant: Running) -> None:
@@ -216,7 +260,7 @@ def test_what_is_saved_can_be_asked_at_any_time(assistant: Running) -> None:
         assistant.say(sender, answer)
     assistant.say(sender, "Go ahead")
     assistant.say(sender, "can i see my answers")
-    assert sent_names(assistant, sender)[-2:] == ["saved_so_far", "saved_decision"]
+    assert sent_names(assistant, sender)[-3:] == ["saved_so_far", "saved_decision", "own_copy"]
 
 
 def test_a_hello_in_the_middle_of_a_step_is_greeted_and_the_question_comes_again(assistant: Running) -> None:

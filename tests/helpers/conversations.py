@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -10,6 +11,29 @@ import sqlalchemy as sa
 
 from bot.content.messages import MESSAGE_NAME
 from devtools.launch import Running
+
+# Answers the teach-back judge takes as understood, one per point in content order.
+RIGHT_TEACHBACK = [
+    "it blocks pain signals from the nerve",
+    "soreness where the needle went in",
+    "an infection",
+    "no, it can wear off",
+    "no, it is not a cure",
+]
+# Clear answers to every candidacy question, in content order.
+CANDIDACY_ANSWERS = [
+    "Pain",
+    "back pain",
+    "7",
+    "physical therapy",
+    "A little",
+    "No",
+    "No",
+    "No",
+    "Does not apply",
+    "No",
+    "no",
+]
 
 
 def new_sender() -> str:
@@ -37,3 +61,23 @@ def sent_names(assistant: Running, sender: str) -> list[str]:
     """The content name of every message the assistant sent in the conversation, oldest first."""
     bots = [event for event in tracker_events(assistant, sender) if event["event"] == "bot"]
     return [str(event["metadata"].get(MESSAGE_NAME) or event["metadata"].get("utter_action")) for event in bots]
+
+
+def decided(running: Running) -> str:
+    """A new conversation through every step to a "go ahead" decision; its sender id."""
+    sender = new_sender()
+    running.say(sender, "I consent")
+    for answer in CANDIDACY_ANSWERS + RIGHT_TEACHBACK:
+        running.say(sender, answer)
+    running.say(sender, "Go ahead")
+    return sender
+
+
+def own_copy_link(running: Running, sender: str) -> str:
+    """The link the assistant sent last for the patient's own copy of their record."""
+    bots = [event for event in tracker_events(running, sender) if event["event"] == "bot"]
+    texts = [str(event["text"]) for event in bots if event["metadata"].get(MESSAGE_NAME) == "own_copy"]
+    assert texts, "no own_copy message was sent"
+    found = re.search(r"https?://\S+", texts[-1])
+    assert found is not None, texts[-1]
+    return found.group(0)

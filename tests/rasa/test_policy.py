@@ -98,6 +98,6 @@ def test_after_a_session_start_rulepolicy_alone_decides(agent: Agent) -> None:
 def test_the_backstop_answers_any_first_message_as_the_rules_do(agent: Agent) -> None:
     assert [action for action, _ in play(agent, START, said("ask_duration"))] == [
         "utter_ask_duration",
-        "action_offer_more_topics",
+        "action_follow_up_answer",
         "action_listen",
     ]

@@ -370,9 +370,7 @@ def test_a_failed_session_start_goes_on_and_the_turns_later_calls_fail_at_once(i
             start = await run(RemoteAction(ACTION_SESSION_START_NAME, EndpointConfig(url)), conversation, channel, made)
             conversation.update(user("how long does it take", "ask_duration"))
             conversation.update(ActionExecuted("utter_ask_duration"))
-            offer = await run(
-                RemoteAction("action_offer_more_topics", EndpointConfig(url)), conversation, channel, made
-            )
+            offer = await run(RemoteAction("action_follow_up_answer", EndpointConfig(url)), conversation, channel, made)
             return start, offer, time.monotonic() - started
 
     start, offer, seconds = asyncio.run(turn())

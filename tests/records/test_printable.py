@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.consent.record import Pause
+from bot.consent.record import CandidacyAnswer, Pause
 from bot.records import consent_store, printable
 from tests.records.test_consent_store import PAYLOAD
 
@@ -47,7 +47,15 @@ def test_the_patients_own_words_stand_beside_the_answer_read_from_them() -> None
 def test_the_page_says_how_each_answer_was_given() -> None:
     confirmed = dataclasses.replace(PAYLOAD.candidacy[0], said="not that I know of / No", answer="no", how="confirmed")
     html = page(payload=dataclasses.replace(PAYLOAD, candidacy=(confirmed,)))
-    assert "no [confirmed after asking back] (said: &quot;not that I know of / No&quot;)" in html
+    assert "No [confirmed after asking back] (said: &quot;not that I know of / No&quot;)" in html
+
+
+def test_a_choice_is_shown_as_the_patient_saw_it_not_by_its_stored_value() -> None:
+    helped = CandidacyAnswer("treatments_helped", "Did those treatments help?", "a_little", "a bit", False, "", "typed")
+    html = page(payload=dataclasses.replace(PAYLOAD, candidacy=(helped,)))
+    assert "A little [typed] (said: &quot;a bit&quot;)" in html and "a_little" not in html
+    dropped = dataclasses.replace(helped, id="no_longer_asked")
+    assert "a_little [typed]" in page(payload=dataclasses.replace(PAYLOAD, candidacy=(dropped,)))
     assert "[" not in page().split("Candidacy answers", 1)[1].split("</table>", 1)[0], "older records have no 'how'"
 
 
