@@ -13,6 +13,7 @@ TEACHBACK_MODEL := build/teachback/classifier.joblib
 RESULTS := results
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
+CONSOLE_PORT ?= 5080
 
 # Quiet TensorFlow and library deprecation chatter; errors still show.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -74,8 +75,12 @@ widget: $(VENV)/.installed ## Build the website widget bundle (npm ci + esbuild)
 # --- run --------------------------------------------------------------------------------
 
 .PHONY: run
-run: model widget ## Set up everything and start the action server and the Rasa server (Ctrl-C stops both)
-	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT)
+run: model widget ## Set up everything and start the action server, the Rasa server and the care-team console
+	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT) $(CONSOLE_PORT)
+
+.PHONY: console
+console: $(VENV)/.installed ## Start only the care-team console (http://127.0.0.1:5080/; accounts: python -m bot staff add)
+	@$(PY) -m bot console serve --port $(CONSOLE_PORT)
 
 .PHONY: actions
 actions: $(VENV)/.installed ## Start only the action server (127.0.0.1; callers need ACTION_SERVER_TOKEN)

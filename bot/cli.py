@@ -8,7 +8,9 @@
     python -m bot pipeline build [--force]
     python -m bot serve --model models/rhizotomy.tar.gz --port 5005   (any `rasa run` arguments)
     python -m bot actions --port 5055 [--interface 127.0.0.1]        (the action server; token required)
-    python -m bot check [--credentials credentials.yml] [--server rasa|actions]
+    python -m bot check [--credentials credentials.yml] [--server rasa|actions|console]
+    python -m bot staff add NAME --role nurse|admin | list          (care-team console accounts)
+    python -m bot console serve [--port 5080] | migrate
 
 Each command imports only what it needs, so none of them waits for Rasa to load.
 """
@@ -256,6 +258,59 @@ def actions(args: argparse.Namespace) -> int:
     return action_server.main(args.rasa_arguments)
 
 
+# --- the care-team console ------------------------------------------------------------------
+
+
+def staff_add(args: argparse.Namespace) -> int:
+    """A console account with a one-time password, printed once (changed at the first sign-in)."""
+    from bot.console import migrate, staff
+
+    migrate.upgrade()
+    try:
+        account, one_time = staff.add(args.name, args.role)
+    except staff.StaffError as error:
+        return _error(str(error))
+    print(f"account {account.name} ({account.role}) created; one-time password (shown once): {one_time}")
+    print("it must be changed at the first sign-in")
+    return 0
+
+
+def staff_list(args: argparse.Namespace) -> int:
+    from bot.console import migrate, staff
+
+    migrate.upgrade()
+    for account in staff.everyone():
+        state = "disabled" if not account.active else "one-time password" if account.must_change_password else "active"
+        print(f"{account.name}\t{account.role}\t{state}")
+    return 0
+
+
+def console_migrate(args: argparse.Namespace) -> int:
+    from bot.console import migrate
+
+    migrate.upgrade()
+    print("console tables up to date")
+    return 0
+
+
+def console_serve(args: argparse.Namespace) -> int:
+    """The console on loopback by default (deploy/ puts nginx with TLS in front); refused in production without
+    its secret."""
+    import uvicorn
+
+    from bot import production, settings
+    from bot.console.app import create_app
+
+    try:
+        production.enforce(production.CONSOLE_SERVER)
+        app = create_app()
+    except settings.SettingsError as error:
+        return _error(str(error))
+    print(f"care-team console on http://{args.host}:{args.port}/ (sign in; accounts: python -m bot staff add)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True, server_header=False)
+    return 0
+
+
 # --- production mode ------------------------------------------------------------------------
 
 
@@ -351,13 +406,31 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="build even when up to date")
     build.set_defaults(handler=pipeline_build)
 
+    people = groups.add_parser("staff", help="care-team console accounts").add_subparsers(dest="command", required=True)
+    adding = people.add_parser("add", help="create an account; prints a one-time password")
+    adding.add_argument("name", help="the sign-in name: lower-case letters, digits, dots, dashes")
+    adding.add_argument("--role", choices=["nurse", "admin"], required=True)
+    adding.set_defaults(handler=staff_add)
+    people.add_parser("list", help="every account and its state").set_defaults(handler=staff_list)
+
+    console = groups.add_parser("console", help="the care-team console").add_subparsers(dest="command", required=True)
+    serving = console.add_parser("serve", help="start the console (http://127.0.0.1:5080/ by default)")
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    serving.add_argument("--port", type=int, default=5080)
+    serving.set_defaults(handler=console_serve)
+    console.add_parser("migrate", help="create or upgrade the console's tables (Alembic)").set_defaults(
+        handler=console_migrate
+    )
+
     checking = groups.add_parser(
         "check", help="print what production mode (ASSISTANT_ENV=production) would refuse; exit 1 if anything"
     )
     checking.add_argument(
         "--credentials", default="credentials.yml", help="the channels file the servers use (default credentials.yml)"
     )
-    checking.add_argument("--server", choices=["all", "rasa", "actions"], default="all", help="whose secrets")
+    checking.add_argument(
+        "--server", choices=["all", "rasa", "actions", "console"], default="all", help="whose secrets"
+    )
     checking.set_defaults(handler=production_check)
 
     # No options of its own (not even --help): everything after `serve` is passed on to `rasa run`.

@@ -28,7 +28,8 @@ from bot import settings
 
 RASA_SERVER = "rasa"
 ACTION_SERVER = "actions"
-SERVERS = (RASA_SERVER, ACTION_SERVER)
+CONSOLE_SERVER = "console"
+SERVERS = (RASA_SERVER, ACTION_SERVER, CONSOLE_SERVER)
 
 DEFAULT_CREDENTIALS = "credentials.yml"  # as `rasa run`: relative to the working directory
 
@@ -78,6 +79,18 @@ SECRETS: tuple[Secret, ...] = (
         "signs the links to a patient's own copy of their record: nobody opens a record by guessing its number",
         (RASA_SERVER, ACTION_SERVER),
         development="bot.records.copy_link:DEVELOPMENT_SECRET",
+    ),
+    Secret(
+        "CONSOLE_SECRET_KEY",
+        "binds the care-team console's forms to a signed-in session (CSRF): another site cannot resolve a flag",
+        (CONSOLE_SERVER,),
+        development="bot.console.app:DEVELOPMENT_SECRET_KEY",
+    ),
+    Secret(
+        "ONCALL_WEBHOOK_SECRET",
+        "signs each on-call notice to ONCALL_WEBHOOK_URL (HMAC-SHA256): the receiver can tell it from a forgery",
+        (ACTION_SERVER,),
+        when=IF_SET,
     ),
     Secret(
         "WIDGET_SESSION_SECRET",
@@ -217,7 +230,30 @@ def check(
         report.refusals.extend(_rasa_api(rasa_arguments, production))
     if ACTION_SERVER in servers:
         report.refusals.extend(_patient_links(production))
+        report.refusals.extend(_oncall(production))
+    if CONSOLE_SERVER in servers:
+        report.refusals.extend(_console_address(production))
     return report
+
+
+def _oncall(production: Mapping[str, str]) -> list[Refusal]:
+    """The action server tells the on-call contact of new flags (bot/notify/): a bad setting stops it at start."""
+    from bot.notify.config import OncallSettingError, from_env
+
+    try:
+        from_env(production)
+    except OncallSettingError as error:
+        return [Refusal(error.variable, str(error), "the on-call notice of an emergency flag")]
+    return []
+
+
+def _console_address(production: Mapping[str, str]) -> list[Refusal]:
+    """Staff sign in to the console: its address is https, so its cookies are sent only encrypted."""
+    try:
+        settings.console_public_url(production)
+    except settings.SettingsError as error:
+        return [Refusal(settings.CONSOLE_URL_ENV, str(error), "staff passwords and session cookies")]
+    return []
 
 
 def _patient_links(production: Mapping[str, str]) -> list[Refusal]:

@@ -32,6 +32,11 @@ def database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'assistant.db'}"
 
 
+def tracker_store_url() -> str | None:
+    """``TRACKER_STORE_URL``: where the console reads conversations, if not endpoints.yml's tracker store."""
+    return os.environ.get("TRACKER_STORE_URL") or None
+
+
 def speedups_off() -> frozenset[str]:
     """Speed-ups named in ``SPEEDUPS_OFF`` (comma-separated) stay off (bot/rasa/speedups/, bot/rasa/heap.py).
 
@@ -189,3 +194,44 @@ def copy_link_hours(env: Mapping[str, str] | None = None) -> int:
     if not raw.isdigit() or not 0 < int(raw) <= MAX_COPY_LINK_HOURS:
         raise SettingsError(f"{COPY_LINK_HOURS_ENV} must be whole hours from 1 to {MAX_COPY_LINK_HOURS}, not {raw!r}")
     return int(raw)
+
+
+# --- the care-team console (bot/console/) -------------------------------------------------------
+
+CONSOLE_URL_ENV = "CONSOLE_PUBLIC_URL"
+CONSOLE_SECRET_ENV = "CONSOLE_SECRET_KEY"
+DEFAULT_CONSOLE_PORT = 5080
+
+
+def console_public_url(env: Mapping[str, str] | None = None) -> str:
+    """``CONSOLE_PUBLIC_URL``: where staff reach the console, for links in on-call notices (default the local one).
+
+    In production mode it must be an https address: the console serves patient data.
+    """
+    env = os.environ if env is None else env
+    url = (env.get(CONSOLE_URL_ENV) or f"http://localhost:{DEFAULT_CONSOLE_PORT}").strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{CONSOLE_URL_ENV} must start with https:// (or http:// on this machine), not {url!r}")
+    if is_production(env) and not url.startswith("https://"):
+        raise SettingsError(f"{CONSOLE_URL_ENV} must be an https:// address in production, not {url!r}")
+    return url
+
+
+def _whole_number(name: str, default: int, low: int, high: int, env: Mapping[str, str] | None = None) -> int:
+    """A whole-number setting within [low, high]; ``SettingsError`` names the variable otherwise."""
+    raw = ((os.environ if env is None else env).get(name) or str(default)).strip()
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def console_idle_minutes(env: Mapping[str, str] | None = None) -> int:
+    """``CONSOLE_IDLE_MINUTES`` (default 15): a staff session unused this long is signed out."""
+    return _whole_number("CONSOLE_IDLE_MINUTES", 15, 1, 12 * 60, env)
+
+
+def console_lockout(env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``CONSOLE_MAX_FAILURES`` (5) wrong passwords in a row lock an account for ``CONSOLE_LOCK_MINUTES`` (15)."""
+    return _whole_number("CONSOLE_MAX_FAILURES", 5, 1, 100, env), _whole_number(
+        "CONSOLE_LOCK_MINUTES", 15, 1, 24 * 60, env
+    )

@@ -23,6 +23,10 @@
   ``$http_x_forwarded_for``.
 * ``/widget/``: the widget bundle and demo page from any server.
 * Everything else (Rasa's HTTP API: /conversations, /model...) is not proxied.
+* ``--console HOST:PORT`` adds the care-team console (``python -m bot console serve``) as a server
+  of its own on ``--console-listen`` (default 127.0.0.1:8443), with TLS when ``--tls-cert`` and
+  ``--tls-key`` are given: staff passwords and patient data never cross the network in clear text,
+  and the console is never reachable on the patients' address.
 
 The access log records which server answered each request (``upstream=``),
 which the scale-out test reads to check stickiness and spread.
@@ -118,7 +122,22 @@ http {{
             return 404;
         }}
     }}
-}}
+{console_server}}}
+"""
+
+CONSOLE_SERVER = """
+    # The care-team console: its own address, never the patients'. It checks every request's session itself.
+    server {{
+{listen_lines}
+{tls_lines}
+        add_header Strict-Transport-Security "max-age=31536000" always;
+        location / {{
+            proxy_pass http://{console};
+            proxy_http_version 1.1;
+{forward_headers}
+            proxy_read_timeout 60s;
+        }}
+    }}
 """
 
 
@@ -161,10 +180,15 @@ def render(
     workers: str = "auto",
     user: str | None = None,
     rest: bool = False,
+    console: str | None = None,
+    console_listen: list[str] | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> str:
     """The nginx.conf text; ``prefix`` holds its pid file, logs and temp folders.
 
     ``rest``: forward ``/webhooks/rest/`` (servers need ``REST_API_TOKEN``); by default it is 404.
+    ``console``: the care-team console's host:port, served on ``console_listen`` (TLS with ``tls``,
+    a certificate and key file).
     """
     if not upstreams:
         raise ValueError("at least one --upstream host:port is needed")
@@ -180,6 +204,23 @@ def render(
         listen_lines="\n".join(f"        listen {address};" for address in listen),
         rest_location=REST_WITH_TOKEN.replace("{forward_headers}", FORWARD_HEADERS) if rest else REST_CLOSED,
         forward_headers=FORWARD_HEADERS,
+        console_server=_console_server(console, console_listen or ["127.0.0.1:8443"], tls) if console else "",
+    )
+
+
+def _console_server(console: str, listen: list[str], tls: tuple[str, str] | None) -> str:
+    ssl = " ssl" if tls else ""
+    tls_lines = (
+        f"        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};\n"
+        "        ssl_protocols TLSv1.2 TLSv1.3;"
+        if tls
+        else "        # No --tls-cert/--tls-key: plain HTTP, for a TLS proxy in front or this machine only."
+    )
+    return CONSOLE_SERVER.format(
+        listen_lines="\n".join(f"        listen {address}{ssl};" for address in listen),
+        tls_lines=tls_lines,
+        console=console,
+        forward_headers=FORWARD_HEADERS,
     )
 
 
@@ -191,12 +232,16 @@ def write(
     workers: str = "auto",
     user: str | None = None,
     rest: bool = False,
+    console: str | None = None,
+    console_listen: list[str] | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> Path:
     """Write the configuration to ``path``, with its prefix folder (logs, temp) next to it."""
     prefix = path.parent.resolve()
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
-    path.write_text(render(upstreams, listen, prefix, sticky_key, workers, user, rest), encoding="utf-8")
+    text = render(upstreams, listen, prefix, sticky_key, workers, user, rest, console, console_listen, tls)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -218,15 +263,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="forward /webhooks/rest/ (every server needs REST_API_TOKEN; default: 404)",
     )
+    parser.add_argument("--console", help="the care-team console, host:port (a server block of its own)")
+    parser.add_argument("--console-listen", action="append", default=None, help="default 127.0.0.1:8443 (repeat)")
+    parser.add_argument("--tls-cert", help="certificate file for the console's server block")
+    parser.add_argument("--tls-key", help="its key file")
     parser.add_argument("--out", type=Path, help="write here (and create the prefix folders) instead of stdout")
     args = parser.parse_args(argv)
     listen = args.listen or ["127.0.0.1:8080"]
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    console = (args.console, args.console_listen, tls)
     if args.out:
-        write(args.out, args.upstream, listen, args.sticky_key, args.workers, args.user, args.rest)
+        write(args.out, args.upstream, listen, args.sticky_key, args.workers, args.user, args.rest, *console)
         print(args.out)
     else:
         sys.stdout.write(
-            render(args.upstream, listen, args.prefix, args.sticky_key, args.workers, args.user, args.rest)
+            render(args.upstream, listen, args.prefix, args.sticky_key, args.workers, args.user, args.rest, *console)
         )
     return 0
 

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Install the system Chromium the browser tests drive (Debian's `chromium`
+# Install what the browser tests need: axe-core from npm, and the system Chromium they drive (Debian's `chromium`
 # package). Playwright's own browser download cannot be used here, so the tests
 # launch /usr/bin/chromium. Idempotent: does nothing when it is already there.
 set -euo pipefail
+
+# axe-core, which the console's browser tests inject to check WCAG 2.1 AA (pinned in its package-lock.json).
+if [ ! -f tests/browser/axe/node_modules/axe-core/axe.min.js ]; then
+    npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
+fi
 
 if [ -x /usr/bin/chromium ]; then
     exit 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server together; Ctrl-C stops both.
+# Start the action server, the Rasa server and the care-team console together; Ctrl-C stops all three.
 set -euo pipefail
 RASA_PORT=${1:-5005}
 ACTIONS_PORT=${2:-5055}
+CONSOLE_PORT=${3:-5080}
 BIN=.venv/bin
 export RASA_TELEMETRY_ENABLED=false  # no telemetry or crash reports leave the machine
 mkdir -p var logs
@@ -39,6 +40,11 @@ echo "==> starting the Rasa server on port $RASA_PORT (log: logs/rasa.log)"
 "$BIN/python" -m bot serve --model models/rhizotomy.tar.gz --endpoints "$ENDPOINTS" --credentials credentials.yml \
   --port "$RASA_PORT" > logs/rasa.log 2>&1 &
 pids+=($!)
+echo "==> starting the care-team console on port $CONSOLE_PORT (log: logs/console.log)"
+# `python -m bot console serve`: FastAPI on 127.0.0.1, staff sign in; it migrates its own tables (Alembic).
+export CONSOLE_PUBLIC_URL=${CONSOLE_PUBLIC_URL:-http://localhost:$CONSOLE_PORT}
+"$BIN/python" -m bot console serve --port "$CONSOLE_PORT" > logs/console.log 2>&1 &
+pids+=($!)
 
 # REST answers this machine only, or with REST_API_TOKEN set only that bearer token (bot/channels/rest/).
 rest_auth=()
@@ -59,16 +65,17 @@ for _ in $(seq 1 120); do
                                  -H 'Content-Type: application/json' \\
                                  -d '{"sender": "me", "message": "how long does it take?"}'
   SMS webhook (Twilio):        POST http://localhost:$RASA_PORT/webhooks/sms/webhook  (docs/sms.md)
-  Care team:                   .venv/bin/python -m bot flags list
+  Care-team console:           http://localhost:$CONSOLE_PORT/   (first account: .venv/bin/python -m bot staff add NAME --role admin)
+  Care team, in a terminal:    .venv/bin/python -m bot flags list
                                .venv/bin/python -m bot consent list
 INFO
     wait -n "${pids[@]}" || true
-    echo "error: a server stopped; see logs/rasa.log and logs/actions.log" >&2
+    echo "error: a server stopped; see logs/rasa.log, logs/actions.log and logs/console.log" >&2
     exit 1
   fi
   if ! kill -0 "${pids[@]}" 2>/dev/null; then
-    echo; echo "error: a server failed to start; see logs/rasa.log and logs/actions.log" >&2
-    tail -5 logs/rasa.log logs/actions.log >&2 || true
+    echo; echo "error: a server failed to start; see logs/rasa.log, logs/actions.log and logs/console.log" >&2
+    tail -5 logs/rasa.log logs/actions.log logs/console.log >&2 || true
     exit 1
   fi
   printf "."

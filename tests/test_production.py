@@ -37,6 +37,8 @@ def test_the_projects_credentials_need_the_web_and_sms_secrets() -> None:
         "WIDGET_SESSION_SECRET",
         "TWILIO_AUTH_TOKEN",
         "SMS_ID_SECRET",
+        "CONSOLE_SECRET_KEY",
+        "CONSOLE_PUBLIC_URL",
     }
     # Optional ones: REST without a token refuses every request in production; no portal, no tokens.
     assert {"REST_API_TOKEN", "WIDGET_JWT_SECRET", "RASA_API_TOKEN"} <= set(report.not_needed)
@@ -51,6 +53,20 @@ def test_a_channel_that_is_off_needs_no_secret(tmp_path: Path) -> None:
 def test_each_server_is_checked_for_its_own_secrets() -> None:
     actions = production.check((production.ACTION_SERVER,), env={})
     assert refused(actions) == {"ACTION_SERVER_TOKEN", "CONSENT_RECORD_KEY", "PATIENT_COPY_SECRET", "PUBLIC_BASE_URL"}
+    console = production.check((production.CONSOLE_SERVER,), env={})
+    assert refused(console) == {"CONSOLE_SECRET_KEY", "CONSOLE_PUBLIC_URL"}
+    https = {"CONSOLE_SECRET_KEY": real("c"), "CONSOLE_PUBLIC_URL": "https://console.clinic.example"}
+    assert refused(production.check((production.CONSOLE_SERVER,), env=https)) == set()
+
+
+def test_a_bad_on_call_setting_stops_the_action_server() -> None:
+    env = {
+        "ONCALL_WEBHOOK_URL": "http://pager.clinic.example/hook",
+        "ONCALL_WEBHOOK_SECRET": real("w"),
+        "CONSOLE_PUBLIC_URL": "https://console.clinic.example",
+    }
+    refusals = refused(production.check((production.ACTION_SERVER,), env=env))
+    assert "ONCALL_WEBHOOK_URL" in refusals
 
 
 def test_an_optional_secret_once_set_must_be_real_and_tokens_required_need_the_key(tmp_path: Path) -> None:

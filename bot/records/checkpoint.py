@@ -26,7 +26,6 @@ import fcntl
 import hashlib
 import logging
 import os
-import smtplib
 import socket
 import threading
 from collections.abc import Iterable
@@ -37,6 +36,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot import settings
+from bot.notify.mail import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -171,12 +171,7 @@ def mail(checkpoint: Checkpoint, to: str, smtp: str) -> None:
         "The consent assistant appended a record. Keep this message: `python -m bot consent verify` compares\n"
         "the database with these lines (record id, chain hash, HMAC, time, database tag).\n\n" + checkpoint.line()
     )
-    with smtplib.SMTP(host, int(port), timeout=MAIL_TIMEOUT_SECONDS) as client:
-        client.ehlo()
-        if client.has_extn("starttls"):
-            client.starttls()
-            client.ehlo()
-        client.send_message(message)
+    deliver(message, host, int(port), MAIL_TIMEOUT_SECONDS)
 
 
 def notify(checkpoint: Checkpoint) -> threading.Thread | None:

@@ -11,6 +11,7 @@ SQLite files and PostgreSQL databases keep working without a migration tool.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from functools import lru_cache
 from typing import Any
@@ -41,6 +42,16 @@ def _engine(url: str) -> sa.engine.Engine:
     if created.dialect.name == "sqlite":
         sa.event.listen(created, "connect", sqlite_pragmas)
     return created
+
+
+def connect(url: str) -> sa.engine.Engine:
+    """The shared engine for ``url`` without creating the project's tables (another program's database: Rasa's)."""
+    return _engine(url)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time in UTC: SQLite keeps no zone, and every time the project stores is UTC."""
+    return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 _CREATED: set[tuple[str, str]] = set()

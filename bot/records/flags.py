@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from bot import settings
+from bot import notify, settings
 from bot.content.clinic import Clinic, clock
 from bot.records import db
 
@@ -135,7 +135,10 @@ def add(
                 source=source,
             )
         )
-        return int(result.inserted_primary_key[0])
+        flag_id = int(result.inserted_primary_key[0])
+    # Committed and new (a counted repeat returned above): the on-call contact hears of it in the background.
+    notify.flag_added(flag_id, kind, at)
+    return flag_id
 
 
 def _count_repeat(
@@ -200,13 +203,10 @@ def resolve(flag_id: int, actor: str, note: str = "", url: str | None = None) ->
         return int(result.inserted_primary_key[0])
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite keeps no zone; every time stored is UTC."""
-    return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
-
-
 def _row(mapping: sa.engine.RowMapping) -> Flag:
-    return Flag(**{**dict(mapping), "created_at": _utc(mapping["created_at"]), "last_at": _utc(mapping["last_at"])})
+    return Flag(
+        **{**dict(mapping), "created_at": db.as_utc(mapping["created_at"]), "last_at": db.as_utc(mapping["last_at"])}
+    )
 
 
 def all_rows(url: str | None = None, conversation_id: str | None = None) -> list[Flag]:

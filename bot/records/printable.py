@@ -36,6 +36,14 @@ def summary_line(record: Record) -> str:
     )
 
 
+def visit_points(record: Record) -> list[str]:
+    """What the care team goes over at the visit: each flagged answer's note, then each point not explained back."""
+    data = record.payload
+    answers = [item.flag_note or item.question for item in data.candidacy if item.flagged]
+    points = [item.summary for item in data.teachback if item.result != UNDERSTOOD]
+    return answers + points
+
+
 def answer_title(item: CandidacyAnswer) -> str:
     """A choice as the patient saw it ("A little", "Does not apply"), not its stored value (``a_little``).
 

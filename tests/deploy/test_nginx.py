@@ -8,7 +8,10 @@ never counts as the server's own machine.
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +21,16 @@ import pytest
 
 from bot.channels.rest.channel import SecureRestInput
 from bot.channels.rest.rules import RestSettings
+from bot.console.app import create_app
 from bot.settings import PROJECT_ROOT
 from deploy import nginx
 from devtools.launch import free_port
 from tests.helpers.channel_app import RecordingAssistant, serve_channels
+from tests.helpers.servers import asgi_server
 
 START_NGINX = PROJECT_ROOT / "scripts" / "start-nginx.sh"
 TOKEN = "nginx-test-token-0123456789abcdef0123"
+SELF_SIGNED = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
 
 
 def test_rest_is_not_forwarded_unless_asked_and_then_only_with_a_bearer_header(tmp_path: Path) -> None:
@@ -74,3 +80,54 @@ async def test_through_nginx_rest_needs_the_token(tmp_path: Path, forward: bool)
             else:
                 assert statuses == [401, 401, 200], "forwarded REST answers the token's holders only"
             assert len(assistant.received) == statuses.count(200)
+
+
+def test_the_console_gets_a_server_of_its_own_with_tls(tmp_path: Path) -> None:
+    conf = nginx.render(
+        ["127.0.0.1:5005"], ["127.0.0.1:8080"], tmp_path, console="127.0.0.1:5080", tls=("/c.pem", "/k.pem")
+    )
+    block = conf[conf.index("# The care-team console") :]
+    assert "listen 127.0.0.1:8443 ssl;" in block and "ssl_certificate /c.pem;" in block
+    assert "proxy_pass http://127.0.0.1:5080;" in block and "X-Forwarded-Proto $scheme" in block
+    patients = conf[: conf.index("# The care-team console")]
+    assert "5080" not in patients, "the console is never on the patients' address"
+    assert "care-team console" not in nginx.render(["127.0.0.1:5005"], ["127.0.0.1:8080"], tmp_path)
+
+
+def test_through_nginx_the_console_answers_over_tls_only_after_sign_in(tmp_path: Path) -> None:
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) or not shutil.which("openssl"):
+        pytest.skip("nginx or openssl is not installed (scripts/start-nginx.sh --install)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [*SELF_SIGNED, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    tls_port = free_port()
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect())
+    with asgi_server(create_app(f"sqlite:///{tmp_path / 'console.db'}")) as console:
+        path = nginx.write(
+            tmp_path / "nginx.conf",
+            ["127.0.0.1:5005"],
+            [f"127.0.0.1:{free_port()}"],
+            console=console.removeprefix("http://"),
+            console_listen=[f"127.0.0.1:{tls_port}"],
+            tls=(str(cert), str(key)),
+        )
+        with running_nginx(path):
+            with opener.open(f"https://127.0.0.1:{tls_port}/health", timeout=10) as response:
+                assert response.status == 200
+                assert "max-age" in response.headers["Strict-Transport-Security"]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                opener.open(f"https://127.0.0.1:{tls_port}/records", timeout=10)
+            assert refused.value.code == 303 and refused.value.headers["Location"].startswith("/signin")
+            with pytest.raises(urllib.error.URLError):
+                urllib.request.urlopen(f"http://127.0.0.1:{tls_port}/health", timeout=10)

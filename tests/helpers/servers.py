@@ -6,15 +6,21 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import socketserver
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import uvicorn
+
 from devtools import widget_devserver
-from devtools.launch import Running
+from devtools.launch import Running, free_port
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SESSION_SECRET = "test-only-widget-session-secret-0123456789"
@@ -67,3 +73,42 @@ def hung_action_server(running: Running) -> Iterator[None]:
         yield
     finally:
         os.kill(running.actions_pid, signal.SIGCONT)
+
+
+@contextmanager
+def serving(server: socketserver.TCPServer) -> Iterator[str]:
+    """Run ``server`` (bound to 127.0.0.1) in a thread until the block ends; its ``host:port``."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A local HTTP server answering with ``handler``; its base URL."""
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as address:
+        yield f"http://{address}"
+
+
+@contextmanager
+def asgi_server(app: Any, timeout: float = 20) -> Iterator[str]:
+    """An ASGI app (the care-team console) served by uvicorn on a free loopback port; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("the app did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -168,6 +168,7 @@ def test_serve_in_production_refuses_to_start_and_names_each_missing_secret() ->
 def test_check_exits_non_zero_naming_what_production_would_refuse() -> None:
     every = {secret.name: _real(secret.name) for secret in production.SECRETS if secret.name != "RASA_API_TOKEN"}
     every["PUBLIC_BASE_URL"] = "https://chat.example.org"
+    every["CONSOLE_PUBLIC_URL"] = "https://console.example.org"
 
     def check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import smtplib
 import threading
 from email.message import EmailMessage
 from pathlib import Path
@@ -118,7 +119,7 @@ class FakeSMTP:
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> type[FakeSMTP]:
     FakeSMTP.sent, FakeSMTP.arrived, FakeSMTP.fail = [], threading.Event(), False
-    monkeypatch.setattr(checkpoint.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     return FakeSMTP
 
 

@@ -7,10 +7,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import sms_reply
 from bot.channels.sms.twilio import SmsConfig
 from bot.settings import PROJECT_ROOT
+from tests.helpers.servers import http_server
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "invite-test-token"
@@ -67,16 +67,9 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as url:
+        fake.base = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
