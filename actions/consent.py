@@ -11,6 +11,7 @@ question asked again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from actions.messaging import say, send_replies
 from actions.safety import add_flag, request_callback
 from bot import content, settings
 from bot.consent import candidacy, digression, steps
+from bot.invitations import IDENTITY_KEY, PATIENT_ID_KEY
 from bot.language import teachback
 from bot.records import consent_store, copy_link
 
@@ -249,6 +251,9 @@ class ActionRecordConsent(Action):
             say(dispatcher, "decision_unclear")
             return [SlotSet("consent_decision", None)]
         metadata = tracker.latest_message.get("metadata") or {}
+        patient_ref = metadata.get(PATIENT_ID_KEY)  # set by channels that identified the patient
+        # How they did, kept only beside a reference: a way of proving nobody is no verification.
+        identity = str(metadata.get(IDENTITY_KEY) or "") if patient_ref else ""
         try:
             previous = await asyncio.to_thread(consent_store.latest, tracker.sender_id)
             payload = steps.record_payload(
@@ -261,13 +266,14 @@ class ActionRecordConsent(Action):
                 content.topics().titles,
                 previous.id if previous else None,
             )
+            payload = dataclasses.replace(payload, identity=identity)
             record = await asyncio.to_thread(
                 consent_store.append,
                 tracker.sender_id,
                 tracker.get_latest_input_channel() or "unknown",
                 payload,
                 content.content_version(),
-                metadata.get("patient_id"),  # set by channels that know the patient (a signed widget token)
+                patient_ref,
             )
         except Exception:
             logger.exception("could not record the consent decision of %s", tracker.sender_id)

@@ -3,7 +3,8 @@
     python -m bot flags list [--all] [--kind emergency]
     python -m bot flags resolve 12 --by "RN Lee" --note "called back"
     python -m bot consent list | show 3 | export 3 --html record-3.html | verify [--checkpoint FILE]
-    python -m bot sms invite +15550100123
+    python -m bot invite +15550100123 --patient R123 [--procedure-date 2026-03-10] [--dob 1957-03-08] [--dry-run]
+    python -m bot sms invite +15550100123                         (a first text without a link or a patient)
     python -m bot content check
     python -m bot pipeline build [--force]
     python -m bot serve --model models/rhizotomy.tar.gz --port 5005   (any `rasa run` arguments)
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import sys
@@ -161,6 +163,57 @@ def sms_invite(args: argparse.Namespace) -> int:
     except twilio.TwilioApiError as error:
         return _error(f"not sent: {error}")
     print(f"Invitation sent to {mask_number(number)}: {', '.join(sids)}")
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def invite(args: argparse.Namespace) -> int:
+    """Texts a patient the link to their consent conversation; exit 0 sent, 1 not sent, 2 bad input."""
+    from bot import settings
+    from bot.channels.sms import twilio
+    from bot.channels.sms.text import mask_number
+    from bot.invitations import InvitationError, InvitationInputError, send
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = twilio.SmsConfig.from_env()
+        result = asyncio.run(
+            send.invite(
+                args.phone,
+                args.patient,
+                procedure_date=args.procedure_date,
+                dob=args.dob,
+                dry_run=args.dry_run,
+                created_by=args.by,
+                replace=args.replace,
+                config=config,
+            )
+        )
+    except InvitationInputError as error:
+        return _error(str(error), 2)
+    except (InvitationError, twilio.SmsConfigError, settings.SettingsError) as error:
+        return _error(f"no invitation sent: {error}")
+    except twilio.TwilioApiError as error:
+        return _error(f"not sent: {error}")
+    invitation = result.invitation
+    number = mask_number(args.phone)
+    expires = invitation.link_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if result.dry_run:
+        print(f"Dry run: nothing stored, nothing sent. {number} would get (the link is a sample that opens nothing):")
+        print(result.body)
+        print(f"The link would work until {expires}" + (", after the date of birth" if invitation.dob_required else ""))
+        return 0
+    print(
+        f"Invitation {invitation.invitation_id} sent to {number} for {invitation.patient_ref}: {result.message_sid}; "
+        f"the link works until {expires}" + (" after the date of birth" if invitation.dob_required else "")
+    )
     return 0
 
 
@@ -374,11 +427,31 @@ def parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(handler=consent_verify)
 
+    inviting = groups.add_parser(
+        "invite", help="text a patient a link to their consent conversation (the same one as their texts)"
+    )
+    inviting.add_argument("phone", help="the patient's mobile number in international form, e.g. +15550100123")
+    inviting.add_argument("--patient", required=True, help="the clinic's patient reference (letters, digits, ._@:+-)")
+    inviting.add_argument(
+        "--procedure-date", type=_date, help="the day of the injection, YYYY-MM-DD (said in the text)"
+    )
+    inviting.add_argument(
+        "--dob", type=_date, help="the patient's date of birth, YYYY-MM-DD: asked before the chat opens"
+    )
+    inviting.add_argument(
+        "--replace", action="store_true", help="revoke an invitation of this number for another patient"
+    )
+    inviting.add_argument("--dry-run", action="store_true", help="print the text; store and send nothing")
+    inviting.add_argument("--by", default="cli", help="who sends it, for the record (default cli)")
+    inviting.set_defaults(handler=invite)
+
     sms = groups.add_parser("sms", help="SMS (settings: docs/sms.md)").add_subparsers(dest="command", required=True)
-    invite = sms.add_parser("invite", help="text a patient the first message of a conversation")
-    invite.add_argument("number", help="the patient's mobile number in international form, e.g. +15550100123")
-    invite.add_argument("--body", help="the text to send instead of the standard invitation")
-    invite.set_defaults(handler=sms_invite)
+    first_text = sms.add_parser(
+        "invite", help="text a number the first message of a conversation (no link, no patient: see `invite`)"
+    )
+    first_text.add_argument("number", help="the patient's mobile number in international form, e.g. +15550100123")
+    first_text.add_argument("--body", help="the text to send instead of the standard invitation")
+    first_text.set_defaults(handler=sms_invite)
 
     content = groups.add_parser("content", help="the clinic's content files").add_subparsers(
         dest="command", required=True

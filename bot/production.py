@@ -106,17 +106,34 @@ SECRETS: tuple[Secret, ...] = (
     ),
     Secret(
         "TWILIO_AUTH_TOKEN",
-        "checks Twilio's signature on every SMS webhook call, and sends texts",
-        (RASA_SERVER,),
+        "checks Twilio's signature on every SMS webhook call, and sends texts (the console sends invitations)",
+        (RASA_SERVER, CONSOLE_SERVER),
         when=SMS,
         development="bot.channels.sms.twilio:DEV_AUTH_TOKEN",
     ),
     Secret(
         "SMS_ID_SECRET",
-        "turns phone numbers into conversation ids nobody can compute from a number (never change it)",
-        (RASA_SERVER,),
+        "turns phone numbers into conversation ids nobody can compute from a number (never change it: every "
+        "server and the console must share it, or an invitation and the patient's texts become two conversations)",
+        (RASA_SERVER, CONSOLE_SERVER),
         when=SMS,
         development="bot.channels.sms.twilio:DEV_ID_SECRET",
+    ),
+    Secret(
+        "INVITE_LINK_SECRET",
+        "signs invitation links and browser keys, and keys the date-of-birth HMAC: nobody opens a patient's "
+        "conversation by guessing or altering a link",
+        (RASA_SERVER, ACTION_SERVER, CONSOLE_SERVER),
+        when=SMS,
+        development="bot.invitations.link:DEVELOPMENT_SECRET",
+    ),
+    Secret(
+        "INVITE_PHONE_KEY",
+        "encrypts invited phone numbers in the database (Fernet keys, comma-separated, the first encrypts): "
+        "a copy of the database does not give away who was invited",
+        (RASA_SERVER, ACTION_SERVER, CONSOLE_SERVER),
+        when=SMS,
+        development="bot.invitations.phone:DEVELOPMENT_KEY",
     ),
     Secret(
         "REST_API_TOKEN",
@@ -226,6 +243,8 @@ def check(
             report.refusals.append(Refusal(secret.name, str(error), secret.protects))
         else:
             report.checked.append(secret.name)
+    if channels.sms and {RASA_SERVER, ACTION_SERVER, CONSOLE_SERVER} & set(servers):
+        report.refusals.extend(_invite_phone_keys(production))
     if RASA_SERVER in servers:
         report.refusals.extend(_rasa_api(rasa_arguments, production))
     if ACTION_SERVER in servers:
@@ -234,6 +253,25 @@ def check(
     if CONSOLE_SERVER in servers:
         report.refusals.extend(_console_address(production))
     return report
+
+
+def _invite_phone_keys(production: Mapping[str, str]) -> list[Refusal]:
+    """Each of ``INVITE_PHONE_KEY``'s keys must be a Fernet key and none the development one.
+
+    A value that is missing or a stand-in is already refused as a secret; this names only what is
+    wrong inside a value that passed that check.
+    """
+    from bot.invitations import phone
+
+    try:
+        settings.secret(phone.KEY_ENV, phone.DEVELOPMENT_KEY, production)
+    except settings.SettingsError:
+        return []
+    try:
+        phone.keys(production)
+    except settings.SettingsError as error:
+        return [Refusal(phone.KEY_ENV, str(error), "the invited phone numbers, encrypted in the database")]
+    return []
 
 
 def _oncall(production: Mapping[str, str]) -> list[Refusal]:

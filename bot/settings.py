@@ -235,3 +235,38 @@ def console_lockout(env: Mapping[str, str] | None = None) -> tuple[int, int]:
     return _whole_number("CONSOLE_MAX_FAILURES", 5, 1, 100, env), _whole_number(
         "CONSOLE_LOCK_MINUTES", 15, 1, 24 * 60, env
     )
+
+
+# --- invitations (bot/invitations/) --------------------------------------------------------------
+
+INVITE_LINK_DAYS_ENV = "INVITE_LINK_DAYS"
+INVITE_REQUIRE_DOB_ENV = "INVITE_REQUIRE_DOB"
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("", "0", "false", "no", "off")
+
+
+def invite_link_days(env: Mapping[str, str] | None = None) -> int:
+    """``INVITE_LINK_DAYS`` (default 14): how long an invitation link works (never past the day after the procedure)."""
+    return _whole_number(INVITE_LINK_DAYS_ENV, 14, 1, 90, env)
+
+
+def invite_require_dob(env: Mapping[str, str] | None = None) -> bool:
+    """``INVITE_REQUIRE_DOB`` (default off): every invitation needs the patient's date of birth before the chat opens.
+
+    The link alone proves only that someone can read the patient's texts; the date of birth is a
+    second thing a forwarded link or a lock-screen preview does not give away.
+    """
+    raw = ((os.environ if env is None else env).get(INVITE_REQUIRE_DOB_ENV) or "").strip().lower()
+    if raw not in _TRUE_WORDS + _FALSE_WORDS:
+        raise SettingsError(f"{INVITE_REQUIRE_DOB_ENV} must be 1 or 0 (on or off), not {raw!r}")
+    return raw in _TRUE_WORDS
+
+
+def invite_browser_hours(env: Mapping[str, str] | None = None) -> int:
+    """``INVITE_BROWSER_HOURS`` (default 12): how long a browser that passed the date of birth stays let in."""
+    return _whole_number("INVITE_BROWSER_HOURS", 12, 1, 24 * 7, env)
+
+
+def invite_dob_attempts(env: Mapping[str, str] | None = None) -> int:
+    """``INVITE_DOB_ATTEMPTS`` (default 5): wrong dates of birth that lock an invitation until staff re-invite."""
+    return _whole_number("INVITE_DOB_ATTEMPTS", 5, 1, 20, env)

@@ -22,6 +22,7 @@
   client address first (``set_real_ip_from`` / ``real_ip_header``) or hash on
   ``$http_x_forwarded_for``.
 * ``/widget/``: the widget bundle and demo page from any server.
+* ``/i/<token>``: an invited patient's link to the chat (any server; not in the access log).
 * Everything else (Rasa's HTTP API: /conversations, /model...) is not proxied.
 * ``--console HOST:PORT`` adds the care-team console (``python -m bot console serve``) as a server
   of its own on ``--console-listen`` (default 127.0.0.1:8443), with TLS when ``--tls-cert`` and
@@ -110,6 +111,14 @@ http {{
             proxy_pass http://rasa_any;
 {forward_headers}
             proxy_set_header Connection "";
+        }}
+
+        # Invitation links (bot/channels/web/invite_page.py): the token is in the path, so not in the log.
+        location /i/ {{
+            proxy_pass http://rasa_any;
+{forward_headers}
+            proxy_set_header Connection "";
+            access_log off;
         }}
 
         location = /nginx-health {{

@@ -11,6 +11,7 @@ import pytest
 
 from devtools import launch
 from tests.helpers.servers import start_stub, stop
+from tests.helpers.twilio import FakeTwilio, fake_twilio_server
 
 # Key for test patient tokens. Set before any server starts, so the real assistant (which inherits
 # the environment) accepts the same tokens as the stub.
@@ -143,3 +144,10 @@ def chat_server(request: pytest.FixtureRequest) -> str:
         return str(request.getfixturevalue("rasa_server"))
     except pytest.FixtureLookupError:
         pytest.skip("the rasa_server fixture is not available")
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A local fake of Twilio's Messages API (point TWILIO_API_BASE or SmsConfig.api_base at ``.base``)."""
+    with fake_twilio_server() as fake:
+        yield fake

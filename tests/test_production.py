@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot import production, settings
 
@@ -37,6 +38,8 @@ def test_the_projects_credentials_need_the_web_and_sms_secrets() -> None:
         "WIDGET_SESSION_SECRET",
         "TWILIO_AUTH_TOKEN",
         "SMS_ID_SECRET",
+        "INVITE_LINK_SECRET",
+        "INVITE_PHONE_KEY",
         "CONSOLE_SECRET_KEY",
         "CONSOLE_PUBLIC_URL",
     }
@@ -50,13 +53,67 @@ def test_a_channel_that_is_off_needs_no_secret(tmp_path: Path) -> None:
     assert refused(report) == {"ACTION_SERVER_TOKEN", "PATIENT_COPY_SECRET"}
 
 
+INVITE_SECRETS = {"INVITE_LINK_SECRET", "INVITE_PHONE_KEY"}
+
+
 def test_each_server_is_checked_for_its_own_secrets() -> None:
     actions = production.check((production.ACTION_SERVER,), env={})
-    assert refused(actions) == {"ACTION_SERVER_TOKEN", "CONSENT_RECORD_KEY", "PATIENT_COPY_SECRET", "PUBLIC_BASE_URL"}
+    assert refused(actions) == {
+        "ACTION_SERVER_TOKEN",
+        "CONSENT_RECORD_KEY",
+        "PATIENT_COPY_SECRET",
+        "PUBLIC_BASE_URL",
+        *INVITE_SECRETS,
+    }
+    # The console sends invitations by SMS: with the SMS channel on it needs the SMS and invitation secrets.
     console = production.check((production.CONSOLE_SERVER,), env={})
-    assert refused(console) == {"CONSOLE_SECRET_KEY", "CONSOLE_PUBLIC_URL"}
-    https = {"CONSOLE_SECRET_KEY": real("c"), "CONSOLE_PUBLIC_URL": "https://console.clinic.example"}
+    assert refused(console) == {
+        "CONSOLE_SECRET_KEY",
+        "CONSOLE_PUBLIC_URL",
+        "TWILIO_AUTH_TOKEN",
+        "SMS_ID_SECRET",
+        *INVITE_SECRETS,
+    }
+    https = {
+        "CONSOLE_SECRET_KEY": real("c"),
+        "CONSOLE_PUBLIC_URL": "https://console.clinic.example",
+        "TWILIO_AUTH_TOKEN": real("t"),
+        "SMS_ID_SECRET": real("s"),
+        "INVITE_LINK_SECRET": real("i"),
+        "INVITE_PHONE_KEY": Fernet.generate_key().decode(),
+    }
     assert refused(production.check((production.CONSOLE_SERVER,), env=https)) == set()
+
+
+def test_invitation_secrets_refuse_missing_development_and_non_fernet_values(tmp_path: Path) -> None:
+    from bot.invitations import link, phone
+
+    sms = credentials(tmp_path, "bot.channels.sms.channel.SmsInput:\n  choice_ttl_minutes: 60\n")
+    (tmp_path / "rest").mkdir()
+    rest_only = credentials(tmp_path / "rest", "rest:\n")
+    key = Fernet.generate_key().decode()
+
+    def refusals(env: dict[str, str], file: Path = sms) -> set[str]:
+        return refused(production.check((production.CONSOLE_SERVER,), env=env, credentials=file)) & INVITE_SECRETS
+
+    assert refusals({}) == INVITE_SECRETS
+    assert refusals({}, rest_only) == set()  # no SMS channel, no invitations
+    assert refusals({"INVITE_LINK_SECRET": link.DEVELOPMENT_SECRET, "INVITE_PHONE_KEY": phone.DEVELOPMENT_KEY}) == (
+        INVITE_SECRETS
+    )
+    assert refusals({"INVITE_LINK_SECRET": real("i"), "INVITE_PHONE_KEY": f"{key},{phone.DEVELOPMENT_KEY}"}) == {
+        "INVITE_PHONE_KEY"
+    }
+    not_fernet = production.check(
+        (production.CONSOLE_SERVER,),
+        env={"INVITE_LINK_SECRET": real("i"), "INVITE_PHONE_KEY": real("p")},
+        credentials=sms,
+    )
+    (reason,) = [refusal.reason for refusal in not_fernet.refusals if refusal.name == "INVITE_PHONE_KEY"]
+    assert "not a Fernet key" in reason
+    assert refusals(
+        {"INVITE_LINK_SECRET": real("i"), "INVITE_PHONE_KEY": f"{key}, {Fernet.generate_key().decode()}"}
+    ) == (set())
 
 
 def test_a_bad_on_call_setting_stops_the_action_server() -> None:
@@ -97,6 +154,8 @@ def test_a_development_stand_in_is_refused_by_its_owners_value() -> None:
             "CONSENT_RECORD_KEY": consent_store.DEVELOPMENT_KEY,
             "PATIENT_COPY_SECRET": real("p"),
             "PUBLIC_BASE_URL": "https://chat.example.org",
+            "INVITE_LINK_SECRET": real("i"),
+            "INVITE_PHONE_KEY": Fernet.generate_key().decode(),
         },
     )
     assert refused(report) == {"CONSENT_RECORD_KEY"}

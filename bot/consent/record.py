@@ -111,6 +111,9 @@ class ConsentPayload:
     """What the care team relies on at the visit: answers with flags, teach-back results, the decision, topics asked.
 
     ``supersedes`` is the id of the conversation's record before this one (a change of mind), if any.
+    ``identity`` says how the channel proved who was chatting, so the care team can weigh the patient
+    reference: one of ``bot.invitations``' IDENTITY_* words, set only with a patient reference; empty
+    when nobody proved it, and on records written before it was kept.
     """
 
     candidacy: tuple[CandidacyAnswer, ...]
@@ -119,16 +122,22 @@ class ConsentPayload:
     topics_asked: tuple[str, ...]
     supersedes: int | None
     pauses: tuple[Pause, ...] = ()  # empty on records before pauses were kept
+    identity: str = ""  # empty on records before it was kept, and when nobody proved who was chatting
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        """The stored JSON; a field added later is left out while empty, so older records hash as they always did."""
+        data: dict[str, Any] = {
             "candidacy": [answer.to_json() for answer in self.candidacy],
             "teachback": [result.to_json() for result in self.teachback],
             "decision": self.decision,
             "topics_asked": list(self.topics_asked),
             "supersedes": self.supersedes,
         }
-        return {**data, "pauses": [pause.to_json() for pause in self.pauses]} if self.pauses else data
+        if self.pauses:
+            data["pauses"] = [pause.to_json() for pause in self.pauses]
+        if self.identity:
+            data["identity"] = self.identity
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ConsentPayload:
@@ -140,4 +149,5 @@ class ConsentPayload:
             topics_asked=tuple(str(topic) for topic in data["topics_asked"]),
             supersedes=None if supersedes is None else int(supersedes),
             pauses=tuple(Pause.from_json(item) for item in data.get("pauses") or []),
+            identity=str(data.get("identity") or ""),
         )

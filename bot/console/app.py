@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import settings
 from bot.console import migrate
-from bot.console.routes import account, admin, conversations, flags, insight, records
+from bot.console.routes import account, admin, conversations, flags, insight, invitations, records
 from bot.console.web import HERE, ConsoleConfig, PasswordChangeRequired, SignInRequired, render
 
 DEVELOPMENT_SECRET_KEY = "development-only-console-secret-key-never-in-production"
@@ -48,7 +48,15 @@ def create_app(database_url: str | None = None, tracker_url: str | None = None) 
         secure_cookies=settings.console_public_url().startswith("https://"),
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in (account.router, flags.router, conversations.router, records.router, insight.router, admin.router):
+    for router in (
+        account.router,
+        flags.router,
+        conversations.router,
+        records.router,
+        invitations.router,
+        insight.router,
+        admin.router,
+    ):
         app.include_router(router)
     app.add_api_route("/health", _health, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

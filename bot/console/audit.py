@@ -1,4 +1,4 @@
-"""The console's access log: every sign-in, every page of patient data viewed, every resolve and export.
+"""The console's access log: every sign-in, page of patient data viewed, resolve, export and invitation.
 
 Append-only (HIPAA's audit controls, 45 CFR 164.312(b)): rows are added, never changed; admins
 read it on the console's audit page. The client address is kept as a digest, like the flag log's.
@@ -26,6 +26,7 @@ ACTIONS = (
     "view",
     "resolve",
     "export",
+    "invite",
     "staff_added",
 )
 

@@ -1,8 +1,9 @@
-"""What the SMS channel texts by itself (``content/sms.yml``): keyword answers, the invitation, error replies.
+"""What the SMS channel texts by itself (``content/sms.yml``): keyword answers, invitations, error replies.
 
-US carriers require the STOP, START and HELP answers and the invitation to name
+US carriers require the STOP, START and HELP answers and the invitations to name
 the sender and say how to opt out (and HELP how to reach a person), so those
-rules are checked here when the file is loaded, not left to whoever edits it.
+rules are checked here when the file is loaded, not left to whoever edits it. An
+invitation with a link (bot/invitations/send.py) must also carry the link.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SMS_TEXTS: dict[str, tuple[str, ...]] = {
     "start": (),
     "help": (),
     "invite": (),
+    "invitation": ("link",),
+    "invitation_dated": ("link", "date"),
     "error": (),
     "no_text": (),
     "rate_limited": (),
@@ -34,6 +37,8 @@ MUST_SAY: dict[str, tuple[str, ...]] = {
     "start": ("{clinic_name}", "STOP"),
     "help": ("{clinic_name}", "{clinic_phone}", "STOP", "START"),
     "invite": ("{clinic_name}", "HELP", "STOP"),
+    "invitation": ("{clinic_name}", "{link}", "HELP", "STOP"),
+    "invitation_dated": ("{clinic_name}", "{link}", "{date}", "HELP", "STOP"),
     "error": ("{clinic_phone}",),
     # Silence follows it: it must say where to go in an emergency.
     "rate_limited": ("{emergency_number}",),

@@ -1,5 +1,5 @@
 """What the website chat server says by itself (``content/web.yml``): refusals, the error reply, the demo page,
-and the page of a patient's own-copy link that does not open."""
+the page of a patient's own-copy link that does not open, and the page of an invitation's link."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ WEB_TEXTS: dict[str, tuple[str, ...]] = {
     "replies.unreadable": (),
     "replies.not_ready": (),
     "replies.token_expired": (),
+    "replies.invite_expired": (),
     "replies.too_fast": (),
     "replies.error": (),
     "demo_page.title": (),
@@ -32,6 +33,22 @@ WEB_TEXTS: dict[str, tuple[str, ...]] = {
     "copy_page.title": (),
     "copy_page.expired": (),
     "copy_page.not_found": (),
+    "invite_page.title": (),
+    "invite_page.heading": (),
+    "invite_page.intro": (),
+    "invite_page.how_to_open": ("launcher",),
+    "invite_page.emergency": (),
+    "invite_page.dob_heading": (),
+    "invite_page.dob_intro": (),
+    "invite_page.dob_label": (),
+    "invite_page.dob_hint": (),
+    "invite_page.dob_submit": (),
+    "invite_page.dob_wrong": ("number",),
+    "invite_page.dob_unreadable": (),
+    "invite_page.not_found": (),
+    "invite_page.expired": (),
+    "invite_page.revoked": (),
+    "invite_page.locked": (),
 }
 
 

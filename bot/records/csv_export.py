@@ -17,15 +17,15 @@ from collections.abc import Iterable
 from bot.consent.record import UNDERSTOOD
 from bot.records import printable
 from bot.records.consent_store import Record
-from bot.records.printable import decision_title
+from bot.records.printable import NOT_VERIFIED, decision_title, verified_by
 
 CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte order mark, so Excel keeps accents and other scripts
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-NOT_VERIFIED = "not verified"
 HEADER = (
     "Record",
     "Recorded (UTC)",
     "Patient reference",
+    "Patient verified by",
     "Channel",
     "Decision",
     "Content version",
@@ -59,6 +59,7 @@ def record_row(record: Record) -> tuple[str, ...]:
         str(record.id),
         record.created_at,
         record.patient_ref or NOT_VERIFIED,
+        verified_by(record),
         record.channel,
         decision_title(record.decision),
         record.content_version,

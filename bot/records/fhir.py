@@ -8,7 +8,7 @@ string, a malformed dateTime) fails when the bundle is built, never in the clini
   who (``patient``), when (``dateTime`` = the record's ``created_at``), the content version the
   patient was shown (``policy``), and ``sourceReference`` to the answers it rests on.
 - ``QuestionnaireResponse``: every candidacy answer, every teach-back point, the decision, the
-  topics asked and the pauses, as recorded. How the answers are laid out is in
+  topics asked, the pauses and how the patient was identified, as recorded. How the answers are laid out is in
   ``questionnaire_response``'s docstring.
 
 Both carry the record's id (``urn:rhizotomy-consent:record``) and its chain hash
@@ -37,15 +37,28 @@ from fhir.resources.questionnaireresponse import QuestionnaireResponse
 from bot import content
 from bot.consent.record import REVIEW, UNDERSTOOD, CandidacyAnswer, TeachbackResult
 from bot.records.consent_store import Record
-from bot.records.printable import HOW_GIVEN, TEACHBACK_HOW, answer_title, decision_title, summary_line, topic_title
+from bot.records.printable import (
+    HOW_GIVEN,
+    TEACHBACK_HOW,
+    VERIFIED_BY,
+    answer_title,
+    decision_title,
+    patient_line,
+    summary_line,
+    topic_title,
+    verified_by,
+)
 
 NAMESPACE = "urn:rhizotomy-consent"
 RECORD_SYSTEM = f"{NAMESPACE}:record"
 RECORD_HASH_SYSTEM = f"{NAMESPACE}:record-hash"
 CONVERSATION_SYSTEM = f"{NAMESPACE}:conversation"
-# The portal's patient id: the subject of the signed patient token (docs/widget.md), the only way a
-# channel identifies a patient. A clinic whose portal uses its MRN may map this system to its own.
+# The clinic's patient reference as a channel verified it: the subject of the portal's signed patient
+# token (docs/widget.md), or the reference staff gave an invitation (bot/invitations), which is meant to
+# be the same reference. A clinic whose portal uses its MRN may map this system to its own. How it was
+# verified is in the Reference's display and the answers' "identity" item (IDENTITY_SYSTEM).
 PATIENT_SYSTEM = f"{NAMESPACE}:patient-portal"
+IDENTITY_SYSTEM = f"{NAMESPACE}:identity"
 QUESTIONNAIRE_URL = f"{NAMESPACE}:questionnaire"  # versioned as url|content version (a canonical)
 CONTENT_POLICY = f"{NAMESPACE}:content"  # the information sheet and questions of one content version
 DECISION_SYSTEM = f"{NAMESPACE}:decision"
@@ -132,18 +145,17 @@ def _hash_identifier(record: Record) -> dict[str, Any]:
 
 
 def patient_reference(record: Record) -> dict[str, Any]:
-    """The patient by the portal's id when a channel verified it; otherwise a display that says nobody did.
+    """The patient by the verified reference, its display saying how it was verified; otherwise a display that
+    says nobody proved who was chatting.
 
     A treatment consent needs a patient (R4 invariant ppc-5), and a made-up identifier would
     be worse than none: without a verified reference the Reference carries only its type and
     a display saying so, and the conversation stays in the QuestionnaireResponse's encounter.
     """
+    reference: dict[str, Any] = {"type": "Patient", "display": patient_line(record)}
     if record.patient_ref:
-        return {"type": "Patient", "identifier": {"system": PATIENT_SYSTEM, "value": record.patient_ref}}
-    return {
-        "type": "Patient",
-        "display": "Patient not verified: the channel did not identify who was chatting (no portal sign-in)",
-    }
+        reference["identifier"] = {"system": PATIENT_SYSTEM, "value": record.patient_ref}
+    return reference
 
 
 def _narrative(text: str) -> dict[str, Any]:
@@ -162,7 +174,7 @@ def _consent(record: Record, consent_id: str, answers_id: str) -> dict[str, Any]
         "id": consent_id,
         "text": _narrative(
             f"Pre-consent record #{record.id}, prepared by the clinic's automated assistant; not the signed "
-            f"consent. {summary_line(record)}"
+            f"consent. Patient: {patient_line(record)}. {summary_line(record)}"
         ),
         "identifier": [_record_identifier(record), _hash_identifier(record)],
         "status": consent_status(record.decision),
@@ -203,9 +215,9 @@ def questionnaire_response(record: Record, resource_id: str | None = None) -> di
     Items, in the order asked: a group ``candidacy`` with one item per question (linkId = the
     question id, text = the question as asked); a group ``teachback`` with one item per point
     (linkId ``teachback.<point id>``, text = the point); ``decision``; ``topics`` and ``pauses``
-    when there are any. Each answer is the value as read: ``valueCoding`` for a choice or
-    yes/no (display as the patient saw the button), ``valueInteger`` for a number on a scale,
-    ``valueString`` for a free-text answer.
+    when there are any; ``identity``, how the patient was identified (``IDENTITY_SYSTEM``). Each
+    answer is the value as read: ``valueCoding`` for a choice or yes/no (display as the patient saw
+    the button), ``valueInteger`` for a number on a scale, ``valueString`` for a free-text answer.
 
     The patient's own words sit in items nested under that answer (``answer.item``, R4's place
     for questions that belong to an answer), never as a second answer: a second answer would
@@ -241,6 +253,7 @@ def questionnaire_response(record: Record, resource_id: str | None = None) -> di
     if data.pauses:
         pauses = [{"valueString": f"{pause.kind} at the {pause.step} step, {pause.at}"} for pause in data.pauses]
         items.append({"linkId": "pauses", "text": "Pauses and resumes", "answer": pauses})
+    items.append({"linkId": "identity", "text": "How the patient was identified", "answer": [_identity(record)]})
     items = [item for item in items if item.get("item") or item.get("answer")]  # a group needs an item
     response: dict[str, Any] = {
         "text": _narrative(f"The answers of pre-consent record #{record.id}. {summary_line(record)}"),
@@ -255,6 +268,15 @@ def questionnaire_response(record: Record, resource_id: str | None = None) -> di
         "item": items,
     }
     return {"id": resource_id, **response} if resource_id else response
+
+
+def _identity(record: Record) -> dict[str, Any]:
+    """How the channel proved who was chatting: a coding for a known way, the plain words otherwise (none, or a
+    record from before the way was kept)."""
+    identity = record.payload.identity
+    if record.patient_ref and identity in VERIFIED_BY:
+        return _coding_answer(IDENTITY_SYSTEM, identity, VERIFIED_BY[identity])
+    return {"valueString": verified_by(record)}
 
 
 def _conversation_reference(record: Record) -> dict[str, Any]:

@@ -6,7 +6,20 @@ import html
 
 from bot import content
 from bot.consent.record import UNDERSTOOD, CandidacyAnswer, TeachbackResult
+from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 from bot.records.consent_store import Record
+
+# How the channel proved who was chatting (``ConsentPayload.identity``), in the care team's words: the one
+# table the printable page, the CSV and the FHIR export all say it with.
+VERIFIED_BY = {
+    IDENTITY_LINK: "invitation link",
+    IDENTITY_LINK_DOB: "invitation link and date of birth",
+    IDENTITY_NUMBER: "invited phone number",
+    IDENTITY_PORTAL: "clinic portal sign-in",
+}
+NOT_VERIFIED = "Not verified: nobody proved who was chatting"
+# A reference on a record written before the way was kept: until invitations, only the portal's token gave one.
+VERIFIED_BEFORE_KEPT = "not recorded (before invitations, only the clinic portal sign-in gave a reference)"
 
 
 def decision_title(value: str) -> str:
@@ -21,6 +34,26 @@ def topic_title(intent: str) -> str:
     The intent name stays when the content has dropped the topic since.
     """
     return content.topics().titles.get(intent, intent)
+
+
+def verified_by(record: Record) -> str:
+    """How the patient reference was verified, in plain words; ``NOT_VERIFIED`` when the record has none.
+
+    The care team weighs a reference by this: a link can be forwarded, a date of birth or the
+    portal's sign-in is harder to borrow. A word this code does not know is shown as stored.
+    """
+    if not record.patient_ref:
+        return NOT_VERIFIED
+    identity = record.payload.identity
+    return VERIFIED_BY.get(identity, identity) if identity else VERIFIED_BEFORE_KEPT
+
+
+def patient_line(record: Record) -> str:
+    """The patient reference with how it was verified ("MRN-1 (verified by: invited phone number)"), or
+    ``NOT_VERIFIED``."""
+    if not record.patient_ref:
+        return NOT_VERIFIED
+    return f"{record.patient_ref} (verified by: {verified_by(record)})"
 
 
 def summary_line(record: Record) -> str:
@@ -119,7 +152,7 @@ consent is signed with the physician at the visit.</p>
                 ("Recorded (UTC)", record.created_at),
                 ("Conversation", record.conversation_id),
                 ("Channel", record.channel),
-                ("Patient reference", record.patient_ref or "not provided by the channel"),
+                ("Patient reference", patient_line(record)),
             ]
         )
     }

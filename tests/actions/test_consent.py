@@ -10,6 +10,7 @@ import pytest
 from actions import consent
 from bot import content
 from bot.consent import steps
+from bot.invitations import IDENTITY_LINK, IDENTITY_NUMBER
 from bot.records import consent_store, copy_link, flags
 from tests.helpers.actions import run, sent, texts, validate
 
@@ -264,6 +265,24 @@ def test_recording_appends_a_chained_record_and_a_change_supersedes_it(dispatche
     assert consent_store.verify().ok
     [flag] = flags.open_flags()
     assert (flag.kind, flag.detail) == ("decision", f"record #{second.id}")
+
+
+def test_the_record_keeps_the_patient_reference_with_how_the_channel_verified_it(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
+    identified = make_tracker("Go ahead", slots=RECORD_SLOTS, sender_id="sms-identified", channel="sms")
+    identified.latest_message["metadata"] = {"patient_id": "MRN-17", "identity": IDENTITY_NUMBER}
+    run(consent.ActionRecordConsent(), dispatcher, identified)
+    record = consent_store.latest("sms-identified")
+    assert record is not None and record.patient_ref == "MRN-17" and record.payload.identity == "invited_number"
+
+    # An identity word with no reference proves nobody: the record says not verified, with no way.
+    anonymous = make_tracker("Go ahead", slots=RECORD_SLOTS, sender_id="web-anonymous", channel="socketio")
+    anonymous.latest_message["metadata"] = {"identity": IDENTITY_LINK}
+    run(consent.ActionRecordConsent(), dispatcher, anonymous)
+    record = consent_store.latest("web-anonymous")
+    assert record is not None and record.patient_ref is None and record.payload.identity == ""
+    assert consent_store.verify().ok
 
 
 def test_a_decision_the_content_does_not_have_is_not_recorded(dispatcher: Any, make_tracker: Callable) -> None:

@@ -128,6 +128,11 @@ def test_a_nurses_round(
         page.get_by_role("link", name="Download the list as CSV").click()
     assert Path(csv_download.value.path()).read_text().count("\n") >= 2
 
+    # Inviting a patient (tests/browser/test_invitation.py sends one; here the page itself).
+    page.goto(f"{base}/invitations")
+    expect(page.get_by_label("Patient reference (from the chart)")).to_be_visible()
+    accessible(page, "invitations")
+
     # The dashboard's charts.
     page.goto(f"{base}/insight")
     expect(page.locator("svg.chart").first).to_be_visible()
@@ -143,3 +148,25 @@ def test_a_nurses_round(
     assert {"sign_in", "password_changed", "view", "resolve", "export", "sign_out"} <= done
     assert ("resolve", f"flag {flag_id}") in actions
     assert ("view", f"/conversations/{sender}") in actions
+
+
+def test_the_admin_pages_are_accessible_and_record_what_admins_do(
+    console_server: ConsoleServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    base, url = console_server.url, console_server.database_url
+    admin, one_time = staff.add(f"admin.{new_sender()[-6:]}", "admin", url)
+    page = new_context().new_page()
+    sign_in(page, base, admin.name, one_time)
+    accessible(page, "password")
+    page.get_by_label("Current password").fill(one_time)
+    page.get_by_label("New password (at least").fill(PASSWORD)
+    page.get_by_label("New password again").fill(PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.goto(f"{base}/staff")
+    page.get_by_label("Name").fill(f"rn.new{new_sender()[-4:]}")
+    page.get_by_role("button", name="Add account").click()
+    expect(page.locator("#one-time")).to_be_visible()
+    accessible(page, "staff")
+    page.goto(f"{base}/audit")
+    expect(page.locator("tbody")).to_contain_text("staff_added")
+    accessible(page, "audit")

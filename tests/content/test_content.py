@@ -36,6 +36,7 @@ SAMPLE_VALUES = {
     # a link as bot.records.copy_link makes it (tests/records/test_copy_link.py keeps it under 110 characters)
     "link": "https://chat.example-clinic.org/webhooks/copy/record/123456.1765000000.AbCdEfGhIjKlMnOpQrStUv",
     "hours": "72",
+    "date": "Wednesday, September 30",  # bot/invitations/send.py spoken_date, at its longest
     # the longest instruction a clinic may write (bot/content/clinic.py: MAX_INSTRUCTION)
     "instruction": (
         "Please have a light meal no later than two hours before your visit. Take your usual pills with a sip of "

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 import rasa.core.run  # type: ignore[import-untyped]
+from cryptography.fernet import Fernet
 from rasa.core.channels.rest import RestInput  # type: ignore[import-untyped]
 from sanic import Sanic, response
 from sanic.request import Request
@@ -169,6 +170,7 @@ def test_check_exits_non_zero_naming_what_production_would_refuse() -> None:
     every = {secret.name: _real(secret.name) for secret in production.SECRETS if secret.name != "RASA_API_TOKEN"}
     every["PUBLIC_BASE_URL"] = "https://chat.example.org"
     every["CONSOLE_PUBLIC_URL"] = "https://console.example.org"
+    every["INVITE_PHONE_KEY"] = Fernet.generate_key().decode()  # Fernet keys, not any 32 characters
 
     def check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -7,6 +7,7 @@ import dataclasses
 import io
 
 from bot.consent.record import CandidacyAnswer
+from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 from bot.records import consent_store, csv_export, printable
 from tests.records.test_fhir import FULL_PAYLOAD, store
 
@@ -27,7 +28,7 @@ def rows(text: str) -> list[list[str]]:
 
 
 def test_each_record_is_one_row_in_the_care_teams_words(database_url: str) -> None:
-    first = store(database_url, "go_ahead", "MRN-1")
+    first = store(database_url, "go_ahead", "MRN-1", identity=IDENTITY_PORTAL)
     second = store(database_url, "talk_to_doctor", None)
     table = rows(csv_export.records_csv(consent_store.records(database_url)))
     assert table[0] == list(csv_export.HEADER)
@@ -35,6 +36,7 @@ def test_each_record_is_one_row_in_the_care_teams_words(database_url: str) -> No
         str(first.id),
         first.created_at,
         "MRN-1",
+        "clinic portal sign-in",
         "web",
         "Wants to go ahead",
         "content-v42",
@@ -46,8 +48,8 @@ def test_each_record_is_one_row_in_the_care_teams_words(database_url: str) -> No
     ]
     assert (
         table[2][0] == str(second.id)
-        and table[2][2] == "not verified"
-        and table[2][4] == "Wants to talk to the doctor first"
+        and table[2][2:4] == ["Not verified: nobody proved who was chatting"] * 2
+        and table[2][5] == "Wants to talk to the doctor first"
     )
     assert len(table) == 3
 
@@ -75,7 +77,7 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_made_plain_text(database
     records = [store(database_url, patient_ref=attack, candidacy=(flagged,), teachback=()) for attack in INJECTIONS]
     for row, attack in zip(rows(csv_export.records_csv(records))[1:], INJECTIONS, strict=True):
         assert row[2] == f"'{attack}"
-        assert row[8] == f"'{INJECTIONS[0]}"
+        assert row[9] == f"'{INJECTIONS[0]}"
         assert not any(cell[:1] in csv_export.FORMULA_STARTS for cell in row)
 
 
@@ -85,7 +87,7 @@ def test_unicode_and_line_breaks_survive_the_round_trip(database_url: str) -> No
     record = store(database_url, patient_ref="José-Ø-७", candidacy=(flagged,), teachback=())
     text = csv_export.records_csv([record])
     row = rows(text)[1]
-    assert row[2] == "José-Ø-७" and row[8] == note
+    assert row[2] == "José-Ø-७" and row[9] == note
     encoded = text.encode(csv_export.CSV_ENCODING)
     assert encoded.startswith(b"\xef\xbb\xbf"), "a byte order mark, so Excel reads UTF-8"
     assert rows(encoded.decode(csv_export.CSV_ENCODING)) == rows(text)
@@ -103,4 +105,20 @@ def test_the_points_to_go_over_are_the_flagged_answers_then_the_points_not_expla
     ]
     clear = store(database_url, candidacy=(FULL_PAYLOAD.candidacy[0],), teachback=FULL_PAYLOAD.teachback[:2])
     assert printable.visit_points(clear) == []
-    assert rows(csv_export.records_csv([clear]))[1][6:9] == ["0", "2 of 2", ""]
+    assert rows(csv_export.records_csv([clear]))[1][7:10] == ["0", "2 of 2", ""]
+
+
+def test_a_column_says_in_plain_words_how_each_patient_reference_was_verified(database_url: str) -> None:
+    ways = [IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL, ""]
+    records = [store(database_url, patient_ref="MRN-1", identity=way) for way in ways]
+    records.append(store(database_url, patient_ref=None))
+    table = rows(csv_export.records_csv(records))
+    assert table[0][2:4] == ["Patient reference", "Patient verified by"]
+    assert [row[3] for row in table[1:]] == [
+        "invitation link",
+        "invitation link and date of birth",
+        "invited phone number",
+        "clinic portal sign-in",
+        "not recorded (before invitations, only the clinic portal sign-in gave a reference)",
+        "Not verified: nobody proved who was chatting",
+    ]

@@ -15,6 +15,7 @@ from fhir.resources.questionnaireresponse import QuestionnaireResponse
 
 from bot import content
 from bot.consent.record import CandidacyAnswer, ConsentPayload, Pause, TeachbackResult
+from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 from bot.records import consent_store, fhir
 from tests.helpers.records import STORED_PAYLOAD
 
@@ -193,15 +194,42 @@ def test_the_bundle_names_the_record_and_its_chain_hash(database_url: str) -> No
 def test_a_verified_patient_is_referenced_by_the_portal_id_and_an_unverified_one_is_said_to_be(
     database_url: str,
 ) -> None:
-    consent, answers = resources(fhir.consent_bundle(store(database_url, patient_ref="patient-Ø-7")))
+    record = store(database_url, patient_ref="patient-Ø-7", identity=IDENTITY_PORTAL)
+    consent, answers = resources(fhir.consent_bundle(record))
     assert consent.patient.identifier.system == "urn:rhizotomy-consent:patient-portal"
     assert consent.patient.identifier.value == "patient-Ø-7"
+    assert consent.patient.display == "patient-Ø-7 (verified by: clinic portal sign-in)"
     assert answers.subject == consent.patient == answers.source == consent.performer[0]
 
     consent, answers = resources(fhir.consent_bundle(store(database_url, patient_ref=None)))
     assert consent.patient.identifier is None and consent.patient.reference is None
-    assert consent.patient.type == "Patient" and "not verified" in consent.patient.display
+    assert consent.patient.type == "Patient"
+    assert consent.patient.display == "Not verified: nobody proved who was chatting"
     assert answers.subject.display == consent.patient.display
+    assert "Patient: Not verified: nobody proved who was chatting." in consent.text.div
+
+
+def test_the_answers_say_in_plain_words_how_the_patient_was_identified(database_url: str) -> None:
+    for way, words in [
+        (IDENTITY_LINK, "invitation link"),
+        (IDENTITY_LINK_DOB, "invitation link and date of birth"),
+        (IDENTITY_NUMBER, "invited phone number"),
+        (IDENTITY_PORTAL, "clinic portal sign-in"),
+    ]:
+        consent, answers = resources(fhir.consent_bundle(store(database_url, patient_ref="R-1", identity=way)))
+        [answer] = items_by_link(answers.item)["identity"].answer
+        assert answer.valueCoding.system == "urn:rhizotomy-consent:identity"
+        assert (answer.valueCoding.code, answer.valueCoding.display) == (way, words)
+        assert consent.patient.display == f"R-1 (verified by: {words})"
+        assert f"Patient: R-1 (verified by: {words})." in consent.text.div
+    for patient_ref, identity, words in [
+        (None, "", "Not verified: nobody proved who was chatting"),
+        (None, IDENTITY_NUMBER, "Not verified: nobody proved who was chatting"),
+        ("R-1", "", "not recorded (before invitations, only the clinic portal sign-in gave a reference)"),
+    ]:
+        _, answers = resources(fhir.consent_bundle(store(database_url, patient_ref=patient_ref, identity=identity)))
+        [answer] = items_by_link(answers.item)["identity"].answer
+        assert answer.valueString == words and answer.valueCoding is None
 
 
 def test_each_answer_keeps_its_value_as_read_and_the_patients_own_words_beneath_it(database_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.consent.record import CandidacyAnswer, Pause
+from bot.invitations import IDENTITIES, IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 from bot.records import consent_store, printable
 from tests.records.test_consent_store import PAYLOAD
 
@@ -75,3 +76,32 @@ def test_the_page_lists_each_pause_and_resume() -> None:
     html = page(payload=paused)
     assert "paused at the understanding step, 2026-12-01T10:00:00+00:00; resumed at the understanding step" in html
     assert "<h2>Pauses</h2><p>none</p>" in page()
+
+
+def test_the_page_says_how_the_patient_reference_was_verified() -> None:
+    identified = dataclasses.replace(PAYLOAD, identity=IDENTITY_LINK_DOB)
+    html = page(patient_ref="MRN-1", payload=identified)
+    assert "<th>Patient reference</th><td>MRN-1 (verified by: invitation link and date of birth)</td>" in html
+    assert "<th>Patient reference</th><td>Not verified: nobody proved who was chatting</td>" in page()
+    ignored = page(patient_ref=None, payload=identified)  # a way of proving nobody is no verification
+    assert "Not verified: nobody proved who was chatting" in ignored and "invitation link" not in ignored
+    older = page(patient_ref="MRN-1")  # a reference written before the way was kept
+    assert "MRN-1 (verified by: not recorded (before invitations, only the clinic portal sign-in gave" in older
+
+
+def test_every_way_of_identifying_a_patient_has_plain_words_in_one_table() -> None:
+    assert set(printable.VERIFIED_BY) == set(IDENTITIES)
+    record = consent_store.Record(1, "t", "c", "sms", "R-7", "v", "go_ahead", PAYLOAD, "p", "h")
+    said = {
+        way: printable.verified_by(dataclasses.replace(record, payload=dataclasses.replace(PAYLOAD, identity=way)))
+        for way in IDENTITIES
+    }
+    assert said == {
+        IDENTITY_LINK: "invitation link",
+        IDENTITY_LINK_DOB: "invitation link and date of birth",
+        IDENTITY_NUMBER: "invited phone number",
+        IDENTITY_PORTAL: "clinic portal sign-in",
+    }
+    unknown = dataclasses.replace(record, payload=dataclasses.replace(PAYLOAD, identity="clinic_kiosk"))
+    assert printable.patient_line(unknown) == "R-7 (verified by: clinic_kiosk)", "a newer word is shown as stored"
+    assert printable.patient_line(dataclasses.replace(record, patient_ref="")) == printable.NOT_VERIFIED

@@ -7,6 +7,10 @@
 //           data-start-payload="/greet"
 //           data-patient-token="(JWT from the patient portal, optional)"></script>
 //
+// The invitation page (/i/<link>) sets data-invite (the link or the browser key the
+// date-of-birth check gave) and data-open="1": the chat opens at once in the patient's
+// conversation, the clinic's text messages so far shown first.
+//
 // It talks to the project's secure socket.io channel (bot/channels/web/channel.py):
 // session_request -> session_confirm (signed session key, kept in localStorage)
 // -> session_history (the conversation so far), then user_uttered / bot_uttered,
@@ -21,6 +25,7 @@
 // not show yet is shown after it and sent again; the server answers each client id once.
 
 import { io } from "socket.io-client";
+import { socketAuth, storeName } from "./auth.js";
 import {
   client_id_key as CLIENT_ID_KEY,
   connect_errors as CONNECT_ERRORS,
@@ -82,6 +87,8 @@ export function readConfig(script) {
     primaryColor: data.primaryColor || "#1f5f8b",
     startPayload: (data.startPayload || "").trim(),
     patientToken: (data.patientToken || "").trim(),
+    invite: (data.invite || "").trim(),
+    openOnStart: data.open === "1" || data.open === "true",
     notice: (data.notice || "").trim(),
     launcherText: data.launcherText || TEXT["labels.launcher"],
   };
@@ -129,7 +136,7 @@ const CHAT_ICON =
 class ChatWidget {
   constructor(config) {
     this.config = config;
-    this.store = createStore(config.serverUrl);
+    this.store = createStore(storeName(config.serverUrl, config.invite));
     this.socket = null;
     this.ready = false; // bound to a conversation on the server
     // Messages whose turn is not known to be complete: {id, text, display, acked}. Kept
@@ -144,7 +151,7 @@ class ChatWidget {
     this.refused = false; // this page's origin may not use the chat: stop trying
     this.atEnd = true; // the log shows its newest message (kept there on resize)
     this.build();
-    if (this.store.wasOpen()) this.open({ focus: false });
+    if (this.store.wasOpen() || config.openOnStart) this.open({ focus: false });
   }
 
   build() {
@@ -175,7 +182,13 @@ class ChatWidget {
     this.launcher.innerHTML = CHAT_ICON; // static markup, no data in it
     this.launcher.append(el("span", { text: config.launcherText }));
 
-    this.restartButton = el("button", { class: "restart", type: "button", text: TEXT["labels.start_over"] });
+    // An invitation's chat is the patient's one conversation with the clinic (texts too): no starting over.
+    this.restartButton = el("button", {
+      class: "restart",
+      type: "button",
+      text: TEXT["labels.start_over"],
+      hidden: Boolean(config.invite),
+    });
     this.confirmNo = el("button", { class: "confirm-no", type: "button", text: TEXT["start_over.no"] });
     this.confirmYes = el("button", { class: "confirm-yes", type: "button", text: TEXT["start_over.yes"] });
     this.confirmBar = el(
@@ -323,7 +336,7 @@ class ChatWidget {
     const { config } = this;
     const socket = io(config.serverUrl, {
       path: config.socketPath,
-      auth: config.patientToken ? { token: config.patientToken } : {},
+      auth: socketAuth(config),
       // WebSocket first: it always carries the page's Origin and needs no CORS;
       // long-polling remains the fallback where a proxy blocks WebSockets.
       transports: ["websocket", "polling"],

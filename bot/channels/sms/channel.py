@@ -6,7 +6,8 @@ that a request really comes from Twilio, answers in the webhook response
 (TwiML) instead of blocking REST calls, turns buttons into one numbered text and
 maps "1" back, handles STOP/START/HELP itself, gives a retried message one turn,
 limits how fast one number is answered, and never uses or logs a raw phone number
-as the conversation id.
+as the conversation id. A text from an invited number carries the invitation's patient
+reference and how it was proved (``bot.channels.sms.invited``).
 
 Delivery is at-least-once and turn-once: a MessageSid counts as handled only once its
 reply is stored. Until then it is claimed for a lease; a retry waits for the answer,
@@ -39,6 +40,7 @@ from twilio.twiml.messaging_response import (  # type: ignore[import-untyped]
 
 from bot import content
 from bot.channels.limits import RateLimiter
+from bot.channels.sms.invited import InvitedNumbers
 from bot.channels.sms.store import Claim, SmsStore
 from bot.channels.sms.text import (
     MAX_SMS_CHARS,
@@ -166,8 +168,10 @@ class SmsInput(InputChannel):
         rate_limit_messages: int = DEFAULT_RATE_LIMIT_MESSAGES,
         rate_limit_seconds: float = DEFAULT_RATE_LIMIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        invited: InvitedNumbers | None = None,
     ) -> None:
-        """The store defaults to the project's database (``DATABASE_URL``); ``clock`` drives the rate limit.
+        """The store defaults to the project's database (``DATABASE_URL``), invitations to the store's database;
+        ``clock`` drives the rate limit and how long an invitation lookup is kept.
 
         The claim lease defaults to the reply deadline plus ``CLAIM_GRACE_SECONDS``; a shorter
         one is refused, since a retry would then take over from a worker that is still answering.
@@ -182,6 +186,7 @@ class SmsInput(InputChannel):
             raise ValueError("SMS channel: rate_limit_messages and rate_limit_seconds must be positive")
         self.config = config
         self.store = store or SmsStore()
+        self.invited = invited or InvitedNumbers(self.store.url, clock=clock)
         self.choice_ttl = choice_ttl
         self.retry_wait_seconds = retry_wait_seconds
         self.reply_within_seconds = reply_within_seconds
@@ -322,6 +327,9 @@ class SmsInput(InputChannel):
         offered = await asyncio.to_thread(self.store.latest_choices, conversation, self.choice_ttl)
         picked: Choice | None = match_choice(body, offered)
         text = picked.payload if picked else body
+        metadata: dict[str, Any] = await self.invited.metadata(conversation)  # patient_id, identity when invited
+        if picked:
+            metadata["sms"] = {"choice": picked.title}
         collector = SmsOutput()
         turn = asyncio.ensure_future(
             on_new_message(
@@ -331,7 +339,7 @@ class SmsInput(InputChannel):
                     conversation,
                     input_channel=self.name(),
                     message_id=message_sid,
-                    metadata={"sms": {"choice": picked.title}} if picked else None,
+                    metadata=metadata or None,
                 )
             )
         )

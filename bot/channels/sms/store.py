@@ -96,6 +96,7 @@ class SmsStore:
 
     def __init__(self, url: str | None = None) -> None:
         """``url`` defaults to the project's database (``settings.database_url()``)."""
+        self.url = url  # None: the project's database; the channel reads invitations from the same one
         self.engine: sa.engine.Engine = db.engine(url)
         self._last_prune: dt.datetime | None = None
 

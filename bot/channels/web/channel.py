@@ -8,6 +8,10 @@ client works, and adds:
 * only listed origins may connect (``bot.channels.web.session.OriginPolicy``);
 * a patient token (JWT) binds conversations to its subject, re-checked for
   expiry on every message; without one the server issues the conversation id;
+* an invitation link (``auth: {invite}``, from the page ``/i/<token>``, ``invite_page``)
+  binds the socket to the invitation's conversation, the one its texts are in, so
+  the SMS turns so far are its history (``invite``); every message of a patient so
+  identified carries ``patient_id`` and ``identity`` in its metadata;
 * empty and oversized messages get a clear reply and never reach the assistant,
   even a frame too large to parse (``web_session.bound_frame``);
 * each conversation and each client address is rate limited (``web_session.MessageLimits``);
@@ -16,7 +20,8 @@ client works, and adds:
 * ``session_history`` replays a resumed conversation (and names the client ids it
   holds), ``turn_complete`` tells the widget the assistant has finished answering;
 * the same blueprint serves the widget bundle (``/widget/widget.js``), a demo
-  clinic page (``/widget/demo``) and ``/widget/origin``, where a refused page learns why.
+  clinic page (``/widget/demo``), ``/widget/origin``, where a refused page learns why,
+  and the invitation page (``/i/<token>``).
 
 The rules themselves live in ``web_session`` so they can be tested without Rasa, the
 event names and reason codes in ``widget/protocol.json`` (``protocol``), which the
@@ -45,14 +50,19 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 
 from bot import content, settings
 from bot.channels.web import delivery, protocol
+from bot.channels.web import invite as web_invite
 from bot.channels.web import session as web_session
+from bot.channels.web.invite_page import ROUTE as INVITE_ROUTE
+from bot.channels.web.invite_page import InvitePage
 from bot.channels.web.session import (
+    IssuedSession,
     OriginPolicy,
     PatientTokenVerifier,
     SessionKeys,
     TokenError,
     WidgetConfigError,
 )
+from bot.invitations import IDENTITY_KEY, IDENTITY_PORTAL, PATIENT_ID_KEY
 from bot.records.flags import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
@@ -85,6 +95,7 @@ class _WidgetBlueprint(SocketBlueprint):
         app.add_route(channel.serve_origin_check, protocol.ORIGIN_CHECK_PATH, name="widget_origin")
         if channel.demo_page:
             app.add_route(channel.serve_demo, "/widget/demo", name="widget_demo")
+        app.add_route(channel.invite_page.serve, INVITE_ROUTE, methods=["GET", "POST"], name="invite_page")
 
 
 class SecureSocketIOInput(SocketIOInput):
@@ -201,7 +212,16 @@ class SecureSocketIOInput(SocketIOInput):
             self.bundle_path = settings.PROJECT_ROOT / self.bundle_path
         self.demo_page = demo_page
         self.demo_start_payload = demo_start_payload
+        self.invite_page = InvitePage(start_payload=demo_start_payload)
         self.app: Sanic | None = None
+        public = web_session.origin_of(settings.public_base_url(environ))
+        if not self.origins.allows(public):
+            logger.warning(
+                "Website chat: PUBLIC_BASE_URL's origin %s is not an allowed origin, so the chat on the invitation "
+                "page (/i/...) cannot connect; add it to allowed_origins or %s.",
+                public,
+                web_session.ALLOWED_ORIGINS_ENV,
+            )
         logger.info(
             "Website chat: origins %s; patient tokens %s; session keys signed with a key %s.",
             ", ".join(sorted(self.origins.allowed)),
@@ -341,6 +361,36 @@ class SecureSocketIOInput(SocketIOInput):
             },
         )
 
+    async def _bind_invitation(self, credential: object) -> web_invite.InviteBinding:
+        """The conversation an invitation credential opens, or the socket is refused with the reason.
+
+        Neither the credential nor anything it names is logged.
+        """
+        try:
+            return await web_invite.bind_in_thread(credential)
+        except TokenError as error:
+            logger.info("Refused a chat socket: %s.", error.reason)
+            raise Refused(error.reason) from error
+        except Exception as error:  # the invitations table cannot be read: the link cannot be checked
+            logger.exception("Could not check an invitation link.")
+            raise Refused(protocol.INVITE_INVALID) from error
+
+    async def _invitation_still_open(self, sid: str, session: dict[str, Any]) -> bool:
+        """Whether the socket's invitation still works (not withdrawn, locked or run out), asked once a minute."""
+        now = time.monotonic()
+        if now - float(session.get("invite_checked_at") or 0) < web_invite.RECHECK_SECONDS:
+            return True
+        try:
+            current = await web_invite.bind_in_thread(session.get("invite_credential"))
+        except TokenError:
+            return False
+        except Exception:  # a passing database error does not end a patient's chat
+            logger.exception("Could not check an invitation link again.")
+            return True
+        session["invite_checked_at"] = now
+        await self.sio.save_session(sid, session, namespace=self.namespace)
+        return current.conversation_id == session["invite"].conversation_id
+
     def _start_turn(self, turn: Awaitable[None]) -> None:
         """Run a turn after the message is acknowledged, keeping a reference until it ends."""
         task = asyncio.ensure_future(turn)
@@ -384,8 +434,12 @@ class SecureSocketIOInput(SocketIOInput):
                 logger.warning("Refused a chat socket from origin %r.", str(origin)[:100])
                 raise Refused(protocol.ORIGIN_NOT_ALLOWED)
             token = auth.get("token") if isinstance(auth, dict) else None
-            subject, expires_at = None, None
-            if token:
+            invitation = auth.get("invite") if isinstance(auth, dict) else None
+            subject, expires_at, binding = None, None, None
+            if invitation is not None:
+                binding = await self._bind_invitation(invitation)
+                expires_at = binding.expires_at
+            elif token:
                 if self.tokens is None:
                     raise Refused(protocol.TOKENS_NOT_ACCEPTED)
                 try:
@@ -400,11 +454,16 @@ class SecureSocketIOInput(SocketIOInput):
             address = web_session.client_address(
                 getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR") if request else None
             )
-            await sio.save_session(
-                sid,
-                {"subject": subject, "expires_at": expires_at, "sender_id": None, "address": address},
-                namespace=namespace,
-            )
+            session: dict[str, Any] = {
+                "subject": subject,
+                "expires_at": expires_at,
+                "sender_id": None,
+                "address": address,
+            }
+            if binding is not None:
+                # Kept in the server's memory only: re-checked while the socket lives (_invitation_still_open).
+                session.update(invite=binding, invite_credential=invitation, invite_checked_at=time.monotonic())
+            await sio.save_session(sid, session, namespace=namespace)
 
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: str, *_: Any) -> None:
@@ -416,9 +475,15 @@ class SecureSocketIOInput(SocketIOInput):
             data = data if isinstance(data, dict) else {}
             subject = session.get("subject")
             requested = data.get("session_key") or data.get("session_id")
-            issued = None if data.get("new") is True else self.keys.resume(requested, subject)
-            if issued is None:
-                issued = self.keys.issue(subject)
+            binding: web_invite.InviteBinding | None = session.get("invite")
+            if binding is not None:
+                # Always the invitation's conversation, with its history (texts included); the key
+                # the widget keeps resumes nothing else, and "start over" cannot leave it.
+                key = self.keys.issue(f"invite:{binding.invitation_id}").key
+                issued = IssuedSession(key=key, sender_id=binding.conversation_id, resumed=True)
+            else:
+                resumed = None if data.get("new") is True else self.keys.resume(requested, subject)
+                issued = resumed or self.keys.issue(subject)
             previous = session.get("sender_id")
             if previous and previous != issued.sender_id:
                 await sio.leave_room(sid, previous, namespace=namespace)
@@ -467,9 +532,12 @@ class SecureSocketIOInput(SocketIOInput):
 
             if not sender_id:
                 return await refuse(content.web_text("replies.not_ready"), protocol.NOTICE_NOT_READY)
+            binding: web_invite.InviteBinding | None = session.get("invite")
             leeway = self.tokens.leeway_seconds if self.tokens else 0
-            if web_session.token_expired(session.get("expires_at"), time.time(), leeway):
-                refused = await refuse(content.web_text("replies.token_expired"), protocol.NOTICE_TOKEN_EXPIRED)
+            ended = web_session.token_expired(session.get("expires_at"), time.time(), leeway)
+            if ended or (binding is not None and not await self._invitation_still_open(sid, session)):
+                expired = "replies.invite_expired" if binding is not None else "replies.token_expired"
+                refused = await refuse(content.web_text(expired), protocol.NOTICE_TOKEN_EXPIRED)
                 await sio.disconnect(sid, namespace=namespace)
                 return refused
             if client_id:
@@ -488,8 +556,10 @@ class SecureSocketIOInput(SocketIOInput):
             if refusal is not None:
                 return await refuse(refusal, protocol.NOTICE_REFUSED)
             metadata: dict[str, Any] = {"channel": "web"}
-            if session.get("subject"):
-                metadata["patient_id"] = session["subject"]
+            if binding is not None:
+                metadata[PATIENT_ID_KEY], metadata[IDENTITY_KEY] = binding.patient_ref, binding.identity
+            elif session.get("subject"):
+                metadata[PATIENT_ID_KEY], metadata[IDENTITY_KEY] = session["subject"], IDENTITY_PORTAL
             if client_id:
                 metadata[protocol.CLIENT_ID_KEY] = client_id
             if session.get("address"):  # the server's own reading, for counting repeated emergency flags

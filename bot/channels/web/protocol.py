@@ -42,6 +42,11 @@ TOKEN_REQUIRED = _listed("connect_errors", "token_required")
 TOKEN_EXPIRED = _listed("connect_errors", "token_expired")
 INVALID_TOKEN = _listed("connect_errors", "invalid_token")
 TOKENS_NOT_ACCEPTED = _listed("connect_errors", "tokens_not_accepted")
+# An invitation link (bot/invitations) that opens nothing: altered or unknown; expired, revoked or
+# locked; or a link alone where the date of birth must be checked first (the page /i/<token> asks it).
+INVITE_INVALID = _listed("connect_errors", "invite_invalid")
+INVITE_EXPIRED = _listed("connect_errors", "invite_expired")
+INVITE_SECOND_FACTOR = _listed("connect_errors", "invite_second_factor")
 
 # What marks a reply as the channel's own rather than the assistant's (``notice`` of bot_uttered).
 NOTICE_REFUSED = _listed("notices", "refused")

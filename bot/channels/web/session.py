@@ -107,6 +107,12 @@ def normalize_origin(origin: str) -> str:
     return f"{parts.scheme}://{host}:{port}"
 
 
+def origin_of(url: str) -> str:
+    """The origin of an address such as ``PUBLIC_BASE_URL`` (its path dropped), in canonical form."""
+    parts = urlsplit(url.strip())
+    return normalize_origin(f"{parts.scheme}://{parts.netloc}")
+
+
 def origins_from_env(value: str | None) -> list[str]:
     """Origins from a comma- or space-separated environment variable."""
     if not value:

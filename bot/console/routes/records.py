@@ -27,7 +27,12 @@ def record_list(request: Request, session: sessions.Session = Depends(signed_in)
     found = list(reversed(consent_store.records(url)))
     record_access(request, session, "view", "/records")
     rows = [
-        {"record": r, "decision": printable.decision_title(r.decision), "go_over": printable.visit_points(r)}
+        {
+            "record": r,
+            "patient": printable.patient_line(r),
+            "decision": printable.decision_title(r.decision),
+            "go_over": printable.visit_points(r),
+        }
         for r in found
     ]
     return render(request, "records.html", rows=rows)
@@ -57,6 +62,7 @@ def record_page(request: Request, record_id: int, session: sessions.Session = De
         chain=chain,
         summary=printable.summary_line(record),
         decision=printable.decision_title(record.decision),
+        patient=printable.patient_line(record),
         candidacy=[printable.candidacy_row(item) for item in record.payload.candidacy],
         teachback=[printable.teachback_row(item) for item in record.payload.teachback],
         topics=[printable.topic_title(intent) for intent in record.payload.topics_asked],

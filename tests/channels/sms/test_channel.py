@@ -13,7 +13,6 @@ import logging
 import os
 import random
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,6 @@ import requests
 import sqlalchemy as sa  # type: ignore[import-untyped]
 import yaml
 from rasa.core.channels.channel import UserMessage  # type: ignore[import-untyped]
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot import content
 from bot.channels.sms.channel import SmsInput
@@ -35,53 +33,14 @@ from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
 from bot.content.clinic import clinic
 from bot.settings import CONTENT_DIR
 from tests.helpers.channel_app import serve_channels
+from tests.helpers.twilio import FORM_ACCOUNT, FORM_TOKEN, WEBHOOK, messages_of, sign, twilio_form
 
-TOKEN = "test-auth-token-0123456789abcdef"
-ACCOUNT = "AC" + "0" * 32
+TOKEN, ACCOUNT = FORM_TOKEN, FORM_ACCOUNT
 PATIENT = "+15550100123"
-WEBHOOK = "/webhooks/sms/webhook"
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 LONG = " ".join(
     f"Point {i}: the needle is placed with imaging guidance and the medicine goes in slowly." for i in range(60)
 )
-
-
-def twilio_form(sender: str, body: str, sid: str | None = None, account: str = ACCOUNT) -> dict[str, str]:
-    """The fields Twilio posts for an incoming SMS, blanks included as Twilio sends them."""
-    sid = sid or "SM" + uuid.uuid4().hex
-    return {
-        "ToCountry": "US",
-        "ToState": "NY",
-        "SmsMessageSid": sid,
-        "NumMedia": "0",
-        "ToCity": "",
-        "FromZip": "",
-        "SmsSid": sid,
-        "FromState": "NY",
-        "SmsStatus": "received",
-        "FromCity": "",
-        "Body": body,
-        "FromCountry": "US",
-        "To": "+15550109999",
-        "ToZip": "",
-        "NumSegments": "1",
-        "MessageSid": sid,
-        "AccountSid": account,
-        "From": sender,
-        "ApiVersion": "2010-04-01",
-    }
-
-
-def sign(url: str, fields: Mapping[str, str], token: str = TOKEN) -> str:
-    """X-Twilio-Signature as Twilio computes it."""
-    return str(RequestValidator(token).compute_signature(url, dict(fields)))
-
-
-def messages_of(twiml: str) -> list[str]:
-    """The texts of a TwiML answer, unescaped by a real XML parser."""
-    root = ET.fromstring(twiml)
-    assert root.tag == "Response"
-    return [message.text or "" for message in root.findall("Message")]
 
 
 class FakeAssistant:

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -19,57 +13,10 @@ from bot import content
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import sms_reply
 from bot.channels.sms.twilio import SmsConfig
-from bot.settings import PROJECT_ROOT
-from tests.helpers.servers import http_server
+from tests.helpers.cli import run_bot
+from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio
 
-ACCOUNT = "AC" + "1" * 32
-TOKEN = "invite-test-token"
-FROM = "+15550109999"
 PATIENT = "+15550100"
-
-
-@dataclass
-class FakeTwilio:
-    """Records what a client posts to the Messages API and answers like Twilio."""
-
-    base: str
-    requests: list[dict[str, object]] = field(default_factory=list)
-    fail_with: tuple[int, dict[str, object]] | None = None
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio(base="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length).decode("utf-8")
-            fake.requests.append(
-                {
-                    "path": self.path,
-                    "authorization": self.headers.get("Authorization", ""),
-                    "content_type": self.headers.get("Content-Type", ""),
-                    "form": {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()},
-                }
-            )
-            status, answer = fake.fail_with or (
-                201,
-                {"sid": f"SM{len(fake.requests):032d}", "status": "queued"},
-            )
-            payload = json.dumps(answer).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return None
-
-    with http_server(Handler) as url:
-        fake.base = url
-        yield fake
 
 
 @pytest.fixture
@@ -91,15 +38,7 @@ def invite_env(tmp_path: Path, fake_twilio: FakeTwilio) -> dict[str, str]:
 
 
 def run_invite(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "sms", "invite", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_bot(env, "sms", "invite", *args)
 
 
 def test_invite_posts_to_twilios_messages_api(invite_env: dict[str, str], fake_twilio: FakeTwilio) -> None:

@@ -1,0 +1,82 @@
+"""Invitations: the clinic invites a patient by SMS to the chat bound to them (issue 17), and sees who was invited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import aiohttp
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from bot import settings
+from bot.channels.sms import twilio
+from bot.console import sessions
+from bot.console.web import check_csrf, config, record_access, render, signed_in
+from bot.invitations import InvitationError, send, store
+
+router = APIRouter()
+
+
+def _date(raw: str, what: str) -> dt.date | None:
+    """A date from a form's date field (YYYY-MM-DD), or None when left empty."""
+    if not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError as error:
+        raise InvitationError(f"The {what} must be a date like 2026-12-24.") from error
+
+
+def _page(request: Request, status_code: int = 200, **values: Any) -> Any:
+    found = store.everyone(config(request).database_url)
+    return render(request, "invitations.html", status_code=status_code, invitations=found, **values)
+
+
+@router.get("/invitations")
+def invitation_list(request: Request, session: sessions.Session = Depends(signed_in)) -> Any:
+    record_access(request, session, "view", "/invitations")
+    return _page(request)
+
+
+@router.post("/invitations", dependencies=[Depends(check_csrf)])
+async def invite(
+    request: Request,
+    phone: str = Form(""),
+    patient: str = Form(""),
+    procedure_date: str = Form(""),
+    dob: str = Form(""),
+    preview: str = Form(""),
+    session: sessions.Session = Depends(signed_in),
+) -> Any:
+    """Send (or, with "preview only", just show) the invitation text; the phone number is never shown again."""
+    try:
+        result = await send.invite(
+            phone,
+            patient,
+            procedure_date=_date(procedure_date, "procedure date"),
+            dob=_date(dob, "date of birth"),
+            dry_run=bool(preview),
+            created_by=session.staff.name,
+            url=config(request).database_url,
+        )
+    except (InvitationError, twilio.SmsConfigError, settings.SettingsError) as error:
+        return _page(request, status_code=400, error=str(error), form={"patient": patient, "date": procedure_date})
+    except (twilio.TwilioApiError, aiohttp.ClientError, TimeoutError) as error:
+        return _page(
+            request, status_code=502, error=f"The text was not sent: {error}", form={"patient": patient, "date": ""}
+        )
+    if not result.dry_run:
+        record_access(request, session, "invite", f"invitation {result.invitation.invitation_id}")
+    return _page(request, result=result)
+
+
+@router.post("/invitations/{invitation_id}/revoke", dependencies=[Depends(check_csrf)])
+def revoke(request: Request, invitation_id: str, session: sessions.Session = Depends(signed_in)) -> Any:
+    """The link stops working at once (a wrong number, a patient who cancelled)."""
+    url = config(request).database_url
+    if store.get(invitation_id, url) is None:
+        raise HTTPException(status_code=404, detail="There is no such invitation.")
+    store.revoke(invitation_id, url)
+    record_access(request, session, "invite", f"revoked invitation {invitation_id}")
+    return RedirectResponse("/invitations", status_code=303)
