@@ -150,6 +150,11 @@ def test_flags_emergencies_first_and_resolve_with_a_note(console: Console, nurse
     resolution = [f for f in flags.all_rows(console.url) if f.resolves_id == emergency]
     assert resolution[0].actor == "rn.lee" and resolution[0].message == "Called 911 with patient"
     assert "resolve" in [e.action for e in audit.entries(console.url)]
+    resolved = client.get("/flags?status=resolved").text
+    assert f"#{emergency}" in resolved and "Called 911 with patient" in resolved and f"#{callback}" not in resolved
+    every = client.get("/flags?status=all").text
+    assert every.index(f"#{emergency}") < every.index(f"#{callback}")  # newest first
+    assert f"#{emergency}" not in client.get("/flags").text
     assert client.get("/flags?kind=nonsense").status_code == 400
 
 

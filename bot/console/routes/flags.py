@@ -18,17 +18,20 @@ STATUSES = ("open", "resolved", "all")
 
 
 def _rows(url: str, kind: str, status: str) -> list[dict[str, Any]]:
-    """Flags for the table: open ones emergencies first then oldest first; others newest first."""
-    every = flags.all_rows(url)
-    resolution = {row.resolves_id: row for row in every if row.resolves_id is not None}
-    shown = [row for row in every if row.status == flags.OPEN and (not kind or row.kind == kind)]
+    """Flags for the table: open ones emergencies first then oldest first; others newest first.
+
+    The open list (what the page polls every few seconds) is the flag log's own query,
+    ``flags.open_flags``; only the other views read the whole log to pair flags with their resolutions.
+    """
+    resolution: dict[int, flags.Flag] = {}
     if status == "open":
-        shown = [row for row in shown if row.id not in resolution]
-        shown.sort(key=lambda row: (row.kind != "emergency", row.id))
-    elif status == "resolved":
-        shown = sorted((row for row in shown if row.id in resolution), key=lambda row: -row.id)
+        shown = sorted(flags.open_flags(url, kind or None), key=lambda row: (row.kind != "emergency", row.id))
     else:
-        shown = sorted(shown, key=lambda row: -row.id)
+        every = flags.all_rows(url)
+        resolution = {row.resolves_id: row for row in every if row.resolves_id is not None}
+        opened = (row for row in every if row.status == flags.OPEN and (not kind or row.kind == kind))
+        picked = [row for row in opened if status == "all" or row.id in resolution]
+        shown = sorted(picked, key=lambda row: -row.id)
     opening = clinic()
     return [
         {
