@@ -4,7 +4,7 @@ from bot import content
 
 content.check()  # first: a typo in content/ stops the action server at start, naming the file and the field
 
-from actions import answers, consent, safety, session  # noqa: E402, F401  (all of start-up, then:)
+from actions import answers, consent, recheck, safety, session  # noqa: E402, F401  (all of start-up, then:)
 from bot.rasa import heap  # noqa: E402
 
 heap.freeze_startup()

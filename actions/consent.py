@@ -26,6 +26,7 @@ from bot import content, settings
 from bot.consent import candidacy, digression, steps
 from bot.invitations import IDENTITY_KEY, PATIENT_ID_KEY
 from bot.language import teachback
+from bot.outreach import copies
 from bot.records import consent_store, copy_link
 
 logger = logging.getLogger(__name__)
@@ -83,11 +84,25 @@ async def show_saved(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
     send_replies(dispatcher, summary)
     if record is not None:
         say_own_copy(dispatcher, record.id)
+        await queue_sms_copy(tracker, record.id, requested=True)
 
 
 def say_own_copy(dispatcher: CollectingDispatcher, record_id: int) -> None:
     """The link to the patient's own copy of record ``record_id``, valid for PATIENT_COPY_HOURS."""
     say(dispatcher, "own_copy", link=copy_link.link(record_id), hours=settings.copy_link_hours())
+
+
+async def queue_sms_copy(tracker: Tracker, record_id: int, requested: bool) -> None:
+    """Also text the copy to an invited patient on the web (PATIENT_COPY_SMS); a failure never fails the turn.
+
+    ``requested``: the patient asked (a reply, sent at once); otherwise it follows a decision (outreach, limited).
+    """
+    try:
+        await asyncio.to_thread(
+            copies.queue_copy, tracker.sender_id, record_id, tracker.get_latest_input_channel(), requested
+        )
+    except Exception:
+        logger.exception("could not queue the SMS copy of record %s", record_id)
 
 
 class ActionShowRecord(Action):
@@ -281,4 +296,5 @@ class ActionRecordConsent(Action):
             return [SlotSet("consent_decision", None)]
         await carry_out(dispatcher, tracker, steps.recorded(decision, record.id))
         say_own_copy(dispatcher, record.id)
+        await queue_sms_copy(tracker, record.id, requested=False)
         return [SlotSet("consent_stage", "decided"), SlotSet("consent_decision", None)]

@@ -1,17 +1,28 @@
-"""Session start: the clinic's facts into slots, and an offer to resume paused consent steps."""
+"""Session start: the clinic's facts into slots, an offer to resume paused consent steps, and a re-check kept open.
+
+A reminder's re-check may be answered the next morning, after the session expired: a new
+session would end the form waiting for that answer, so it is opened again. A session the
+reminder itself started says nothing of its own: the reminder is the whole first text.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messaging import say
 from bot import content
+from bot.outreach import REMINDER_KEY
 
 IN_PROGRESS = ("candidacy", "understanding", "decision")
+RECHECK_FORM = "recheck_form"
+RECHECK_ANSWER = "recheck_answer"
+# Rasa sets it to the metadata of the message that starts a session, just before this action, and only
+# when there is metadata: carried over, a later session started without metadata would read an old one.
+STARTED_METADATA = "session_started_metadata"
 
 
 def clinic_slots() -> list[dict[str, Any]]:
@@ -38,11 +49,14 @@ class ActionSessionStart(Action):
         carried = [
             SlotSet(name, value)
             for name, value in tracker.current_slot_values().items()
-            if value is not None and name != "requested_slot"
+            if value is not None and name not in ("requested_slot", STARTED_METADATA)
         ]
-        if tracker.get_slot("consent_stage") in IN_PROGRESS:
+        started_by_reminder = REMINDER_KEY in (tracker.get_slot(STARTED_METADATA) or {})
+        recheck_waiting = tracker.active_loop_name == RECHECK_FORM
+        if tracker.get_slot("consent_stage") in IN_PROGRESS and not started_by_reminder and not recheck_waiting:
             say(dispatcher, "welcome_back")
-        return [SessionStarted(), *carried, *clinic_slots(), ActionExecuted("action_listen")]
+        reopened = [ActiveLoop(RECHECK_FORM), SlotSet("requested_slot", RECHECK_ANSWER)] if recheck_waiting else []
+        return [SessionStarted(), *carried, *clinic_slots(), *reopened, ActionExecuted("action_listen")]
 
 
 class ActionOfferResume(Action):

@@ -5,6 +5,7 @@
     python -m bot consent list | show 3 | export 3 --html record-3.html | verify [--checkpoint FILE]
     python -m bot invite +15550100123 --patient R123 [--procedure-date 2026-03-10] [--dob 1957-03-08] [--dry-run]
     python -m bot sms invite +15550100123                         (a first text without a link or a patient)
+    python -m bot outreach list [--status deferred]                (reminders and copies the assistant texts first)
     python -m bot content check
     python -m bot pipeline build [--force]
     python -m bot serve --model models/rhizotomy.tar.gz --port 5005   (any `rasa run` arguments)
@@ -103,7 +104,7 @@ def consent_show(args: argparse.Namespace) -> int:
 
 
 def consent_export(args: argparse.Namespace) -> int:
-    from bot.records import consent_store, printable
+    from bot.records import consent_store, printable, recheck_store
 
     if not args.json and not args.html:
         return _error("export needs --json PATH and/or --html PATH", 2)
@@ -115,26 +116,28 @@ def consent_export(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(item.as_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"wrote {args.json}")
     if args.html:
-        args.html.write_text(printable.record_page(item), encoding="utf-8")
+        args.html.write_text(printable.record_page(item, recheck_store.for_record(item.id)), encoding="utf-8")
         print(f"wrote {args.html}")
     return 0
 
 
 def consent_verify(args: argparse.Namespace) -> int:
-    """Chain, HMACs and checkpoint lines; prints what it found, exit 1 on any problem (2: no usable key)."""
+    """Chain, HMACs and checkpoint lines, then the re-checks linked to records; exit 1 on any problem (2: no key)."""
     from bot import settings
-    from bot.records import consent_store
+    from bot.records import consent_store, recheck_store
 
     try:
         report = consent_store.verify(checkpoints=args.checkpoint)
+        rechecks = recheck_store.verify()
     except settings.SettingsError as error:
         return _error(str(error), 2)
     print(report.summary())
-    if report.ok:
-        return 0
-    if report.head_id is not None:
+    if not report.ok and report.head_id is not None:
         print(f"({report.checked} records from the first are intact)")
-    return 1
+    print(f"re-checks: {rechecks.checked} checked, {len(rechecks.problems)} problem(s)")
+    for problem in rechecks.problems:
+        print(problem)
+    return 0 if report.ok and rechecks.ok else 1
 
 
 # --- SMS ----------------------------------------------------------------------------------
@@ -218,6 +221,26 @@ def invite(args: argparse.Namespace) -> int:
 
 
 # --- content and the spaCy pipeline -------------------------------------------------------
+
+
+# --- outreach --------------------------------------------------------------------------------
+
+
+def outreach_list(args: argparse.Namespace) -> int:
+    """Reminders and copies, newest first: masked conversation, kind, due, status, reason (never a number)."""
+    from bot.outreach import store
+
+    rows = store.everyone(limit=args.limit, status=args.status)
+    if not rows:
+        print("no reminders or copies" + (f" with status {args.status}" if args.status else ""))
+    for row in rows:
+        when = row.next_try_at if row.status in (store.DUE, store.DEFERRED) else row.sent_at or row.due_at
+        reason = f" ({row.reason})" if row.reason else ""
+        print(
+            f"{row.kind:8} conversation={row.conversation_id[:8]}… due={row.due_at:%Y-%m-%d %H:%M UTC} "
+            f"{row.status}{reason} at {when:%Y-%m-%d %H:%M UTC}"
+        )
+    return 0
 
 
 def content_check(args: argparse.Namespace) -> int:
@@ -390,6 +413,7 @@ def production_check(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from bot.outreach.store import STATUSES
     from bot.records.flags import KINDS
 
     top = argparse.ArgumentParser(prog="python -m bot", description="The consent assistant's commands.")
@@ -452,6 +476,14 @@ def parser() -> argparse.ArgumentParser:
     first_text.add_argument("number", help="the patient's mobile number in international form, e.g. +15550100123")
     first_text.add_argument("--body", help="the text to send instead of the standard invitation")
     first_text.set_defaults(handler=sms_invite)
+
+    outreach = groups.add_parser(
+        "outreach", help="reminders and copies the assistant texts first (docs/outreach.md)"
+    ).add_subparsers(dest="command", required=True)
+    planned = outreach.add_parser("list", help="newest first, conversation ids masked, no numbers")
+    planned.add_argument("--status", choices=STATUSES, help="only rows in this state (unknown: check by hand)")
+    planned.add_argument("--limit", type=int, default=200, help="at most this many rows (default 200)")
+    planned.set_defaults(handler=outreach_list)
 
     content = groups.add_parser("content", help="the clinic's content files").add_subparsers(
         dest="command", required=True

@@ -15,8 +15,11 @@ through the log record factory, so it also covers the handlers Rasa, Sanic and c
 after it (a filter on a handler or logger would miss those). The servers install it explicitly at
 start (``python -m bot serve``, the action server's entry); nothing happens at import.
 
-Extra fields a caller passes (``extra=``, such as Sanic's access-log request line) are added to a
-record after the factory and are not rewritten.
+Extra fields a caller passes (``extra=``) are added to a record after the factory and are not
+rewritten by it. Sanic's access-log line is one: its ``request`` field is the whole URL, and the
+invitation and copy links carry their secret in the path. ``install()`` therefore also puts
+``AccessLineRedactor`` on the ``sanic.access`` logger, which logs those lines itself: the query
+string and the token of ``/i/<token>`` and ``/record/<token>`` become ``[token]``.
 """
 
 from __future__ import annotations
@@ -103,6 +106,28 @@ class Redactor(logging.Filter):
         return True
 
 
+# The paths whose last segment is a bearer secret (bot/channels/web/invite_page.py, bot/channels/copy.py).
+_TOKEN_PATH = re.compile(r"(/i/|/record/)[^/?#\s]+")
+
+
+def redact_request_line(line: str) -> str:
+    """An access-log request line ("GET http://host/i/<token>?x=y") with no token and no query string."""
+    line = re.sub(r"\?\S*", "", line)
+    return _TOKEN_PATH.sub(r"\1[token]", line)
+
+
+class AccessLineRedactor(logging.Filter):
+    """Takes link tokens and query strings out of Sanic's access-log lines; never filters a line out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, str):
+            record.request = redact_request_line(request)
+        return True
+
+
+_ACCESS_LOGGER = "sanic.access"
+_access_redactor = AccessLineRedactor()
 _previous_factory: Any = None
 
 
@@ -121,6 +146,7 @@ def install() -> None:
 
     _previous_factory = previous
     logging.setLogRecordFactory(redacting_factory)
+    logging.getLogger(_ACCESS_LOGGER).addFilter(_access_redactor)
 
 
 def installed() -> bool:
@@ -132,4 +158,5 @@ def uninstall() -> None:
     global _previous_factory
     if _previous_factory is not None:
         logging.setLogRecordFactory(_previous_factory)
+        logging.getLogger(_ACCESS_LOGGER).removeFilter(_access_redactor)
         _previous_factory = None

@@ -6,6 +6,7 @@ and every text a patient can read come from ``content/`` (``bot.content``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -270,3 +271,52 @@ def invite_browser_hours(env: Mapping[str, str] | None = None) -> int:
 def invite_dob_attempts(env: Mapping[str, str] | None = None) -> int:
     """``INVITE_DOB_ATTEMPTS`` (default 5): wrong dates of birth that lock an invitation until staff re-invite."""
     return _whole_number("INVITE_DOB_ATTEMPTS", 5, 1, 20, env)
+
+
+# --- messages the assistant starts itself (bot/outreach/) ----------------------------------------
+
+OUTREACH_ENABLED_ENV = "OUTREACH_ENABLED"
+PATIENT_COPY_SMS_ENV = "PATIENT_COPY_SMS"
+
+
+def outreach_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """``OUTREACH_ENABLED`` (default on): this server sends due reminders and copies (the SMS channel's scheduler).
+
+    Off on a server that must never text first; any number of servers may have it on (each message is claimed once).
+    """
+    raw = ((os.environ if env is None else env).get(OUTREACH_ENABLED_ENV) or "1").strip().lower()
+    if raw not in _TRUE_WORDS + _FALSE_WORDS:
+        raise SettingsError(f"{OUTREACH_ENABLED_ENV} must be 1 or 0 (on or off), not {raw!r}")
+    return raw in _TRUE_WORDS
+
+
+def reminder_days_before(env: Mapping[str, str] | None = None) -> int:
+    """``REMINDER_DAYS_BEFORE`` (default 2): the re-check reminder goes this many days before the procedure; 0: none."""
+    return _whole_number("REMINDER_DAYS_BEFORE", 2, 0, 14, env)
+
+
+def reminder_local_time(env: Mapping[str, str] | None = None) -> dt.time:
+    """``REMINDER_LOCAL_TIME`` (default 10:00, clinic time): moved into the clinic's opening hours that day."""
+    raw = ((os.environ if env is None else env).get("REMINDER_LOCAL_TIME") or "10:00").strip()
+    try:
+        value = dt.time.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or len(raw) != len("10:00"):
+        raise SettingsError(f"REMINDER_LOCAL_TIME must be a time like 10:00 (24-hour clock), not {raw!r}")
+    return value
+
+
+def outreach_check_seconds(env: Mapping[str, str] | None = None) -> int:
+    """``OUTREACH_CHECK_SECONDS`` (default 60): how often a server looks for reminders and copies that are due."""
+    return _whole_number("OUTREACH_CHECK_SECONDS", 60, 5, 3600, env)
+
+
+def patient_copy_sms(env: Mapping[str, str] | None = None) -> bool:
+    """``PATIENT_COPY_SMS`` (off (default) | on): an invited patient who decided on the web also gets the copy link
+    by text. Off by default: a text is one of the three a week the exemption allows, and the web page showed the link.
+    """
+    raw = ((os.environ if env is None else env).get(PATIENT_COPY_SMS_ENV) or "off").strip().lower()
+    if raw not in ("off", "on"):
+        raise SettingsError(f"{PATIENT_COPY_SMS_ENV} must be off or on, not {raw!r}")
+    return raw == "on"

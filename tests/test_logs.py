@@ -111,6 +111,28 @@ def test_a_traceback_quoting_the_input_is_bounded_line_by_line(written: io.Strin
     assert "+15551234567" not in text
 
 
+def test_an_access_line_keeps_no_link_token_or_query_string() -> None:
+    """Sanic's access line (``extra={"request": ...}``, as sanic/http.py logs it) with an invitation link."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(status)s %(request)s"))
+    access = logging.getLogger("sanic.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    logs.install()
+    try:
+        for path in ("/i/AbCdEf012345.1797395180.u6qfBxED", "/webhooks/copy/record/12.1797.sig?x=secret"):
+            access.info("", extra={"status": 200, "byte": 10, "host": "h", "request": f"GET http://clinic{path}"})
+    finally:
+        logs.uninstall()
+        access.removeHandler(handler)
+    assert stream.getvalue().splitlines() == [
+        "200 GET http://clinic/i/[token]",
+        "200 GET http://clinic/webhooks/copy/record/[token]",
+    ]
+    assert not access.filters  # uninstall takes the filter off again
+
+
 def test_uninstall_puts_the_record_factory_back() -> None:
     before = logging.getLogRecordFactory()
     logs.install()

@@ -46,3 +46,22 @@ def test_the_request_body_limit_defaults_to_64_kb_and_refuses_nonsense(monkeypat
         monkeypatch.setenv("MAX_REQUEST_BYTES", bad)
         with pytest.raises(settings.SettingsError, match="MAX_REQUEST_BYTES"):
             settings.max_request_bytes()
+
+
+def test_outreach_settings_have_defaults_and_refuse_nonsense() -> None:
+    assert settings.outreach_enabled({}) and not settings.outreach_enabled({"OUTREACH_ENABLED": "0"})
+    assert settings.reminder_days_before({}) == 2 and settings.reminder_days_before({"REMINDER_DAYS_BEFORE": "0"}) == 0
+    assert settings.reminder_local_time({}).isoformat() == "10:00:00"
+    assert settings.reminder_local_time({"REMINDER_LOCAL_TIME": "14:30"}).isoformat() == "14:30:00"
+    assert settings.outreach_check_seconds({}) == 60
+    assert not settings.patient_copy_sms({}) and settings.patient_copy_sms({"PATIENT_COPY_SMS": "on"})
+    for name, bad, call in (
+        ("OUTREACH_ENABLED", "maybe", settings.outreach_enabled),
+        ("REMINDER_DAYS_BEFORE", "15", settings.reminder_days_before),
+        ("REMINDER_LOCAL_TIME", "10am", settings.reminder_local_time),
+        ("REMINDER_LOCAL_TIME", "10:00:00", settings.reminder_local_time),
+        ("OUTREACH_CHECK_SECONDS", "1", settings.outreach_check_seconds),
+        ("PATIENT_COPY_SMS", "after_decision", settings.patient_copy_sms),
+    ):
+        with pytest.raises(settings.SettingsError, match=name):
+            call({name: bad})

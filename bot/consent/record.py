@@ -151,3 +151,23 @@ class ConsentPayload:
             pauses=tuple(Pause.from_json(item) for item in data.get("pauses") or []),
             identity=str(data.get("identity") or ""),
         )
+
+
+@dataclass(frozen=True)
+class RecheckAnswer:
+    """One key point asked again before the visit (the reminder's re-check): the question, the patient's own
+    words and whether the judge read them as understood. ``answer`` is empty for a point the re-check stopped
+    before (a pause): the care team goes over it like a miss.
+    """
+
+    point: str
+    question: str
+    answer: str
+    understood: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"point": self.point, "question": self.question, "answer": self.answer, "understood": self.understood}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecheckAnswer:
+        return cls(str(data["point"]), str(data["question"]), str(data["answer"]), bool(data["understood"]))

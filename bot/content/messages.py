@@ -35,6 +35,12 @@ EMERGENCY_MESSAGES: dict[str, tuple[str, ...]] = {
     "emergency_possible_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
     "emergency_poisoning_es": ("{poison_control}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
 }
+# The first text of a reminder the assistant starts itself (bot/consent/recheck.py, texted by bot/outreach/):
+# the FCC's health-care exemption wants the provider's name and contact in it, and STOP as the way out.
+OUTREACH_OPENINGS: dict[str, tuple[str, ...]] = {
+    name: ("{clinic_name}", "{clinic_phone}", "STOP")
+    for name in ("recheck_reminder", "recheck_no_record", "recheck_declined")
+}
 # Sent by the Rasa server itself when the action server fails or hangs (bot/rasa/resilience.py):
 # it must be there and give the clinic's phone.
 ACTION_SERVER_DOWN = "action_server_down"
@@ -49,6 +55,12 @@ ACTION_VALUES: dict[str, frozenset[str]] = {
     "confirm_answer": frozenset({"said", "question"}),
     "saved_so_far": frozenset({"answered", "total", "flagged", "understood", "points"}),
     "saved_decision": frozenset({"decision"}),
+    "recheck_reminder": frozenset({"date"}),
+    "recheck_thanks": frozenset({"date"}),
+    "recheck_thanks_missed": frozenset({"date"}),
+    "recheck_stopped": frozenset({"date"}),
+    "recheck_no_record": frozenset({"date"}),
+    "recheck_declined": frozenset({"date"}),
 }
 
 
@@ -130,7 +142,8 @@ def fill(template: str, **values: Any) -> str:
 def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
     """Every message, checked: a text, buttons with a title and a payload, placeholders that are filled.
 
-    Each emergency reply must be there and give its numbers (``EMERGENCY_MESSAGES``).
+    Each emergency reply must be there and give its numbers (``EMERGENCY_MESSAGES``); each first text of a
+    reminder the clinic's name and phone and STOP (``OUTREACH_OPENINGS``).
     """
     raw = (load_yaml(path) or {}).get("messages") or {}
     if not raw:
@@ -151,12 +164,12 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
         result[str(name)] = Message(
             text, tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons)
         )
-    for name, numbers in EMERGENCY_MESSAGES.items():
+    for name, parts in {**EMERGENCY_MESSAGES, **OUTREACH_OPENINGS}.items():
         if name not in result:
-            raise ContentError(f"{path}: emergency message '{name}' is missing")
-        missing = [number for number in numbers if number not in result[name].text]
+            raise ContentError(f"{path}: message '{name}' is missing")
+        missing = [part for part in parts if part not in result[name].text]
         if missing:
-            raise ContentError(f"{path}: emergency message '{name}' must give {' and '.join(missing)}")
+            raise ContentError(f"{path}: message '{name}' must give {' and '.join(missing)}")
     if "{clinic_phone}" not in (result[ACTION_SERVER_DOWN].text if ACTION_SERVER_DOWN in result else ""):
         raise ContentError(
             f"{path}: message '{ACTION_SERVER_DOWN}' (sent when the action server fails) must be there "

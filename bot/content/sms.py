@@ -3,7 +3,8 @@
 US carriers require the STOP, START and HELP answers and the invitations to name
 the sender and say how to opt out (and HELP how to reach a person), so those
 rules are checked here when the file is loaded, not left to whoever edits it. An
-invitation with a link (bot/invitations/send.py) must also carry the link.
+invitation with a link (bot/invitations/send.py) must also carry the link, and so must
+the copy by SMS; the texts the assistant starts itself (bot/outreach/) say how to stop them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SMS_TEXTS: dict[str, tuple[str, ...]] = {
     "rate_limited": (),
     "choices": ("choices",),
     "choice": ("number", "title"),
+    "own_copy_sms": ("link", "hours"),
+    "reminder_fallback": ("date",),
 }
 # What each text must say under US carrier rules (CTIA), and the values a text needs to make sense.
 MUST_SAY: dict[str, tuple[str, ...]] = {
@@ -44,6 +47,9 @@ MUST_SAY: dict[str, tuple[str, ...]] = {
     "rate_limited": ("{emergency_number}",),
     "choices": ("{choices}",),
     "choice": ("{number}", "{title}"),
+    # Texts the assistant starts itself (bot/outreach/): who sends them, and how to stop them.
+    "own_copy_sms": ("{clinic_name}", "{link}", "{hours}", "STOP"),
+    "reminder_fallback": ("{clinic_name}", "{date}", "{clinic_phone}", "STOP"),
 }
 
 

@@ -14,11 +14,15 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot import content
 from bot.channels.sms import twilio
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import sms_reply, split_numbered
 from bot.invitations import InvitationError, link, store
 from bot.invitations.store import Invitation
+from bot.outreach import KIND_INVITATION
+from bot.outreach import store as outreach_store
+from bot.signed_token import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +97,20 @@ async def invite(
         logger.warning("invitation %s not sent (Twilio refused); revoked", invitation.invitation_id)
         raise
     await asyncio.to_thread(store.record_sent, invitation.invitation_id, sids[0], url)
+    # Counted among the texts this number got from us (never held: staff sent it), so a reminder
+    # or copy the same day waits for the next (bot/outreach/).
+    try:
+        await asyncio.to_thread(
+            outreach_store.record_initiated,
+            invitation.conversation_id,
+            KIND_INVITATION,
+            invitation.invitation_id,
+            utcnow(),
+            content.clinic(),
+            url,
+        )
+    except Exception:  # the text went out; not counting it must not make it look failed
+        logger.exception("invitation %s: could not count it among the texts sent", invitation.invitation_id)
     logger.info(
         "invitation %s sent to conversation %s (%d text(s))",
         invitation.invitation_id,

@@ -179,9 +179,9 @@ def _new_row(
         "phone_last2": number[-2:],
         "dob_hmac": _dob_digest(invitation_id, dob) if dob else None,
         "dob_failures": 0,
-        "link_expires_at": _naive(link_expiry(now, procedure_date)),
+        "link_expires_at": db.as_stored(link_expiry(now, procedure_date)),
         "created_by": created_by[:64],
-        "created_at": _naive(now),
+        "created_at": db.as_stored(now),
     }
 
 
@@ -335,7 +335,7 @@ def revoke(invitation_id: str, url: str | None = None, now: dt.datetime | None =
         connection.execute(
             sa.update(INVITATIONS)
             .where(INVITATIONS.c.invitation_id == invitation_id, INVITATIONS.c.revoked_at.is_(None))
-            .values(revoked_at=_naive(now or utcnow()))
+            .values(revoked_at=db.as_stored(now or utcnow()))
         )
 
 
@@ -350,11 +350,6 @@ def _dob_digest(invitation_id: str, dob: dt.date) -> str:
     """HMAC of the date of birth, bound to one invitation: the database alone cannot be searched for a date."""
     message = f"dob:{invitation_id}:{dob.isoformat()}".encode()
     return hmac.new(link.secret().encode(), message, hashlib.sha256).hexdigest()
-
-
-def _naive(moment: dt.datetime) -> dt.datetime:
-    """Naive UTC, so SQLite and PostgreSQL compare stored times the same way."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -92,6 +92,9 @@ TEACHBACK_ANSWERS_DIR = teachback_model.TRAIN_DIR
 # Ordinary messages, not written as look-alikes: the false-alarm budgets are spent on the look-alikes alone.
 ASSISTANT_SOURCES = frozenset(path.name for path in [*NLU_DIR.glob("*.yml"), *TEACHBACK_ANSWERS_DIR.glob("*.yml")])
 EMERGENCY_INTENT = "emergency"
+# Intents of turns the assistant runs itself (a reminder's "/EXTERNAL_recheck", read by its "/" prefix,
+# never by a classifier): their one example is a payload, not something a patient writes.
+EXTERNAL_PREFIX = "EXTERNAL_"
 
 
 def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
@@ -104,14 +107,15 @@ def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     examples = []
     for path in sorted(nlu_dir.glob("*.yml")):
         for block in (load_yaml(path) or {}).get("nlu") or []:
-            if not block.get("intent") or block["intent"] == EMERGENCY_INTENT:
+            intent = str(block.get("intent") or "")
+            if not intent or intent == EMERGENCY_INTENT or intent.startswith(EXTERNAL_PREFIX):
                 continue
             for line in str(block.get("examples") or "").splitlines():
                 text = (
                     re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:]) if line.strip().startswith("- ") else ""
                 )
                 if text:
-                    examples.append(Example(text, NONE, "en", str(block["intent"]), path.name))
+                    examples.append(Example(text, NONE, "en", intent, path.name))
     return examples
 
 

@@ -49,6 +49,14 @@ def connect(url: str) -> sa.engine.Engine:
     return _engine(url)
 
 
+def as_stored(moment: dt.datetime) -> dt.datetime:
+    """A time as the project stores it: naive UTC, so SQLite and PostgreSQL compare it the same way.
+
+    A naive input is taken as UTC already.
+    """
+    return moment if moment.tzinfo is None else moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A stored time in UTC: SQLite keeps no zone, and every time the project stores is UTC."""
     return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value

@@ -209,6 +209,21 @@ def _row(mapping: sa.engine.RowMapping) -> Flag:
     )
 
 
+def get(flag_id: int, url: str | None = None) -> Flag | None:
+    """One row by its id (a flag or a resolution), or None."""
+    with db.engine(url).connect() as connection:
+        found = connection.execute(sa.select(FLAGS).where(FLAGS.c.id == flag_id)).mappings().first()
+    return None if found is None else _row(found)
+
+
+def resolution_of(flag_id: int, url: str | None = None) -> Flag | None:
+    """The row that resolved ``flag_id``, or None while it is open."""
+    query = sa.select(FLAGS).where(FLAGS.c.resolves_id == flag_id).order_by(FLAGS.c.id)
+    with db.engine(url).connect() as connection:
+        found = connection.execute(query).mappings().first()
+    return None if found is None else _row(found)
+
+
 def all_rows(url: str | None = None, conversation_id: str | None = None) -> list[Flag]:
     """Every row, oldest first (optionally of one conversation)."""
     query = sa.select(FLAGS).order_by(FLAGS.c.id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from bot import content
-from bot.consent.record import UNDERSTOOD, CandidacyAnswer, TeachbackResult
+from bot.consent.record import UNDERSTOOD, CandidacyAnswer, RecheckAnswer, TeachbackResult
 from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 from bot.records.consent_store import Record
+from bot.records.recheck_store import RecheckRecord, is_intact
 
 # How the channel proved who was chatting (``ConsentPayload.identity``), in the care team's words: the one
 # table the printable page, the CSV and the FHIR export all say it with.
@@ -117,8 +119,48 @@ def teachback_row(item: TeachbackResult) -> tuple[str, str]:
     return item.summary, f"{result} ({attempts}): " + " / ".join(item.answers)
 
 
-def record_page(record: Record) -> str:
-    """A one-page printable summary for the patient's chart."""
+GO_OVER = "go over at the visit ⚑"
+
+
+def point_summary(point_id: str, fallback: str) -> str:
+    """A teach-back point in the care team's words ("that the effect may wear off"); ``fallback`` when the
+    content has dropped it since."""
+    point = next((point for point in content.teachback_points() if point.id == point_id), None)
+    return point.summary if point else fallback
+
+
+def recheck_title(recheck: RecheckRecord) -> str:
+    """One line on a re-check: when, how many points were right, and whether its HMAC still checks out."""
+    right = sum(1 for answer in recheck.answers if answer.understood)
+    signed = "HMAC verified" if is_intact(recheck) else "FAILS its HMAC: changed after it was written"
+    return (
+        f"Re-check before the visit, {recheck.created_at} (UTC): {right} of {len(recheck.answers)} "
+        f"points right; {signed}"
+    )
+
+
+def recheck_row(answer: RecheckAnswer) -> tuple[str, str]:
+    """The point, then right or to go over at the visit, in the patient's own words (or that it was not asked)."""
+    if not answer.answer:
+        result = f"not asked (the re-check stopped before it); {GO_OVER}"
+    else:
+        result = f"{'right' if answer.understood else 'missed; ' + GO_OVER}: {answer.answer}"
+    return point_summary(answer.point, answer.question), result
+
+
+def recheck_visit_points(rechecks: Sequence[RecheckRecord]) -> list[str]:
+    """The points the re-checks found for the visit, each once, in the order they were asked."""
+    missed = [
+        point_summary(answer.point, answer.question)
+        for recheck in rechecks
+        for answer in recheck.answers
+        if not answer.understood
+    ]
+    return list(dict.fromkeys(missed))
+
+
+def record_page(record: Record, rechecks: Sequence[RecheckRecord] = ()) -> str:
+    """A one-page printable summary for the patient's chart, with the re-checks made before the visit."""
     data = record.payload
     esc = html.escape
 
@@ -129,6 +171,11 @@ def record_page(record: Record) -> str:
     teachback = [teachback_row(item) for item in data.teachback]
     topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or "none"
     paused = "; ".join(f"{pause.kind} at the {pause.step} step, {pause.at}" for pause in data.pauses) or "none"
+    linked = "".join(
+        f"<p>{esc(recheck_title(item))}</p><table>{rows([recheck_row(answer) for answer in item.answers])}</table>"
+        for item in rechecks
+    )
+    recheck_part = f"<h2>Re-checks before the visit (⚑ = go over at the visit)</h2>{linked}" if rechecks else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Pre-consent record #{record.id}</title>
@@ -162,6 +209,7 @@ consent is signed with the physician at the visit.</p>
 <h2>Understanding check (teach-back)</h2><table>{rows(teachback)}</table>
 <h2>Topics the patient asked about</h2><p>{esc(topics)}</p>
 <h2>Pauses</h2><p>{esc(paused)}</p>
+{recheck_part}
 <p class="small">Content version {esc(record.content_version)} · record hash {esc(record.record_hash)} ·
 previous {esc(record.prev_hash)}</p>
 <p>Reviewed by: ____________________ Date: ____________</p>

@@ -4,8 +4,9 @@ Read from the tracker store as Rasa stored it (``tracker_events``), with the con
 flags and consent records from the project's database. A tap on a button reaches Rasa as
 the button's payload (``/request_human``, or the title itself for the consent steps' choices;
 the SMS channel turns a numbered reply into it), so a patient message that is a payload of
-the assistant's buttons just before it is shown as the title the patient tapped. Text is
-kept exactly as stored: the page escapes it.
+the assistant's buttons just before it is shown as the title the patient tapped. The turn a
+reminder runs (``bot.outreach``) is no patient message: only what the assistant texted shows.
+Text is kept exactly as stored: the page escapes it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.content.messages import MESSAGE_NAME
+from bot.outreach import REMINDER_KEY
 from bot.records import consent_store, db, flags, tracker_events
 from bot.records.milestones import QUESTION_ASKED, STARTED, Milestone, milestones
 from bot.records.tracker_events import EVENTS, Event
@@ -144,7 +146,9 @@ def messages(events: Iterable[Mapping[str, Any]]) -> list[Entry]:
     for event in events:
         kind = event.get("event")
         at = float(event.get("timestamp") or 0.0)
-        if kind == "user":
+        if kind == "user" and REMINDER_KEY in (event.get("metadata") or {}):
+            offered = []  # the turn a reminder ran: the assistant texted first, the patient said nothing
+        elif kind == "user":
             said = str(event.get("text") or "")
             tapped = next((button for button in reversed(offered) if button.payload == said.strip()), None)
             channel = str(event.get("input_channel") or "")

@@ -302,3 +302,59 @@ def test_a_database_failure_is_told_and_the_decision_asked_again(
     events = run(consent.ActionRecordConsent(), dispatcher, make_tracker("Go ahead", slots=RECORD_SLOTS))
     assert sent(dispatcher) == ["record_failed"]
     assert events == [{"event": "slot", "timestamp": None, "name": "consent_decision", "value": None}]
+
+
+# --- the copy by SMS (PATIENT_COPY_SMS, bot/outreach/copies.py) ------------------------------------
+
+
+def _invited_web_tracker(
+    make_tracker: Callable, monkeypatch: pytest.MonkeyPatch, text: str, slots: dict[str, Any]
+) -> Any:
+    from bot.invitations import store as invitations
+    from tests.helpers.invitations import use_invitation_env
+
+    use_invitation_env(monkeypatch, "https://chat.example-clinic.org", "actions-tests-sms-id-secret-0123456789")
+    invitation, _ = invitations.create("+15550100177", "MRN-177")
+    return make_tracker(text, slots=slots, sender_id=invitation.conversation_id, channel="socketio")
+
+
+def test_a_web_decision_of_an_invited_patient_queues_the_copy_by_sms_when_on(
+    dispatcher: Any, make_tracker: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.outreach import store as outreach
+
+    monkeypatch.setenv("PATIENT_COPY_SMS", "on")
+    tracker = _invited_web_tracker(make_tracker, monkeypatch, "Go ahead", RECORD_SLOTS)
+    run(consent.ActionRecordConsent(), dispatcher, tracker)
+    assert sent(dispatcher) == ["recorded_go_ahead", "own_copy"]
+    record = consent_store.latest(tracker.sender_id)
+    assert record is not None
+    (row,) = outreach.everyone()
+    assert row.outreach_id == outreach.copy_id(record.id) and row.record_id == record.id and not row.requested
+
+
+def test_asking_what_is_saved_queues_a_requested_copy(
+    dispatcher: Any, make_tracker: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.outreach import store as outreach
+
+    tracker = _invited_web_tracker(make_tracker, monkeypatch, "Go ahead", RECORD_SLOTS)
+    run(consent.ActionRecordConsent(), dispatcher, tracker)
+    assert outreach.everyone() == []  # off by default
+    monkeypatch.setenv("PATIENT_COPY_SMS", "on")
+    asked = make_tracker(
+        "what have you saved", slots={"consent_stage": "decided"}, sender_id=tracker.sender_id, channel="socketio"
+    )
+    run(consent.ActionShowRecord(), dispatcher, asked)
+    (row,) = outreach.everyone()
+    assert row.requested
+
+
+def test_a_copy_that_cannot_be_queued_never_fails_the_decision(
+    dispatcher: Any, make_tracker: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATIENT_COPY_SMS", "sometimes")  # a setting the queue refuses
+    tracker = _invited_web_tracker(make_tracker, monkeypatch, "Go ahead", RECORD_SLOTS)
+    events = run(consent.ActionRecordConsent(), dispatcher, tracker)
+    assert sent(dispatcher) == ["recorded_go_ahead", "own_copy"]
+    assert {"event": "slot", "timestamp": None, "name": "consent_stage", "value": "decided"} in events

@@ -26,6 +26,7 @@ from bot.records import consent_store
 from devtools.launch import Running
 from tests.helpers.conversations import CANDIDACY_ANSWERS, RIGHT_TEACHBACK, tracker_events
 from tests.helpers.servers import ARTIFACTS
+from tests.helpers.sms_thread import Text, screenshot_thread
 from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, text_the_assistant
 from tests.helpers.widget_page import Chat, watch
 
@@ -69,9 +70,14 @@ def test_sms_then_the_web_is_one_conversation_with_the_patients_reference(
     phone = str(form["To"])
 
     # By SMS: the patient starts and answers the first health questions.
-    assert text_the_assistant(assistant.base_url, phone, "I consent")
-    for answer in CANDIDACY_ANSWERS[:BY_SMS]:
-        text_the_assistant(assistant.base_url, phone, answer)
+    thread = [Text(str(form["Body"]))]
+    for answer in ["I consent", *CANDIDACY_ANSWERS[:BY_SMS]]:
+        replies = text_the_assistant(assistant.base_url, phone, answer)
+        assert replies, answer
+        thread += [Text(answer, mine=True), *(Text(reply) for reply in replies)]
+    screenshot_thread(
+        new_context().new_page(), "invitation-sms-thread", content.clinic().name, str(form["From"]), thread
+    )
 
     # On the web, from the link: the SMS conversation is there, and it goes on.
     page = watch(new_context().new_page(), page_errors)
@@ -95,8 +101,8 @@ def test_sms_then_the_web_is_one_conversation_with_the_patients_reference(
     assert {"sms", "socketio"} <= channels, channels
 
     # Back to SMS: the same conversation, already decided.
-    replies = " ".join(text_the_assistant(assistant.base_url, phone, "what did you save?")).lower()
-    assert "go ahead" in replies or "record" in replies, replies
+    saved = " ".join(text_the_assistant(assistant.base_url, phone, "what did you save?")).lower()
+    assert "go ahead" in saved or "record" in saved, saved
     assert page_errors == []
 
 

@@ -118,11 +118,16 @@ BROKEN: list[tuple[str, Edit, str]] = [
     ("red_flags.yml", _set(["ENT:DRUG overdose"], "categories", "fainting", "phrases"), "ENT:DRUG is not a label"),
     ("entity_patterns.yml", _set("warfarin", "MEDICINE"), "MEDICINE: needs a list"),
     ("topics.yml", _set({"title": "Cost?"}, "topics", "ask_cost"), "no answer for these topics: utter_ask_cost"),
-    ("messages.yml", _delete("messages", "emergency_es"), "emergency message 'emergency_es' is missing"),
+    ("messages.yml", _delete("messages", "emergency_es"), "message 'emergency_es' is missing"),
     (
         "messages.yml",
         _set("I'm sorry. Call {emergency_number} now.", "messages", "emergency_self_harm"),
-        "emergency message 'emergency_self_harm' must give {crisis_line}",
+        "message 'emergency_self_harm' must give {crisis_line}",
+    ),
+    (
+        "messages.yml",
+        _set("{clinic_name}: your injection is {date}.", "messages", "recheck_reminder"),
+        "message 'recheck_reminder' must give {clinic_phone} and STOP",
     ),
     ("clinic.yml", _set("TBD", "poison_control"), "'poison_control': 'TBD' is not a phone number"),
     ("clinic.yml", _set("Eat lightly.", "instructions", "fastng"), "instructions fastng complete no topic"),

@@ -92,6 +92,7 @@ def test_the_assistants_own_messages_are_non_emergencies_without_entity_markup(t
     (tmp_path / "nlu.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: ask_medicines\n  examples: |\n    - is [phenol](MEDICINE) used\n'
         "- intent: emergency\n  examples: |\n    - help me\n"
+        "- intent: EXTERNAL_recheck\n  examples: |\n    - /EXTERNAL_recheck\n"  # a reminder's payload: no patient's
     )
     assert [(e.text, e.category) for e in safety_model.assistant_examples(tmp_path)] == [("is phenol used", "none")]
 

@@ -178,7 +178,9 @@ def test_commands_list_export_and_verify(
     assert "understood (2 attempts): it&#x27;s forever / it fades" in page
     capsys.readouterr()
     assert cli.main(["consent", "verify"]) == 0
-    assert capsys.readouterr().out == f"chain ok: 1 record, head #{record.id} matches checkpoint #{record.id}\n"
+    assert capsys.readouterr().out == (
+        f"chain ok: 1 record, head #{record.id} matches checkpoint #{record.id}\nre-checks: 0 checked, 0 problem(s)\n"
+    )
     with db.engine(sqlite_url).begin() as connection:
         connection.execute(sa.update(consent_store.RECORDS).values(channel="sms"))
     assert cli.main(["consent", "verify"]) == 1

@@ -38,6 +38,15 @@ def test_a_flag_is_resolved_once(database_url: str) -> None:
         flags.resolve(9999, "RN Kim", url=database_url)
 
 
+def test_one_flag_and_its_resolution_are_read_by_id(database_url: str) -> None:
+    flag = flags.add("conv-1", "sms", "callback", "call me please", url=database_url)
+    assert flags.get(flag, database_url) is not None and flags.resolution_of(flag, database_url) is None
+    resolution = flags.resolve(flag, "RN Lee", "called back", url=database_url)
+    found = flags.resolution_of(flag, database_url)
+    assert found is not None and (found.id, found.actor, found.message) == (resolution, "RN Lee", "called back")
+    assert flags.get(9999, database_url) is None
+
+
 def test_open_flags_by_kind(database_url: str) -> None:
     flags.add("c", "rest", "emergency", "a", url=database_url)
     flags.add("c", "rest", "candidacy", "b", url=database_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 
 from bot.consent.record import CandidacyAnswer, Pause
 from bot.invitations import IDENTITIES, IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
@@ -105,3 +106,23 @@ def test_every_way_of_identifying_a_patient_has_plain_words_in_one_table() -> No
     unknown = dataclasses.replace(record, payload=dataclasses.replace(PAYLOAD, identity="clinic_kiosk"))
     assert printable.patient_line(unknown) == "R-7 (verified by: clinic_kiosk)", "a newer word is shown as stored"
     assert printable.patient_line(dataclasses.replace(record, patient_ref="")) == printable.NOT_VERIFIED
+
+
+def test_the_page_lists_the_re_checks_with_each_point_the_words_and_the_hmac(sqlite_url: str) -> None:
+    from bot.consent.record import RecheckAnswer
+    from bot.records import recheck_store
+
+    record = consent_store.append("conv-1", "sms", PAYLOAD, "v1", patient_ref="MRN-1", url=sqlite_url)
+    answers = (
+        RecheckAnswer("wears_off", "will it last forever?", "it lasts forever", False),
+        RecheckAnswer("not_a_cure", "will it cure it?", "", False),
+    )
+    stored = recheck_store.append(record, "reminder:inv1", "conv-1", answers, url=sqlite_url)
+    page = html.unescape(printable.record_page(record, [stored]))
+    assert "Re-checks before the visit" in page and "0 of 2 points right; HMAC verified" in page
+    assert "that the effect may wear off" in page and "missed; go over at the visit ⚑: it lasts forever" in page
+    assert "not asked (the re-check stopped before it)" in page
+    assert printable.recheck_visit_points([stored, stored]) == ["that the effect may wear off", "that it is not a cure"]
+    forged = dataclasses.replace(stored, missed=0)
+    assert "FAILS its HMAC" in printable.recheck_title(forged)
+    assert "Re-checks" not in printable.record_page(record)

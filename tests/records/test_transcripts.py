@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from bot.consent.record import ConsentPayload
+from bot.outreach import RECHECK_PAYLOAD, REMINDER_KEY
 from bot.records import consent_store, flags
 from bot.records import milestones as ms
 from bot.records import transcripts as tr
@@ -60,6 +61,16 @@ def test_a_payload_is_shown_as_a_tap_only_when_the_assistant_had_just_offered_it
     write_events(sqlite_url, "c", script.events)
     shown = [(e.text, e.tapped) for e in patient(transcript("c", sqlite_url, sqlite_url).entries)]
     assert shown[2:] == [("/ask_safety", False), ("/ask_duration", False)]
+
+
+def test_the_turn_a_reminder_ran_is_not_shown_as_the_patients_message() -> None:
+    events = [
+        {"event": "user", "timestamp": 1.0, "text": RECHECK_PAYLOAD, "metadata": {REMINDER_KEY: "reminder:i1"}},
+        {"event": "bot", "timestamp": 1.1, "text": "Your injection is Fri, Dec 4.", "metadata": {}},
+        {"event": "user", "timestamp": 9.0, "text": "it blocks the nerve", "metadata": {}, "input_channel": "sms"},
+    ]
+    shown = [(entry.kind, entry.text) for entry in tr.messages(events)]
+    assert shown == [(tr.ASSISTANT, "Your injection is Fri, Dec 4."), (tr.PATIENT, "it blocks the nerve")]
 
 
 def test_steps_are_marked_between_the_answer_and_the_next_question(sqlite_url: str) -> None:

@@ -38,7 +38,7 @@ from twilio.twiml.messaging_response import (  # type: ignore[import-untyped]
     MessagingResponse,
 )
 
-from bot import content
+from bot import content, settings
 from bot.channels.limits import RateLimiter
 from bot.channels.sms.invited import InvitedNumbers
 from bot.channels.sms.store import Claim, SmsStore
@@ -54,6 +54,8 @@ from bot.channels.sms.text import (
     sms_replies,
 )
 from bot.channels.sms.twilio import SmsConfig
+from bot.outreach import runner
+from bot.outreach.scheduler import OutreachScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +197,8 @@ class SmsInput(InputChannel):
         # One "rate_limited" text per number per window; the messages after it get silence.
         self.rate_notices = RateLimiter(1, rate_limit_seconds, clock=clock)
         self.validator = RequestValidator(config.auth_token)
+        # Reminders and copies the assistant texts first (bot/outreach/), started with the server.
+        self.outreach = OutreachScheduler(settings.outreach_check_seconds())
         config.log_insecure(logger)
         if not config.public_url:
             logger.info(
@@ -214,7 +218,40 @@ class SmsInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self.handle(request, on_new_message)
 
+        async def tick() -> None:
+            # A coroutine function, not a lambda returning a coroutine: APScheduler's asyncio executor
+            # awaits only the former (the latter it would call in a thread and drop, never sending).
+            await self.send_outreach(on_new_message)
+
+        @sms_webhook.listener("after_server_start")
+        async def start_outreach(*_: Any) -> None:
+            if settings.outreach_enabled():
+                self.outreach.start(tick)
+
+        @sms_webhook.listener("before_server_stop")
+        async def stop_outreach(*_: Any) -> None:
+            self.outreach.stop()
+
         return sms_webhook
+
+    async def send_outreach(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], now: dt.datetime | None = None
+    ) -> list[runner.Sent]:
+        """One outreach tick (the scheduler's job): send the reminders and copies due at ``now`` (default: now)."""
+
+        async def run_turn(conversation: str, text: str, metadata: dict[str, Any]) -> list[str]:
+            collector = SmsOutput()
+            await on_new_message(
+                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
+            )
+            # A new question: choices offered before it no longer apply.
+            return await self._rendered(conversation, collector.messages, offered=True)
+
+        try:
+            return await runner.send_due(run_turn, self.config, now, url=self.store.url)
+        except Exception:  # the next tick tries again; the server goes on answering
+            logger.exception("SMS outreach: the tick failed")
+            return []
 
     def signed_url(self, request: Request) -> str:
         """The URL Twilio signed: the configured public URL, else the one requested."""
@@ -358,7 +395,11 @@ class SmsInput(InputChannel):
             turn.add_done_callback(_log_late_failure)
             if not collector.messages:
                 return sms_replies("error")
-        replies, choices = render_turn(collector.messages, MAX_SMS_CHARS)
+        return await self._rendered(conversation, collector.messages, bool(offered))
+
+    async def _rendered(self, conversation: str, messages: list[dict[str, Any]], offered: bool) -> list[str]:
+        """A turn's messages as texts, remembering the numbered choices they offer (for a reply of "1")."""
+        replies, choices = render_turn(messages, MAX_SMS_CHARS)
         if choices:
             await asyncio.to_thread(self.store.offer_choices, conversation, choices)
         elif replies and offered:

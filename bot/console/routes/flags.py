@@ -88,7 +88,7 @@ def flag_rows(
 
 
 def _flag(url: str, flag_id: int) -> flags.Flag:
-    found = next((row for row in flags.all_rows(url) if row.id == flag_id), None)
+    found = flags.get(flag_id, url)
     if found is None or found.status != flags.OPEN:
         raise HTTPException(status_code=404, detail=f"There is no flag #{flag_id}.")
     return found
@@ -98,7 +98,7 @@ def _flag(url: str, flag_id: int) -> flags.Flag:
 def flag_page(request: Request, flag_id: int, session: sessions.Session = Depends(signed_in)) -> Any:
     url = config(request).database_url
     flag = _flag(url, flag_id)
-    resolution = next((row for row in flags.all_rows(url, flag.conversation_id) if row.resolves_id == flag_id), None)
+    resolution = flags.resolution_of(flag_id, url)
     record_access(request, session, "view", f"/flags/{flag_id}")
     return render(
         request,

@@ -9,11 +9,13 @@ import aiohttp
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from bot import settings
+from bot import content, settings
 from bot.channels.sms import twilio
 from bot.console import sessions
 from bot.console.web import check_csrf, config, record_access, render, signed_in
 from bot.invitations import InvitationError, send, store
+from bot.outreach import store as outreach_store
+from bot.outreach import timing
 
 router = APIRouter()
 
@@ -29,8 +31,41 @@ def _date(raw: str, what: str) -> dt.date | None:
 
 
 def _page(request: Request, status_code: int = 200, **values: Any) -> Any:
-    found = store.everyone(config(request).database_url)
-    return render(request, "invitations.html", status_code=status_code, invitations=found, **values)
+    url = config(request).database_url
+    found = store.everyone(url)
+    rows = outreach_store.reminders_of([invitation.invitation_id for invitation in found], url)
+    reminders = {
+        invitation.invitation_id: reminder_state(invitation, rows.get(invitation.invitation_id)) for invitation in found
+    }
+    return render(
+        request, "invitations.html", status_code=status_code, invitations=found, reminders=reminders, **values
+    )
+
+
+# What staff read in the Reminder column for each outreach status, and which time goes with it.
+_REMINDER_WORDS: dict[str, tuple[str, str | None]] = {
+    outreach_store.DUE: ("due", "next_try_at"),
+    outreach_store.CLAIMED: ("sending since", "claimed_at"),
+    outreach_store.SENT: ("sent", "sent_at"),
+    outreach_store.DEFERRED: ("deferred until", "next_try_at"),
+    outreach_store.OPTED_OUT: ("not sent: opted out", None),
+    outreach_store.EXPIRED: ("not sent: expired", None),
+    outreach_store.FAILED: ("not sent: failed", None),
+    outreach_store.UNKNOWN: ("unknown: the server stopped while sending; check with the patient", None),
+}
+
+
+def reminder_state(invitation: store.Invitation, row: outreach_store.Outreach | None) -> tuple[str, dt.datetime | None]:
+    """The Reminder column: what became of the re-check reminder, or when it is planned."""
+    if row is not None:
+        words, moment = _REMINDER_WORDS.get(row.status, (row.status, None))
+        return words, getattr(row, moment) if moment else None
+    if invitation.revoked_at is not None or invitation.procedure_date is None or settings.reminder_days_before() == 0:
+        return "", None
+    due = timing.reminder_due(
+        invitation.procedure_date, content.clinic(), settings.reminder_days_before(), settings.reminder_local_time()
+    )
+    return ("planned", due) if due is not None else ("", None)
 
 
 @router.get("/invitations")

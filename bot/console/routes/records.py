@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.console import sessions
 from bot.console.web import config, record_access, render, signed_in
-from bot.records import consent_store, csv_export, fhir, printable
+from bot.records import consent_store, csv_export, fhir, printable, recheck_store
 
 router = APIRouter()
 
@@ -54,6 +54,7 @@ def record_page(request: Request, record_id: int, session: sessions.Session = De
     url = config(request).database_url
     record = _record(url, record_id)
     chain = consent_store.verify(url)
+    rechecks = recheck_store.for_record(record_id, url)
     record_access(request, session, "view", f"/records/{record_id}")
     return render(
         request,
@@ -66,16 +67,25 @@ def record_page(request: Request, record_id: int, session: sessions.Session = De
         candidacy=[printable.candidacy_row(item) for item in record.payload.candidacy],
         teachback=[printable.teachback_row(item) for item in record.payload.teachback],
         topics=[printable.topic_title(intent) for intent in record.payload.topics_asked],
-        go_over=printable.visit_points(record),
+        go_over=[*printable.visit_points(record), *printable.recheck_visit_points(rechecks)],
+        rechecks=[
+            {
+                "title": printable.recheck_title(item),
+                "intact": recheck_store.is_intact(item),
+                "rows": [printable.recheck_row(answer) for answer in item.answers],
+            }
+            for item in rechecks
+        ],
     )
 
 
 @router.get("/records/{record_id}/print", response_class=HTMLResponse)
 def record_print(request: Request, record_id: int, session: sessions.Session = Depends(signed_in)) -> str:
     """The same printable page as ``python -m bot consent export --html`` and the patient's own copy."""
-    record = _record(config(request).database_url, record_id)
+    url = config(request).database_url
+    record = _record(url, record_id)
     record_access(request, session, "view", f"/records/{record_id}/print")
-    return printable.record_page(record)
+    return printable.record_page(record, recheck_store.for_record(record_id, url))
 
 
 @router.get("/records/{record_id}/fhir.json")

@@ -33,7 +33,8 @@ from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
 from bot.content.clinic import clinic
 from bot.settings import CONTENT_DIR
 from tests.helpers.channel_app import serve_channels
-from tests.helpers.twilio import FORM_ACCOUNT, FORM_TOKEN, WEBHOOK, messages_of, sign, twilio_form
+from tests.helpers.invitations import use_invitation_env
+from tests.helpers.twilio import FORM_ACCOUNT, FORM_TOKEN, WEBHOOK, FakeTwilio, messages_of, sign, twilio_form
 
 TOKEN, ACCOUNT = FORM_TOKEN, FORM_ACCOUNT
 PATIENT = "+15550100123"
@@ -633,3 +634,76 @@ def test_e2e_topic_question_answered_over_sms(rasa_server: str) -> None:
 
     forged = requests.post(url, data=fields, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}, timeout=30)
     assert forged.status_code == 403
+
+
+# --- outreach: the reminders and copies the channel's server texts first (bot/outreach/) ---------------
+
+
+@pytest.mark.asyncio
+async def test_the_outreach_scheduler_starts_and_stops_with_the_server(tmp_path: Path) -> None:
+    config = SmsConfig(auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT)
+    channel = SmsInput(config, store=SmsStore(database_url(tmp_path)))
+    assert not channel.outreach.running
+    async for _ in serve(channel, FakeAssistant()):
+        assert channel.outreach.running and channel.outreach.jobs() == 1
+    assert not channel.outreach.running and channel.outreach.jobs() == 0
+
+
+@pytest.mark.asyncio
+async def test_outreach_off_starts_no_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTREACH_ENABLED", "0")
+    config = SmsConfig(auth_token=TOKEN, id_secret=f"test-{uuid.uuid4().hex}", account_sid=ACCOUNT)
+    channel = SmsInput(config, store=SmsStore(database_url(tmp_path)))
+    async for _ in serve(channel, FakeAssistant()):
+        assert not channel.outreach.running
+
+
+@pytest.mark.asyncio
+async def test_a_reminder_turn_is_texted_and_its_choices_answer_a_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_twilio: FakeTwilio
+) -> None:
+    from bot.invitations import store as invitations
+    from bot.outreach import RECHECK_PAYLOAD, REMINDER_KEY, timing
+    from bot.outreach import store as outreach_store
+
+    secret = f"test-{uuid.uuid4().hex}"
+    use_invitation_env(monkeypatch, "https://chat.example-clinic.org", secret)
+    url = f"sqlite:///{tmp_path / 'outreach.db'}"
+    procedure = dt.datetime.now(clinic().timezone).date() + dt.timedelta(days=30)
+    invitation, _ = invitations.create(PATIENT, "MRN-1", procedure, url=url)
+    due = timing.reminder_due(procedure, clinic())
+    assert due is not None
+    config = SmsConfig(
+        auth_token=TOKEN, id_secret=secret, account_sid=ACCOUNT, from_number=FAKE_FROM, api_base=fake_twilio.base
+    )
+    assistant = ReminderAssistant()
+    channel = SmsInput(config, store=SmsStore(url))
+    async for webhook in serve(channel, assistant):
+        (sent,) = await channel.send_outreach(assistant.handle_message, now=due)
+        assert sent.status == outreach_store.SENT
+        (turn,) = assistant.received
+        assert turn.text == RECHECK_PAYLOAD and turn.sender_id == invitation.conversation_id
+        assert turn.input_channel == "sms" and turn.metadata[REMINDER_KEY] == sent.outreach_id
+        (request,) = fake_twilio.requests
+        form = request["form"]
+        assert isinstance(form, dict) and form["To"] == PATIENT
+        assert "Any new blood thinner?" in str(form["Body"]) and "Reply 1 for Yes, 2 for No" in str(form["Body"])
+        # The patient's "1" is the reminder's first button.
+        await webhook.text("1")
+        assert assistant.received[-1].text == "/affirm"
+
+
+FAKE_FROM = "+15550109999"
+
+
+class ReminderAssistant(FakeAssistant):
+    """Answers the reminder's turn with a question and buttons, as the re-check dialogue does."""
+
+    async def handle_message(self, message: UserMessage) -> None:
+        if message.text == "/EXTERNAL_recheck":
+            self.received.append(message)
+            await message.output_channel.send_text_with_buttons(
+                message.sender_id, "Your injection is soon. Any new blood thinner?", YES_NO
+            )
+            return
+        await super().handle_message(message)
