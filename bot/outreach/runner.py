@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 RunTurn = Callable[[str, str, dict[str, Any]], Awaitable[list[str]]]
 FLAG_KIND = "callback"  # the care team should call: the re-check could not be done by text
 FLAG_MESSAGE = "The reminder to re-check before the procedure could not be sent before the visit day; please check in."
+FAILED_MESSAGE = (
+    "The reminder to re-check before the procedure was refused by the SMS provider; please check in by phone."
+)
 WEEK_LIMIT = store.WEEK_LIMIT
 
 
@@ -160,7 +163,7 @@ async def _finish_one(
     if row.kind == KIND_REMINDER:
         procedure = invitation.procedure_date
         if procedure is None or timing.local_day(now, clinic) >= procedure:
-            await asyncio.to_thread(_flag_too_late, row, url)
+            await asyncio.to_thread(_flag, row, FLAG_MESSAGE, url)
             return await _leave(row, store.EXPIRED, now, url, reason="the procedure day came before it could be sent")
     if not (row.kind == KIND_COPY and row.requested):
         held = await asyncio.to_thread(_held_until, row, now, clinic, url)
@@ -173,6 +176,8 @@ async def _finish_one(
         sid = await _send(sms_config, number, body)
     except (twilio.TwilioApiError, twilio.SmsConfigError) as error:
         logger.warning("outreach %s: not sent to conversation %s (%s)", row.kind, row.conversation_id, _short(error))
+        if row.kind == KIND_REMINDER:  # sent at most once: the care team checks in by phone instead
+            await asyncio.to_thread(_flag, row, FAILED_MESSAGE, url)
         return await _leave(row, store.FAILED, now, url, reason=_short(error))
     logger.info("outreach %s: sent to conversation %s", row.kind, row.conversation_id)
     return await _leave(row, store.SENT, now, url, message_sid=sid)
@@ -234,9 +239,9 @@ async def _send(config: twilio.SmsConfig, number: str, body: str) -> str:
     return sids[0]
 
 
-def _flag_too_late(row: Outreach, url: str | None) -> None:
+def _flag(row: Outreach, message: str, url: str | None) -> None:
     """Tell the care team the re-check could not be done by text before the visit."""
-    flags.add(row.conversation_id, "sms", FLAG_KIND, FLAG_MESSAGE, detail=f"outreach {row.outreach_id}", url=url)
+    flags.add(row.conversation_id, "sms", FLAG_KIND, message, detail=f"outreach {row.outreach_id}", url=url)
 
 
 async def _leave(

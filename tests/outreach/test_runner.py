@@ -222,6 +222,8 @@ def test_a_refused_text_is_failed_with_a_reason_and_no_number(
     row = store.get(failed.outreach_id, database_url)
     assert row is not None and row.status == store.FAILED
     assert row.reason and "21211" in row.reason and PHONE not in row.reason
+    (flag,) = flags.all_rows(database_url, conversation_id=invitation.conversation_id)
+    assert flag.kind == runner.FLAG_KIND and flag.message == runner.FAILED_MESSAGE and failed.outreach_id in flag.detail
 
 
 def test_a_server_that_cannot_send_claims_nothing(database_url: str, fake_twilio: FakeTwilio) -> None:
