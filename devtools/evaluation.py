@@ -394,14 +394,19 @@ def candidacy_report(set_dirs: list[Path], max_wrong: int | None, show: int = 10
     return max_wrong is None or len(mistakes) <= max_wrong
 
 
+def _written_texts(path: Path) -> list[str]:
+    """The texts of a writer's file: its ``answers`` (candidacy, teach-back) or its ``messages``."""
+    data = load_yaml(path) or {}
+    return [str(item["text"]) for item in data.get("answers") or data.get("messages") or []]
+
+
 def ordinary_answers_report(set_dirs: list[Path], max_any: float | None, max_911: float | None, show: int = 5) -> bool:
-    """The safety net on ordinary answers to the consent steps' questions (every writer's candidacy and teach-back
-    answers, none an emergency): how many would be given advice, and how many told to call 911."""
+    """The safety net on ordinary messages, none an emergency (every writer's candidacy and teach-back ``answers``,
+    or a writer's ``messages`` such as the Spanish topic questions): how many would be given advice, and how many
+    told to call 911."""
     from bot.language import language_id, safety, safety_model
 
-    texts = [
-        str(item["text"]) for d in set_dirs for path in sorted(d.glob("*.yml")) for item in load_yaml(path)["answers"]
-    ]
+    texts = [text for d in set_dirs for path in sorted(d.glob("*.yml")) for text in _written_texts(path)]
     model = safety_model.load()
     pipeline, detector = red_flags.default_detector()
     checks = []
@@ -412,7 +417,7 @@ def ordinary_answers_report(set_dirs: list[Path], max_any: float | None, max_911
     told = [t for t, c in zip(texts, checks, strict=True) if c.verdict == safety.EMERGENCY]
     share_any, share_911 = len(advised) / max(len(texts), 1), len(told) / max(len(texts), 1)
     print(
-        f"safety net on {len(texts)} ordinary answers to the steps' questions ({', '.join(str(d) for d in set_dirs)}): "
+        f"safety net on {len(texts)} ordinary messages ({', '.join(str(d) for d in set_dirs)}): "
         f"given advice {share_any:.1%}, told to call 911 {share_911:.1%}"
     )
     for text in told[:show]:
@@ -504,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     points = sub.add_parser("teachback", help="teach-back judge accuracy per point (a file, or folders of writers')")
     points.add_argument("set", type=Path, nargs="+", help="tests/data/teachback_answers.yml, or folders")
     points.add_argument("--min", type=float, help="gate: the least share judged correctly, per point and side")
-    ordinary = sub.add_parser("ordinary", help="the safety net on ordinary answers to the steps' questions")
+    ordinary = sub.add_parser("ordinary", help="the safety net on ordinary messages (answers, questions)")
     ordinary.add_argument(
         "sets", type=Path, nargs="+", help="folders of writers' answers (tests/data/candidacy/heldout)"
     )

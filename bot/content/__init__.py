@@ -24,6 +24,7 @@ from bot.content.files import (
 )
 from bot.content.messages import MESSAGES_FILE, Message, message, templates
 from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
+from bot.content.sheets import TranslatedSheet, translated_sheets
 from bot.content.sms import SMS_FILE, sms_text, sms_texts
 from bot.content.teachback import TEACHBACK_FILE, Point, TeachbackContent, teachback_content, teachback_points
 from bot.content.topics import TOPICS_FILE, Topics, check_answers, check_references, topics
@@ -39,6 +40,7 @@ __all__ = [
     "Point",
     "TeachbackContent",
     "Topics",
+    "TranslatedSheet",
     "check",
     "clinic",
     "clock",
@@ -53,6 +55,7 @@ __all__ = [
     "teachback_points",
     "templates",
     "topics",
+    "translated_sheets",
     "web_text",
     "web_texts",
     "widget_text",
@@ -81,6 +84,7 @@ def check(content_dir: Path = CONTENT_DIR, domain: Path = DOMAIN_FILE) -> str:
     sms_texts(content_dir / SMS_FILE.name)
     web_texts(content_dir / WEB_FILE.name)
     widget_texts(content_dir / WIDGET_FILE.name)
+    translated_sheets(content_dir)
     if content_dir == CONTENT_DIR and domain == DOMAIN_FILE:
         return content_version()
     return version_of(versioned_files(content_dir, domain))
