@@ -246,6 +246,16 @@ _TRUE_WORDS = ("1", "true", "yes", "on")
 _FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
+def _on_off(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
+    """A switch: 1/true/yes/on or 0/false/no/off; unset means ``default``, anything else is a clear error."""
+    raw = ((os.environ if env is None else env).get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE_WORDS + _FALSE_WORDS:
+        raise SettingsError(f"{name} must be 1 or 0 (on or off), not {raw!r}")
+    return raw in _TRUE_WORDS
+
+
 def invite_link_days(env: Mapping[str, str] | None = None) -> int:
     """``INVITE_LINK_DAYS`` (default 14): how long an invitation link works (never past the day after the procedure)."""
     return _whole_number(INVITE_LINK_DAYS_ENV, 14, 1, 90, env)
@@ -257,10 +267,7 @@ def invite_require_dob(env: Mapping[str, str] | None = None) -> bool:
     The link alone proves only that someone can read the patient's texts; the date of birth is a
     second thing a forwarded link or a lock-screen preview does not give away.
     """
-    raw = ((os.environ if env is None else env).get(INVITE_REQUIRE_DOB_ENV) or "").strip().lower()
-    if raw not in _TRUE_WORDS + _FALSE_WORDS:
-        raise SettingsError(f"{INVITE_REQUIRE_DOB_ENV} must be 1 or 0 (on or off), not {raw!r}")
-    return raw in _TRUE_WORDS
+    return _on_off(INVITE_REQUIRE_DOB_ENV, False, env)
 
 
 def invite_browser_hours(env: Mapping[str, str] | None = None) -> int:
@@ -284,10 +291,7 @@ def outreach_enabled(env: Mapping[str, str] | None = None) -> bool:
 
     Off on a server that must never text first; any number of servers may have it on (each message is claimed once).
     """
-    raw = ((os.environ if env is None else env).get(OUTREACH_ENABLED_ENV) or "1").strip().lower()
-    if raw not in _TRUE_WORDS + _FALSE_WORDS:
-        raise SettingsError(f"{OUTREACH_ENABLED_ENV} must be 1 or 0 (on or off), not {raw!r}")
-    return raw in _TRUE_WORDS
+    return _on_off(OUTREACH_ENABLED_ENV, True, env)
 
 
 def reminder_days_before(env: Mapping[str, str] | None = None) -> int:
