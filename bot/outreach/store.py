@@ -164,15 +164,6 @@ def hurry(outreach_id: str, now: dt.datetime | None = None, url: str | None = No
         return connection.execute(query).rowcount == 1
 
 
-def existing_ids(outreach_ids: list[str], url: str | None = None) -> set[str]:
-    """Which of these ids have a row (to skip inserts that would fail anyway)."""
-    if not outreach_ids:
-        return set()
-    query = sa.select(OUTREACH.c.outreach_id).where(OUTREACH.c.outreach_id.in_(outreach_ids))
-    with db.engine(url).connect() as connection:
-        return set(connection.execute(query).scalars())
-
-
 def expire_stale_claims(
     now: dt.datetime | None = None, url: str | None = None, lease: dt.timedelta = CLAIM_LEASE
 ) -> int:
