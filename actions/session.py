@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messaging import say
 from bot import content
+from bot.content import languages
 from bot.outreach import REMINDER_KEY
 
 IN_PROGRESS = ("candidacy", "understanding", "decision")
@@ -56,7 +57,9 @@ class ActionSessionStart(Action):
         if tracker.get_slot("consent_stage") in IN_PROGRESS and not started_by_reminder and not recheck_waiting:
             say(dispatcher, "welcome_back")
         reopened = [ActiveLoop(RECHECK_FORM), SlotSet("requested_slot", RECHECK_ANSWER)] if recheck_waiting else []
-        return [SessionStarted(), *carried, *clinic_slots(), *reopened, ActionExecuted("action_listen")]
+        asked = languages.supported((tracker.get_slot(STARTED_METADATA) or {}).get(languages.METADATA_KEY))
+        language = [SlotSet(languages.CHOSEN_SLOT, asked)] if asked else []
+        return [SessionStarted(), *carried, *clinic_slots(), *language, *reopened, ActionExecuted("action_listen")]
 
 
 class ActionOfferResume(Action):

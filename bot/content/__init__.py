@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.content import languages
 from bot.content.clinic import Clinic, clinic, clock, parse_clinic
 from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content
 from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
@@ -22,14 +23,15 @@ from bot.content.files import (
     version_of,
     versioned_files,
 )
-from bot.content.messages import MESSAGES_FILE, Message, message, templates
+from bot.content.messages import MESSAGES_FILE, Message, message, templates, templates_in
 from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
+from bot.content.responses import RESPONSES_FILE, responses_in
 from bot.content.sheets import TranslatedSheet, translated_sheets
-from bot.content.sms import SMS_FILE, sms_text, sms_texts
+from bot.content.sms import SMS_FILE, sms_text, sms_texts, sms_texts_in
 from bot.content.teachback import TEACHBACK_FILE, Point, TeachbackContent, teachback_content, teachback_points
-from bot.content.topics import TOPICS_FILE, Topics, check_answers, check_references, topics
-from bot.content.web import WEB_FILE, web_text, web_texts
-from bot.content.widget import WIDGET_FILE, widget_text, widget_texts
+from bot.content.topics import TOPICS_FILE, Topics, check_answers, check_references, topics, topics_in
+from bot.content.web import WEB_FILE, web_text, web_texts, web_texts_in
+from bot.content.widget import WIDGET_FILE, widget_text, widget_texts, widget_texts_in
 from bot.settings import CONTENT_DIR
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "teachback_points",
     "templates",
     "topics",
+    "topics_in",
     "translated_sheets",
     "web_text",
     "web_texts",
@@ -85,6 +88,16 @@ def check(content_dir: Path = CONTENT_DIR, domain: Path = DOMAIN_FILE) -> str:
     web_texts(content_dir / WEB_FILE.name)
     widget_texts(content_dir / WIDGET_FILE.name)
     translated_sheets(content_dir)
+    for language in languages.LANGUAGES:  # every other language has every text (content/es/)
+        templates_in(language, content_dir / MESSAGES_FILE.name)
+        responses_in(language, content_dir / RESPONSES_FILE.name, domain)
+        sms_texts_in(language, content_dir / SMS_FILE.name)
+        web_texts_in(language, content_dir / WEB_FILE.name)
+        widget_texts_in(language, content_dir / WIDGET_FILE.name)
+        topics_in(language, topics_file)
+        if language != languages.ENGLISH:  # the steps' translations, read by the Spanish consent steps to come
+            consent_content(languages.path_in(content_dir / CONSENT_FILE.name, language))
+            teachback_points(languages.path_in(content_dir / TEACHBACK_FILE.name, language))
     if content_dir == CONTENT_DIR and domain == DOMAIN_FILE:
         return content_version()
     return version_of(versioned_files(content_dir, domain))

@@ -9,12 +9,13 @@ at start instead of crashing the reply a patient was waiting for.
 from __future__ import annotations
 
 import string
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.clinic import clinic
 from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
@@ -41,6 +42,8 @@ OUTREACH_OPENINGS: dict[str, tuple[str, ...]] = {
     name: ("{clinic_name}", "{clinic_phone}", "STOP")
     for name in ("recheck_reminder", "recheck_no_record", "recheck_declined")
 }
+# The Spanish emergency replies of the English file end so (the safety net's choice for a Spanish message).
+SPANISH_SUFFIX = "_es"
 # Sent by the Rasa server itself when the action server fails or hangs (bot/rasa/resilience.py):
 # it must be there and give the clinic's phone.
 ACTION_SERVER_DOWN = "action_server_down"
@@ -73,12 +76,12 @@ class Message:
 
 
 def clinic_values() -> dict[str, str]:
-    """The clinic facts every text may use."""
+    """The clinic facts every text may use; the hours in the language being composed in."""
     facts = clinic()
     return {
         "clinic_name": facts.name,
         "clinic_phone": facts.phone,
-        "clinic_hours": facts.hours_text(),
+        "clinic_hours": facts.hours_text(languages.current()),
         "clinic_hours_es": facts.hours_text("es"),
         "emergency_number": facts.emergency_number,
         "crisis_line": facts.crisis_line,
@@ -138,15 +141,9 @@ def fill(template: str, **values: Any) -> str:
     return template.format(**clinic_values(), **values)
 
 
-@lru_cache(maxsize=1)
-def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
-    """Every message, checked: a text, buttons with a title and a payload, placeholders that are filled.
-
-    Each emergency reply must be there and give its numbers (``EMERGENCY_MESSAGES``); each first text of a
-    reminder the clinic's name and phone and STOP (``OUTREACH_OPENINGS``).
-    """
-    raw = (load_yaml(path) or {}).get("messages") or {}
-    if not raw:
+def parse_messages(raw: Any, path: Path) -> dict[str, Message]:
+    """The ``messages:`` of a file, each checked: a text, buttons with a title and a payload, known placeholders."""
+    if not isinstance(raw, dict) or not raw:
         raise ContentError(f"{path}: no messages")
     result = {}
     for name, entry in raw.items():
@@ -164,12 +161,62 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
         result[str(name)] = Message(
             text, tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons)
         )
-    for name, parts in {**EMERGENCY_MESSAGES, **OUTREACH_OPENINGS}.items():
-        if name not in result:
+    return result
+
+
+def check_numbers(found: Mapping[str, Message], required: Mapping[str, tuple[str, ...]], path: Path) -> None:
+    """Refuse a file where a message that must give a number or a word (``required``) does not."""
+    for name, parts in required.items():
+        if name not in found:
             raise ContentError(f"{path}: message '{name}' is missing")
-        missing = [part for part in parts if part not in result[name].text]
+        missing = [part for part in parts if part not in found[name].text]
         if missing:
             raise ContentError(f"{path}: message '{name}' must give {' and '.join(missing)}")
+
+
+def check_translation(english: Mapping[str, str], translated: Mapping[str, str], source: str) -> None:
+    """Refuse a translation that lacks a text, has one English does not, or changes a text's placeholders."""
+    missing = sorted(name for name in english if name not in translated)
+    if missing:
+        raise ContentError(f"{source}: no translation of {', '.join(missing[:8])}")
+    extra = sorted(name for name in translated if name not in english)
+    if extra:
+        raise ContentError(f"{source}: {', '.join(extra[:8])} are not texts of the English file")
+    for name, text in english.items():
+        if placeholders(text) != placeholders(translated[name]):
+            used = ", ".join(f"{{{item}}}" for item in sorted(placeholders(text))) or "none"
+            raise ContentError(f"{source}: '{name}' must use the placeholders of the English text ({used})")
+
+
+def translated(
+    english: Mapping[str, str], path: Path, language: str, parse: Callable[[Any, str], dict[str, str]]
+) -> dict[str, str]:
+    """The texts of content file ``path`` (``english``) in ``language``: its translation, parsed by ``parse``
+    (the file's own checks) and checked to have the same names and placeholders."""
+    if language == languages.ENGLISH:
+        return dict(english)
+    source = languages.path_in(path, language)
+    texts = parse(load_yaml(source), str(source))
+    check_translation(english, texts, str(source))
+    return texts
+
+
+def check_buttons(english: Mapping[str, Message], translated: Mapping[str, Message], source: str) -> None:
+    """Refuse a translated message whose buttons do something else than the English ones (their payloads)."""
+    for name, message in english.items():
+        if [b["payload"] for b in message.buttons] != [b["payload"] for b in translated[name].buttons]:
+            raise ContentError(f"{source}: message '{name}' must have the English buttons' payloads, in order")
+
+
+@lru_cache(maxsize=1)
+def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
+    """Every English message, checked (``parse_messages``).
+
+    Each emergency reply must be there and give its numbers (``EMERGENCY_MESSAGES``); each first text of a
+    reminder the clinic's name and phone and STOP (``OUTREACH_OPENINGS``).
+    """
+    result = parse_messages((load_yaml(path) or {}).get("messages"), path)
+    check_numbers(result, {**EMERGENCY_MESSAGES, **OUTREACH_OPENINGS}, path)
     if "{clinic_phone}" not in (result[ACTION_SERVER_DOWN].text if ACTION_SERVER_DOWN in result else ""):
         raise ContentError(
             f"{path}: message '{ACTION_SERVER_DOWN}' (sent when the action server fails) must be there "
@@ -178,7 +225,30 @@ def templates(path: Path = MESSAGES_FILE) -> dict[str, Message]:
     return result
 
 
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def templates_in(language: str, path: Path = MESSAGES_FILE) -> dict[str, Message]:
+    """Every message in ``language``: the English file's, or its translation with the same names and payloads.
+
+    The Spanish emergency replies of the English file (``*_es``, chosen by the safety net for a Spanish
+    message in any conversation) are not translated again: a translation holds every other message, and
+    its emergency replies and reminder openings give the same numbers and words as the English ones.
+    """
+    english = templates(path)
+    if language == languages.ENGLISH:
+        return english
+    path = languages.path_in(path, language)
+    translated = parse_messages((load_yaml(path) or {}).get("messages"), path)
+    own = {name: found for name, found in english.items() if not name.endswith(SPANISH_SUFFIX)}
+    check_translation(
+        {name: found.text for name, found in own.items()}, {name: m.text for name, m in translated.items()}, str(path)
+    )
+    check_buttons(own, translated, str(path))
+    required = {**EMERGENCY_MESSAGES, **OUTREACH_OPENINGS}
+    check_numbers(translated, {name: parts for name, parts in required.items() if name in own}, path)
+    return {**english, **translated}
+
+
 def message(name: str, **values: Any) -> Message:
-    """The message ``name`` with clinic facts and ``values`` filled in."""
-    template = templates()[name]
+    """The message ``name`` in the language being composed in, with clinic facts and ``values`` filled in."""
+    template = templates_in(languages.current())[name]
     return Message(fill(template.text, **values), template.buttons)

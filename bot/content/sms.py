@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.files import ContentError, load_yaml
-from bot.content.messages import fill, named_texts
+from bot.content.messages import fill, named_texts, translated
 from bot.settings import CONTENT_DIR
 
 SMS_FILE = CONTENT_DIR / "sms.yml"
@@ -69,6 +70,12 @@ def sms_texts(path: Path = SMS_FILE) -> dict[str, str]:
     return parse_sms_texts(load_yaml(path), str(path))
 
 
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def sms_texts_in(language: str, path: Path = SMS_FILE) -> dict[str, str]:
+    """The texts in ``language`` (``content/es/sms.yml`` for Spanish), checked against the English."""
+    return translated(sms_texts(path), path, language, parse_sms_texts)
+
+
 def sms_text(name: str, **values: Any) -> str:
-    """The SMS text ``name`` with the clinic's facts and ``values`` filled in."""
-    return fill(sms_texts()[name], **values)
+    """The SMS text ``name`` with the clinic's facts and ``values`` filled in. In the language being composed in."""
+    return fill(sms_texts_in(languages.current())[name], **values)

@@ -3,14 +3,17 @@ which answers the clinic's own instructions complete, and which mistaken beliefs
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.clinic import Clinic
 from bot.content.files import DOMAIN_FILE, ContentError, load_yaml
+from bot.content.messages import check_translation
 from bot.settings import CONTENT_DIR
 
 TOPICS_FILE = CONTENT_DIR / "topics.yml"
@@ -95,8 +98,42 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
 
 
 @lru_cache(maxsize=1)
-def topics(path: Path = TOPICS_FILE) -> Topics:
+def english_topics(path: Path = TOPICS_FILE) -> Topics:
     return parse_topics(load_yaml(path) or {}, str(path))
+
+
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def topics_in(language: str, path: Path = TOPICS_FILE) -> Topics:
+    """The topics with their button titles in ``language`` (``content/es/topics.yml``: titles only).
+
+    Which topics there are, what is related and what the menu holds stay the English file's; a
+    translation gives a title to each topic and to the three buttons, with the English payloads.
+    """
+    english = english_topics(path)
+    if language == languages.ENGLISH:
+        return english
+    source = languages.path_in(path, language)
+    raw = load_yaml(source) or {}
+    titles = {str(intent): str((entry or {}).get("title") or "") for intent, entry in (raw.get("topics") or {}).items()}
+    check_translation(english.titles, titles, str(source))
+    buttons = {}
+    for key in ("start_button", "person_button", "menu_button"):
+        button = raw.get(key) or {}
+        if not button.get("title") or button.get("payload") != getattr(english, key)["payload"]:
+            raise ContentError(f"{source}: '{key}' needs a title and the English payload")
+        buttons[key] = {"title": str(button["title"]), "payload": str(button["payload"])}
+    return dataclasses.replace(
+        english,
+        titles=titles,
+        start_button=buttons["start_button"],
+        person_button=buttons["person_button"],
+        menu_button=buttons["menu_button"],
+    )
+
+
+def topics(path: Path = TOPICS_FILE) -> Topics:
+    """The topics in the language being composed in."""
+    return topics_in(languages.current(), path)
 
 
 def check_answers(found: Topics, source: Path = TOPICS_FILE, domain: Path = DOMAIN_FILE) -> None:

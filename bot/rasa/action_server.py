@@ -4,10 +4,11 @@ rasa-sdk 3.6 has no authentication of its own and listens on every interface (``
 default 0.0.0.0), so anyone who could reach port 5055 could run any action: one POST to
 ``/webhook`` wrote a ``go_ahead`` consent record for any patient reference (issue 14). This
 serves rasa_sdk's own app (``rasa_sdk.endpoint.create_app``: the same actions, ``/webhook``,
-``/actions`` and ``/health``) with two differences:
+``/actions`` and ``/health``) with three differences:
 
 * it listens on 127.0.0.1 unless told otherwise (``--interface``, or ``ACTIONS_INTERFACE``
   for the private address a deployment's Rasa servers reach);
+* each call's messages are composed in the conversation's language (its slots);
 * every request but ``/health`` must carry ``Authorization: Bearer <ACTION_SERVER_TOKEN>``.
   The Rasa server sends it on every call (``headers`` of ``action_endpoint`` in each endpoints
   file); without it, or with another, the answer is 401 and nothing runs.
@@ -33,6 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.content import languages
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 # Development only: production mode refuses it ("insecure" marks a stand-in, bot/settings.py).
@@ -80,7 +82,18 @@ def create_app(
             status=401,
         )
 
+    async def use_conversation_language(request: Request) -> None:
+        """Compose this call's messages in the conversation's language (bot/content/languages.py).
+
+        Sanic runs request middleware and the handler in one task, so the language set here is the one
+        every ``bot.content`` loader reads while the action runs, and no other call's.
+        """
+        body = request.json if request.method == "POST" and request.path == "/webhook" else None
+        slots = ((body or {}).get("tracker") or {}).get("slots") or {} if isinstance(body, dict) else {}
+        languages.set_for_this_task(languages.of_slots(slots if isinstance(slots, dict) else {}))
+
     app.register_middleware(require_token, "request")
+    app.register_middleware(use_conversation_language, "request")
     return app
 
 

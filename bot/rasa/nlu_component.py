@@ -52,6 +52,9 @@ FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 RED_FLAG_ENTITY = "red_flag"
 VERDICT_ENTITY = "safety_verdict"
 REPLY_ENTITY = "safety_reply"  # the content message that answers (bot.language.safety.reply_name)
+CHANGE_LANGUAGE_INTENT = "change_language"
+LANGUAGE_ENTITY = "language"  # the language the patient asked for (slot `language`, bot/content/languages.py)
+DETECTED_LANGUAGE_ENTITY = "detected_language"  # the language the message is surely in
 PAYLOAD = YAMLStoryReader._regex_message_pattern()  # Rasa's own "/intent@0.9{...}" syntax
 
 
@@ -154,6 +157,8 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             check = safety.decide(flags, self._model.judge(words), dismissed, self._config["conditional_advice"])
             if check.verdict is None:
                 self._doubt_classifier(message, dismissed)
+                self._take_language_request(message, words)
+                self._add_language(message, words)
                 continue
             if words != text:
                 # Without its payload the message is the patient's words, which Rasa's
@@ -165,12 +170,38 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             ]
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            message.set(
-                ENTITIES,
-                [*(message.get(ENTITIES) or []), *self._entities(message, flags, check, language)],
-                add_to_output=True,
-            )
+            self._add_entities(message, self._entities(message, flags, check, language))
+            self._add_language(message, words)
         return messages
+
+    def _add_language(self, message: Message, words: str) -> None:
+        """The ``detected_language`` entity when the message is surely in a language the assistant answers in."""
+        detected = language_id.answer_language(words)
+        if detected:
+            self._add_entities(message, [self._entity(DETECTED_LANGUAGE_ENTITY, detected, 0, len(words))])
+
+    def _take_language_request(self, message: Message, words: str) -> None:
+        """A message that is only a language's name ("Español"), or that the classifier read as a request to
+        change language and that names one, becomes ``change_language`` with the ``language`` entity."""
+        asked = language_id.only_names_language(words)
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if asked is None and intent == CHANGE_LANGUAGE_INTENT:
+            asked = language_id.named_language(words)
+        if asked is None:
+            return
+        chosen = {INTENT_NAME_KEY: CHANGE_LANGUAGE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [chosen] + [
+            item
+            for item in message.get(INTENT_RANKING_KEY) or []
+            if item.get(INTENT_NAME_KEY) != CHANGE_LANGUAGE_INTENT
+        ]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        self._add_entities(message, [self._entity(LANGUAGE_ENTITY, asked, 0, len(words))])
+
+    @staticmethod
+    def _add_entities(message: Message, entities: list[dict[str, Any]]) -> None:
+        message.set(ENTITIES, [*(message.get(ENTITIES) or []), *entities], add_to_output=True)
 
     def _entities(
         self, message: Message, flags: list[Any], check: safety.SafetyCheck, language: str

@@ -62,6 +62,14 @@ def test_every_content_file_is_checked(copy: Path, name: str) -> None:
     assert name in str(error.value)
 
 
+@pytest.mark.parametrize("name", sorted(path.name for path in (CONTENT_DIR / "es").glob("*.yml")))
+def test_every_translation_is_checked(copy: Path, name: str) -> None:
+    (copy / "content" / "es" / name).write_text("# emptied by mistake\n", encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        check(copy)
+    assert name in str(error.value)
+
+
 def test_only_the_information_sheet_is_not_a_checked_file() -> None:
     others = {path.name for path in CONTENT_DIR.iterdir() if path.is_file()} - set(CHECKED)
     assert others == {"rhizotomy-injection.txt"}, "a new content file needs a loader that check() calls"
@@ -135,6 +143,24 @@ BROKEN: list[tuple[str, Edit, str]] = [
     ("clinic.yml", _set("x" * 241, "instructions", "fasting"), "'fasting' is longer than 240 characters"),
     ("topics.yml", _set({"except": []}, "corrections", "no_risk"), "unknown teach-back points no_risk"),
     ("topics.yml", _set({"except": ["ask_cost"]}, "corrections", "not_a_cure"), "names unknown topics ask_cost"),
+    # The Spanish translations (content/es/): every English text, its placeholders, its buttons' payloads.
+    ("es/messages.yml", _delete("messages", "menu"), "no translation of menu"),
+    ("es/messages.yml", _set("Llame a la clínica ya.", "messages", "emergency"), "placeholders of the English"),
+    ("es/responses.yml", _delete("responses", "utter_greet"), "no translation of utter_greet"),
+    (
+        "es/responses.yml",
+        _set(
+            [{"text": "Hola.", "buttons": [{"title": "Sí", "payload": "/greet"}]}],
+            "responses",
+            "utter_calm_offer_person",
+        ),
+        "must have the English buttons' payloads",
+    ),
+    ("es/sms.yml", _delete("help"), "'help' is missing"),
+    ("es/topics.yml", _delete("topics", "ask_what_is"), "no translation of ask_what_is"),
+    ("es/topics.yml", _set({"title": "Empezar", "payload": "/greet"}, "start_button"), "the English payload"),
+    ("es/web.yml", _set("Hola {nombre}.", "replies", "empty"), "unknown placeholder {nombre}"),
+    ("es/widget.yml", _delete("labels", "send"), "'labels.send' is missing"),
 ]
 
 

@@ -66,7 +66,8 @@ def test_wont_stop_is_an_emergency_at_every_step_never_a_pause(assistant: Runnin
         ("candidacy", "no blood thinners. also my chest is crushing and my left arm is numb", "emergency"),
         ("understanding", "doesnt matter, ive been saving up my pills to take them all at once", "emergency_self_harm"),
         ("decision", "my toddler just drank bleach from under the sink", "emergency_poisoning"),
-        ("candidacy", "mi esposo se desmayó y no responde", "emergency_es"),
+        # A Spanish message makes the conversation Spanish: the emergency reply of content/es/messages.yml.
+        ("candidacy", "mi esposo se desmayó y no responde", "emergency"),
     ],
 )
 def test_each_step_answers_the_emergency_named_for_it(assistant: Running, step: str, message: str, reply: str) -> None:

@@ -96,3 +96,26 @@ def test_importing_the_module_does_not_load_the_model() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
     ).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("Español", "es"), ("en espanol porfa", "es"), ("in English please", "en"), ("english or spanish?", None)],
+)
+def test_a_named_language_is_read_with_or_without_accents(text: str, named: str | None) -> None:
+    assert language_id.named_language(text) == named
+
+
+def test_only_a_bare_name_is_a_request_without_the_classifier() -> None:
+    assert language_id.only_names_language("ESPAÑOL!") == "es"
+    assert language_id.only_names_language("my mom speaks spanish") is None
+
+
+@pytest.mark.parametrize("text", ["ok", "no", "gracias", "si"])
+def test_one_word_never_changes_the_language(text: str) -> None:
+    assert language_id.answer_language(text) is None
+
+
+def test_a_sure_sentence_gives_its_language() -> None:
+    assert language_id.answer_language("cuanto tiempo dura el procedimiento") == "es"
+    assert language_id.answer_language("how long does the procedure take") == "en"

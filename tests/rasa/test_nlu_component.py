@@ -28,7 +28,7 @@ def run(message: Message) -> dict[str, Any]:
 
 
 def entities(result: dict[str, Any]) -> dict[str, str]:
-    return {e["entity"]: e["value"] for e in result["entities"]}
+    return {e["entity"]: e["value"] for e in result.get("entities") or []}
 
 
 def test_a_rule_hit_overrides_the_classifier() -> None:
@@ -39,7 +39,17 @@ def test_a_rule_hit_overrides_the_classifier() -> None:
         ("red_flag", "breathing"),
         ("safety_verdict", "emergency"),
         ("safety_reply", "emergency"),
+        ("detected_language", "en"),
     ]
+
+
+def test_a_language_named_alone_is_a_request_to_change_and_an_unsure_word_is_not() -> None:
+    asked = run(parsed("Español", "out_of_scope", 0.5))
+    assert asked["intent"]["name"] == "change_language" and entities(asked)["language"] == "es"
+    in_words = run(parsed("can you write to my mom in spanish", "change_language", 0.7))
+    assert entities(in_words)["language"] == "es"
+    assert "language" not in entities(run(parsed("my mom speaks spanish", "ask_candidacy", 0.7)))
+    assert "detected_language" not in entities(run(parsed("ok", "affirm", 0.9)))
 
 
 def test_the_learned_layer_catches_what_no_rule_names() -> None:

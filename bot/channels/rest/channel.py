@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot.channels.limits import RateLimiter
 from bot.channels.rest import rules
 from bot.channels.rest.rules import Refusal, RestMessage, RestSettings
+from bot.content import languages
 from bot.records.flags import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class SecureRestInput(RestInput):  # type: ignore[misc]
             return self._refuse(refusal, address)
         # Set by the server, never the caller's: repeated emergency flags from one address are counted.
         metadata = {CLIENT_ADDRESS_KEY: address}
+        if message.language:  # read at the start of a session (actions/session.py)
+            metadata[languages.METADATA_KEY] = message.language
         if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
             return response.stream(
                 self.stream_response(on_new_message, message.text, message.sender, self.name(), metadata),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import settings
+from bot.content import languages
 
 TOKEN_ENV = "REST_API_TOKEN"
 
@@ -152,10 +153,12 @@ def admit(rest: RestSettings, peer: str, proxied: bool, authorization: str | Non
 
 @dataclass(frozen=True)
 class RestMessage:
-    """The two things a REST caller may say: which conversation, and the patient's text."""
+    """What a REST caller may say: which conversation, the patient's text, and the language to answer in
+    (``"metadata": {"lang": "es"}``, as a page that knows its patient's language sends it)."""
 
     sender: str
     text: str
+    language: str | None = None
 
 
 def _kind(value: Any) -> str:
@@ -214,4 +217,6 @@ def parse_message(body: bytes, rest: RestSettings) -> RestMessage:
         raise Refusal(400, "bad_request", "message is empty.")
     if len(text) > rest.max_message_chars:
         raise Refusal(400, "too_long", f"message is longer than {rest.max_message_chars} characters.")
-    return RestMessage(sender, text)
+    metadata = data.get("metadata")
+    asked = languages.supported(metadata.get(languages.METADATA_KEY)) if isinstance(metadata, dict) else None
+    return RestMessage(sender, text, asked)

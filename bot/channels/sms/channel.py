@@ -48,12 +48,14 @@ from bot.channels.sms.text import (
     Keyword,
     bounded_body,
     keyword,
+    keyword_language,
     log_excerpt,
     match_choice,
     render_turn,
     sms_replies,
 )
 from bot.channels.sms.twilio import SmsConfig
+from bot.content import languages
 from bot.outreach import runner
 from bot.outreach.scheduler import OutreachScheduler
 
@@ -324,17 +326,8 @@ class SmsInput(InputChannel):
             claim = await asyncio.to_thread(self.store.claim_message, message_sid, conversation, self.claim_lease)
         return claim
 
-    async def _answer(
-        self,
-        body: str,
-        conversation: str,
-        message_sid: str,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        claim: Claim,
-    ) -> list[str]:
-        """The texts to send back for one incoming message (possibly none)."""
-        word = keyword(body)
-        opted_out = await asyncio.to_thread(self.store.is_opted_out, conversation)
+    async def _keyword_replies(self, word: Keyword, body: str, conversation: str, claim: Claim) -> list[str]:
+        """The answer to a carrier keyword (STOP, START, HELP or their Spanish), never limited or sent to the NLU."""
         if word is Keyword.STOP:
             changed = await asyncio.to_thread(self.store.set_opted_out, conversation, True, body.strip().lower())
             logger.info("SMS %s: opted out", conversation)
@@ -345,9 +338,23 @@ class SmsInput(InputChannel):
             await asyncio.to_thread(self.store.set_opted_out, conversation, False, body.strip().lower())
             logger.info("SMS %s: opted in", conversation)
             return sms_replies("start")
-        if word is Keyword.HELP:
-            # Answered even after STOP: carriers require HELP to work at all times.
-            return sms_replies("help")
+        # Answered even after STOP: carriers require HELP to work at all times.
+        return sms_replies("help")
+
+    async def _answer(
+        self,
+        body: str,
+        conversation: str,
+        message_sid: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        claim: Claim,
+    ) -> list[str]:
+        """The texts to send back for one incoming message (possibly none)."""
+        word = keyword(body)
+        if word is not None:
+            with languages.use(keyword_language(body)):  # PARAR is answered in Spanish
+                return await self._keyword_replies(word, body, conversation, claim)
+        opted_out = await asyncio.to_thread(self.store.is_opted_out, conversation)
         if opted_out:
             logger.info("SMS %s: message from an opted-out number not answered", conversation)
             return []

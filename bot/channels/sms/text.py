@@ -36,6 +36,12 @@ _KEYWORDS: dict[str, Keyword] = {
     **{word: Keyword.START for word in ("start", "unstop")},
     "help": Keyword.HELP,
 }
+# The same keywords in Spanish, as content/es/sms.yml tells patients to text them; answered in Spanish.
+_SPANISH_KEYWORDS: dict[str, Keyword] = {
+    **{word: Keyword.STOP for word in ("parar", "alto", "cancelar", "baja")},
+    **{word: Keyword.START for word in ("comenzar", "iniciar")},
+    "ayuda": Keyword.HELP,
+}
 
 
 def keyword(body: str) -> Keyword | None:
@@ -45,7 +51,12 @@ def keyword(body: str) -> Keyword | None:
     stop my medication" still reaches the assistant.
     """
     word = body.strip().strip(".!").strip().lower()
-    return _KEYWORDS.get(word)
+    return _KEYWORDS.get(word) or _SPANISH_KEYWORDS.get(word)
+
+
+def keyword_language(body: str) -> str:
+    """The language to answer a keyword in: Spanish for PARAR, COMENZAR, AYUDA; English for the others."""
+    return "es" if body.strip().strip(".!").strip().lower() in _SPANISH_KEYWORDS else "en"
 
 
 # --- identity -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from bot.channels.sms.channel import SmsInput
 from bot.channels.sms.store import SmsStore, utcnow
 from bot.channels.sms.text import MAX_SMS_CHARS, sms_length, sms_reply
 from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
+from bot.content import languages
 from bot.content.clinic import clinic
 from bot.settings import CONTENT_DIR
 from tests.helpers.channel_app import serve_channels
@@ -284,6 +285,19 @@ async def test_stop_silences_until_start_and_keywords_never_reach_the_bot(
     assert welcome_back == sms_reply("start") and "STOP" in welcome_back
     assert await webhook.text("what now") == ["You said: what now"]
     assert webhook.assistant.texts == ["hello", "what now"]
+
+
+@pytest.mark.asyncio
+async def test_spanish_keywords_opt_out_and_in_and_are_answered_in_spanish(webhook: Webhook) -> None:
+    patient = unique_patient()
+    (confirmation,) = await webhook.text("PARAR", sender=patient)
+    with languages.use("es"):
+        assert confirmation == sms_reply("stop")
+        assert await webhook.text("hola?", sender=patient) == []
+        assert await webhook.text("Ayuda", sender=patient) == [sms_reply("help")]
+        assert await webhook.text("comenzar", sender=patient) == [sms_reply("start")]
+    assert confirmation != sms_reply("stop"), "the English confirmation is another text"
+    assert await webhook.text("hola?", sender=patient) == ["You said: hola?"]
 
 
 @pytest.mark.asyncio
