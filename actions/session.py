@@ -58,7 +58,9 @@ class ActionSessionStart(Action):
             say(dispatcher, "welcome_back")
         reopened = [ActiveLoop(RECHECK_FORM), SlotSet("requested_slot", RECHECK_ANSWER)] if recheck_waiting else []
         asked = languages.supported((tracker.get_slot(STARTED_METADATA) or {}).get(languages.METADATA_KEY))
-        language = [SlotSet(languages.CHOSEN_SLOT, asked)] if asked else []
+        # The page's or the invitation's language starts a conversation; a language the patient chose since wins.
+        chosen = tracker.get_slot(languages.CHOSEN_SLOT)
+        language = [SlotSet(languages.CHOSEN_SLOT, asked)] if asked and not chosen else []
         return [SessionStarted(), *carried, *clinic_slots(), *language, *reopened, ActionExecuted("action_listen")]
 
 

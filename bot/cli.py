@@ -4,6 +4,7 @@
     python -m bot flags resolve 12 --by "RN Lee" --note "called back"
     python -m bot consent list | show 3 | export 3 --html record-3.html | verify [--checkpoint FILE]
     python -m bot invite +15550100123 --patient R123 [--procedure-date 2026-03-10] [--dob 1957-03-08] [--dry-run]
+                         [--lang es]                             (the text, its page and the chat in Spanish)
     python -m bot sms invite +15550100123                         (a first text without a link or a patient)
     python -m bot outreach list [--status deferred]                (reminders and copies the assistant texts first)
     python -m bot content check
@@ -104,6 +105,7 @@ def consent_show(args: argparse.Namespace) -> int:
 
 
 def consent_export(args: argparse.Namespace) -> int:
+    from bot.content import languages
     from bot.records import consent_store, printable, recheck_store
 
     if not args.json and not args.html:
@@ -116,7 +118,9 @@ def consent_export(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(item.as_json(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"wrote {args.json}")
     if args.html:
-        args.html.write_text(printable.record_page(item, recheck_store.for_record(item.id)), encoding="utf-8")
+        # The care team's copy: in English, whatever language the patient answered in.
+        page = printable.record_page(item, recheck_store.for_record(item.id), language=languages.ENGLISH)
+        args.html.write_text(page, encoding="utf-8")
         print(f"wrote {args.html}")
     return 0
 
@@ -197,6 +201,7 @@ def invite(args: argparse.Namespace) -> int:
                 created_by=args.by,
                 replace=args.replace,
                 config=config,
+                language=args.lang,
             )
         )
     except InvitationInputError as error:
@@ -413,6 +418,7 @@ def production_check(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from bot.content import languages
     from bot.outreach.store import STATUSES
     from bot.records.flags import KINDS
 
@@ -464,6 +470,12 @@ def parser() -> argparse.ArgumentParser:
     )
     inviting.add_argument(
         "--replace", action="store_true", help="revoke an invitation of this number for another patient"
+    )
+    inviting.add_argument(
+        "--lang",
+        choices=languages.LANGUAGES,
+        default=languages.ENGLISH,
+        help="the patient's language: the text, the page and the chat are in it (default en; es: Spanish)",
     )
     inviting.add_argument("--dry-run", action="store_true", help="print the text; store and send nothing")
     inviting.add_argument("--by", default="cli", help="who sends it, for the record (default cli)")

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from bot.language.text import normalise
+
 QUESTION_OPENERS = frozenset(
     {
         "what",
@@ -37,6 +39,12 @@ QUESTION_OPENERS = frozenset(
         "did",
     }
 )
+# Spanish question words, accents off ("que" is left out: it opens answers too, "que si", "que no").
+SPANISH_QUESTION_WORDS = frozenset(
+    {"como", "cuanto", "cuanta", "cuantos", "cuantas", "cuando", "cual", "cuales", "donde", "quien", "quienes"}
+)
+# "¿cuánto dura?" mostly ends in "?" too; these open a Spanish question without one.
+QUESTION_OPENERS = QUESTION_OPENERS | SPANISH_QUESTION_WORDS | {"puedo", "puede", "podria", "debo"}
 
 
 def looks_like_question(text: str) -> bool:
@@ -44,7 +52,7 @@ def looks_like_question(text: str) -> bool:
     stripped = text.strip().lower()
     if stripped.endswith("?"):
         return True
-    words = re.findall(r"[a-z']+", stripped)
+    words = re.findall(r"[a-z']+", normalise(stripped))
     return bool(words) and words[0] in QUESTION_OPENERS
 
 

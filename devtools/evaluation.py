@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.files import load_yaml
 from bot.language import red_flags, teachback
 from bot.language.text import normalise
@@ -509,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     points = sub.add_parser("teachback", help="teach-back judge accuracy per point (a file, or folders of writers')")
     points.add_argument("set", type=Path, nargs="+", help="tests/data/teachback_answers.yml, or folders")
     points.add_argument("--min", type=float, help="gate: the least share judged correctly, per point and side")
+    points.add_argument("--language", default="en", help="the conversation's language (es: content/es/teachback.yml)")
     ordinary = sub.add_parser("ordinary", help="the safety net on ordinary messages (answers, questions)")
     ordinary.add_argument(
         "sets", type=Path, nargs="+", help="folders of writers' answers (tests/data/candidacy/heldout)"
@@ -518,12 +520,21 @@ def main(argv: list[str] | None = None) -> int:
     answers = sub.add_parser("candidacy", help="the candidacy answer reader on labelled typed answers")
     answers.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/candidacy/heldout)")
     answers.add_argument("--max-wrong", type=int, help="gate: wrong values recorded (default: figures only)")
+    answers.add_argument("--language", default="en", help="the conversation's language (es: content/es/consent.yml)")
     topic = sub.add_parser("topics", help="topic questions by independent writers: intents read, beliefs corrected")
     topic.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/nlu/heldout)")
     topic.add_argument("--also", type=Path, action="append", default=[], help="a Rasa NLU file added to the figure")
     topic.add_argument("--model", type=Path, default=Path("models/rhizotomy.tar.gz"))
     topic.add_argument("--min", type=float, help="gate: the least share of intents read right, overall")
     args: Any = parser.parse_args(argv)
+    with languages.use(getattr(args, "language", languages.ENGLISH)):  # the answers are read as in that language
+        ok = _run(args)
+    if not ok:
+        print(f"FAILED: {args.command} is below its threshold", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _run(args: Any) -> bool:
     if args.command == "nlu":
         ok = nlu_gate(args.report, args.min)
     elif args.command == "red-flags":
@@ -542,9 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = teachback_report(args.set, args.min)
     else:
         ok = teachback_gate(args.set[0], 0.9 if args.min is None else args.min)
-    if not ok:
-        print(f"FAILED: {args.command} is below its threshold", file=sys.stderr)
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 
 from bot import content
+from bot.content import languages
 from bot.content.consent import Option, Question, Reading, consent_content
+from bot.conversation import SPANISH_QUESTION_WORDS
 from bot.language.text import normalise
 
 DONT_KNOW = "dont_know"
@@ -45,10 +48,30 @@ _NUMBER_WORDS = {
     "eight": 8,
     "nine": 9,
     "ten": 10,
+    # Spanish (accents off, as normalise leaves them)
+    "cero": 0,
+    "uno": 1,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
 }
 _CONTRACTION_ENDS = {"t", "m", "s", "re", "ve", "ll", "d"}
 _QUESTION_PHRASES = re.compile(r"\b(what is|what's|what does|what do|means what|mean by|what are)\b")
-_WH_WORDS = {"what", "why", "how", "which", "who", "whats", "what's", "hows", "how's"}
+_WH_WORDS = {"what", "why", "how", "which", "who", "whats", "what's", "hows", "how's"} | SPANISH_QUESTION_WORDS
+# spaCy's maintained stop-word lists: words an answer may hold without saying more than it answers. A Spanish
+# conversation reads both (patients mix in English: "no, just the aspirin").
+_STOP_WORDS = {languages.ENGLISH: ENGLISH_STOP_WORDS, languages.SPANISH: ENGLISH_STOP_WORDS | SPANISH_STOP_WORDS}
+
+
+def _stop_words() -> frozenset[str] | set[str]:
+    return _STOP_WORDS.get(languages.current(), ENGLISH_STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -162,9 +185,10 @@ def extra_words(question: Question, reading: Reading, unmatched: str) -> tuple[s
     cues = [span for phrase in normalised(reading.hedges + reading.contrasts) for span in _spans(unmatched, phrase)]
     known = _known_stems(question, reading)
     extra = []
+    stop_words = _stop_words()
     for word in _blank(unmatched, cues).split():
         parts = word.split("'")
-        if word in STOP_WORDS or all(part in STOP_WORDS or part in _CONTRACTION_ENDS for part in parts if part):
+        if word in stop_words or all(part in stop_words or part in _CONTRACTION_ENDS for part in parts if part):
             continue
         if _stem(word) in known:
             continue
@@ -242,8 +266,9 @@ def _outside(said: str, phrases: tuple[str, ...], taken: list[tuple[int, int]]) 
 def _about_the_question(question: Question, reading: Reading, said: str) -> bool:
     """Whether ``said`` names what the question asks about (its own words or topic words, not its choices')."""
     own = normalise(question.text).split() + " ".join(normalised(question.topic_words)).split()
-    stems = {_stem(word) for word in own if word not in STOP_WORDS}
-    return any(_stem(word) in stems for word in said.split() if word not in STOP_WORDS)
+    stop_words = _stop_words()
+    stems = {_stem(word) for word in own if word not in stop_words}
+    return any(_stem(word) in stems for word in said.split() if word not in stop_words)
 
 
 def _says_more(question: Question, reading: Reading, value: str, extra: tuple[str, ...], leading: bool) -> str:

@@ -111,6 +111,7 @@ class ConsentPayload:
     """What the care team relies on at the visit: answers with flags, teach-back results, the decision, topics asked.
 
     ``supersedes`` is the id of the conversation's record before this one (a change of mind), if any.
+    ``language`` is the language the patient read the questions in and answered (``bot.content.languages``).
     ``identity`` says how the channel proved who was chatting, so the care team can weigh the patient
     reference: one of ``bot.invitations``' IDENTITY_* words, set only with a patient reference; empty
     when nobody proved it, and on records written before it was kept.
@@ -123,6 +124,9 @@ class ConsentPayload:
     supersedes: int | None
     pauses: tuple[Pause, ...] = ()  # empty on records before pauses were kept
     identity: str = ""  # empty on records before it was kept, and when nobody proved who was chatting
+    # The language the patient read and answered in ("es": the questions, points and their words were
+    # Spanish); empty on records before it was kept, which were all English.
+    language: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The stored JSON; a field added later is left out while empty, so older records hash as they always did."""
@@ -137,6 +141,8 @@ class ConsentPayload:
             data["pauses"] = [pause.to_json() for pause in self.pauses]
         if self.identity:
             data["identity"] = self.identity
+        if self.language:
+            data["language"] = self.language
         return data
 
     @classmethod
@@ -150,6 +156,7 @@ class ConsentPayload:
             supersedes=None if supersedes is None else int(supersedes),
             pauses=tuple(Pause.from_json(item) for item in data.get("pauses") or []),
             identity=str(data.get("identity") or ""),
+            language=str(data.get("language") or ""),
         )
 
 

@@ -28,6 +28,7 @@ from bot.consent.record import (
     Pause,
     TeachbackResult,
 )
+from bot.content import languages
 from bot.content.consent import ConsentContent, Decision
 from bot.content.teachback import Point, TeachbackContent
 from bot.language.teachback import OPEN_ATTEMPTS
@@ -331,6 +332,7 @@ def record_payload(
             Pause(kind, step, dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds"))
             for kind, step, at in conversation.pauses(events)
         ),
+        language=languages.current(),
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.content import languages
 from bot.content.clinic import Clinic, clinic, clock, parse_clinic
-from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content
+from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content, consent_content_in
 from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
 from bot.content.files import (
     DOMAIN_FILE,
@@ -24,11 +24,19 @@ from bot.content.files import (
     versioned_files,
 )
 from bot.content.messages import MESSAGES_FILE, Message, message, templates, templates_in
+from bot.content.record import RECORD_FILE, record_text, record_texts, record_texts_in
 from bot.content.red_flags import RED_FLAGS_FILE, check_entity_labels, red_flag_rules
 from bot.content.responses import RESPONSES_FILE, responses_in
 from bot.content.sheets import TranslatedSheet, translated_sheets
 from bot.content.sms import SMS_FILE, sms_text, sms_texts, sms_texts_in
-from bot.content.teachback import TEACHBACK_FILE, Point, TeachbackContent, teachback_content, teachback_points
+from bot.content.teachback import (
+    TEACHBACK_FILE,
+    Point,
+    TeachbackContent,
+    teachback_content,
+    teachback_content_in,
+    teachback_points,
+)
 from bot.content.topics import TOPICS_FILE, Topics, check_answers, check_references, topics, topics_in
 from bot.content.web import WEB_FILE, web_text, web_texts, web_texts_in
 from bot.content.widget import WIDGET_FILE, widget_text, widget_texts, widget_texts_in
@@ -47,13 +55,18 @@ __all__ = [
     "clinic",
     "clock",
     "consent_content",
+    "consent_content_in",
     "content_version",
     "entity_patterns",
     "message",
+    "record_text",
+    "record_texts",
+    "record_texts_in",
     "red_flag_rules",
     "sms_text",
     "sms_texts",
     "teachback_content",
+    "teachback_content_in",
     "teachback_points",
     "templates",
     "topics",
@@ -94,10 +107,10 @@ def check(content_dir: Path = CONTENT_DIR, domain: Path = DOMAIN_FILE) -> str:
         sms_texts_in(language, content_dir / SMS_FILE.name)
         web_texts_in(language, content_dir / WEB_FILE.name)
         widget_texts_in(language, content_dir / WIDGET_FILE.name)
+        record_texts_in(language, content_dir / RECORD_FILE.name)
         topics_in(language, topics_file)
-        if language != languages.ENGLISH:  # the steps' translations, read by the Spanish consent steps to come
-            consent_content(languages.path_in(content_dir / CONSENT_FILE.name, language))
-            teachback_points(languages.path_in(content_dir / TEACHBACK_FILE.name, language))
+        consent_content_in(language, content_dir / CONSENT_FILE.name)
+        teachback_content_in(language, content_dir / TEACHBACK_FILE.name)
     if content_dir == CONTENT_DIR and domain == DOMAIN_FILE:
         return content_version()
     return version_of(versioned_files(content_dir, domain))

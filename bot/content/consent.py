@@ -8,12 +8,14 @@ page and the steps read them (and the care team's wording of them) from here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.files import ContentError, load_yaml
 from bot.content.messages import templates
 from bot.settings import CONTENT_DIR
@@ -211,6 +213,33 @@ def parse_content(
     )
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def consent_content_in(language: str, path: Path = CONSENT_FILE) -> ConsentContent:
+    """The questions and decisions in ``language`` (``content/es/consent.yml``), checked against the English:
+    the same questions in the same order, of the same types, with the same values to record and flag, so a
+    record means the same whichever language the patient answered in."""
+    english = parse_content(load_yaml(path) or {}, str(path))
+    if language == languages.ENGLISH:
+        return english
+    source = languages.path_in(path, language)
+    translated = parse_content(load_yaml(source) or {}, str(source))
+    for question, other in itertools.zip_longest(english.questions, translated.questions):
+        if question is None or other is None or _shape(question) != _shape(other):
+            named = (other or question).id if (other or question) else "?"
+            raise ContentError(
+                f"{source}: question '{named}' must have the English id, type, values and flags, in order"
+            )
+    if [d.value for d in english.decisions] != [d.value for d in translated.decisions]:
+        raise ContentError(f"{source}: decisions must have the English values, in order")
+    return translated
+
+
+def _shape(question: Question) -> tuple[Any, ...]:
+    """What a translation of a question keeps: what is recorded and flagged, not what is read or typed."""
+    values = tuple((option.value, option.covers) for option in question.options)
+    return question.id, question.type, values, question.minimum, question.maximum, question.flag_if
+
+
 def consent_content(path: Path = CONSENT_FILE) -> ConsentContent:
-    return parse_content(load_yaml(path) or {}, str(path))
+    """The consent content in the language being composed in."""
+    return consent_content_in(languages.current(), path)

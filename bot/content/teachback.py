@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
@@ -111,9 +112,34 @@ def parse_content(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> Tea
     return TeachbackContent(tuple(buttons), parse_points(raw, source))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2 * len(languages.LANGUAGES))
+def teachback_content_in(language: str, path: Path = TEACHBACK_FILE) -> TeachbackContent:
+    """The points in ``language`` (``content/es/teachback.yml``): the English points, in order, with as many
+    choices and the right one at the same place, so the record's point ids and outcomes mean the same."""
+    english = parse_content(load_yaml(path) or {}, str(path))
+    if language == languages.ENGLISH:
+        return english
+    source = languages.path_in(path, language)
+    translated = parse_content(load_yaml(source) or {}, str(source))
+    if [p.id for p in english.points] != [p.id for p in translated.points]:
+        raise ContentError(f"{source}: points must have the English ids, in order")
+    for point, other in zip(english.points, translated.points, strict=True):
+        if _right_place(point) != _right_place(other):
+            raise ContentError(
+                f"{source}: point '{point.id}' must have as many choices, the right one where English has it"
+            )
+    if len(english.open_buttons) != len(translated.open_buttons):
+        raise ContentError(f"{source}: open_buttons must have as many buttons as the English")
+    return translated
+
+
+def _right_place(point: Point) -> tuple[int, int]:
+    return len(point.choices), point.choices.index(point.right_choice) if point.right_choice in point.choices else -1
+
+
 def teachback_content(path: Path = TEACHBACK_FILE) -> TeachbackContent:
-    return parse_content(load_yaml(path) or {}, str(path))
+    """The teach-back content in the language being composed in."""
+    return teachback_content_in(languages.current(), path)
 
 
 def teachback_points(path: Path = TEACHBACK_FILE) -> tuple[Point, ...]:

@@ -1,9 +1,10 @@
 """What the website widget shows by itself (``content/widget.yml``), and the file its build takes them from.
 
 The widget needs these words when the chat server cannot be reached, so they are
-built into its script: ``scripts/build-widget.sh`` writes them to a JSON file,
-clinic facts filled in and the widget's own placeholders (``{count}``) left for
-it, and esbuild builds that file into ``widget/dist/widget.js``.
+built into its script: ``scripts/build-widget.sh`` writes them, in every language
+(``{"en": {...}, "es": {...}}``), to a JSON file, clinic facts filled in and the
+widget's own placeholders (``{count}``) left for it, and esbuild builds that file
+into ``widget/dist/widget.js``, which shows the page's language.
 """
 
 from __future__ import annotations
@@ -83,12 +84,19 @@ def widget_text(name: str, **values: Any) -> str:
     return fill(widget_texts_in(languages.current())[name], **values)
 
 
-def bundle_texts(path: Path = WIDGET_FILE) -> dict[str, str]:
-    """The texts as the widget gets them: clinic facts filled in, the widget's own placeholders kept."""
-    return {
-        name: fill(text, **{value: f"{{{value}}}" for value in WIDGET_TEXTS[name]})
-        for name, text in widget_texts(path).items()
-    }
+def bundle_texts_in(language: str, path: Path = WIDGET_FILE) -> dict[str, str]:
+    """The texts in ``language`` as the widget gets them: clinic facts filled in (the opening hours in
+    that language), the widget's own placeholders kept."""
+    with languages.use(language):
+        return {
+            name: fill(text, **{value: f"{{{value}}}" for value in WIDGET_TEXTS[name]})
+            for name, text in widget_texts_in(language, path).items()
+        }
+
+
+def bundle_texts(path: Path = WIDGET_FILE) -> dict[str, dict[str, str]]:
+    """Every language's texts as the widget gets them, by language code: the page picks one."""
+    return {language: bundle_texts_in(language, path) for language in languages.LANGUAGES}
 
 
 def write_bundle_texts(out: Path = BUNDLE_TEXTS_FILE) -> bool:

@@ -15,6 +15,8 @@ below say on each message and consent record how far the patient was identified.
 
 from __future__ import annotations
 
+from bot.content import languages
+
 # How a message's sender was identified: the "identity" metadata key beside "patient_id", and on the record.
 IDENTITY_LINK = "invitation_link"  # the web chat opened from the invitation link
 IDENTITY_LINK_DOB = "invitation_link_dob"  # ... and the date of birth checked
@@ -25,6 +27,17 @@ IDENTITIES = (IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
 # Message metadata keys on every user message of an identified patient.
 PATIENT_ID_KEY = "patient_id"
 IDENTITY_KEY = "identity"
+
+
+def language_metadata(language: str) -> dict[str, str]:
+    """The message metadata that starts an invited conversation in the invitation's language (``{"lang": "es"}``).
+
+    Empty for English: every conversation falls back to it anyway, and an English invitation (all
+    made before invitations had a language) is no choice of the patient's, so it must not stop the
+    detector from answering a patient who writes in Spanish in Spanish.
+    """
+    chosen = languages.supported(language)
+    return {languages.METADATA_KEY: chosen} if chosen and chosen != languages.ENGLISH else {}
 
 
 class InvitationError(ValueError):

@@ -25,6 +25,7 @@ __all__ = [
     "LinkError",
     "browser_key",
     "check_browser_key",
+    "named_invitation",
     "secret",
     "sign",
     "url",
@@ -53,6 +54,21 @@ def sign(invitation_id: str, expires: dt.datetime) -> str:
 def verify(token: str, now: dt.datetime | None = None) -> str:
     """The invitation id a token names; ``LinkError`` (``.expired`` set when only too old) otherwise."""
     return _LINKS.open(token, now)[0]
+
+
+def named_invitation(token: str) -> str | None:
+    """The invitation id a genuine link names, expired or not; None for a link that is not ours.
+
+    Opens nothing: it lets the page of an expired link say so in the invitation's language.
+    """
+    try:
+        return _LINKS.open(token, _BEFORE_ANY_LINK)[0]
+    except LinkError:
+        return None
+
+
+# A moment before any link was signed, at which every genuine link is still unexpired.
+_BEFORE_ANY_LINK = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def url(token: str) -> str:

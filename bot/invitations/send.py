@@ -1,8 +1,9 @@
 """Sending an invitation: check the number may be texted, store the invitation, text the link.
 
-Used by ``python -m bot invite`` and the care-team console. Only the conversation id and
-the invitation id reach the log, never the number, the reference or the link (whoever has
-the link can open the conversation).
+Used by ``python -m bot invite`` and the care-team console. The text is in the invitation's
+language (content/sms.yml or its translation, the date spoken in that language). Only the
+conversation id and the invitation id reach the log, never the number, the reference or the
+link (whoever has the link can open the conversation).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
+from babel.dates import format_date
 
 from bot import content
 from bot.channels.sms import twilio
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import sms_reply, split_numbered
+from bot.content import languages
 from bot.invitations import InvitationError, link, store
 from bot.invitations.store import Invitation
 from bot.outreach import KIND_INVITATION
@@ -38,24 +41,24 @@ class InviteResult:
     dry_run: bool
 
 
-def compose(token: str, procedure_date: dt.date | None = None) -> str:
-    """The invitation text (content/sms.yml ``invitation``, or ``invitation_dated`` with the day of the procedure)."""
+def compose(token: str, procedure_date: dt.date | None = None, language: str = languages.ENGLISH) -> str:
+    """The invitation text in ``language`` (content/sms.yml ``invitation``, or ``invitation_dated`` with the day)."""
     address = link.url(token)
-    if procedure_date is None:
-        return sms_reply("invitation", link=address)
-    return sms_reply("invitation_dated", link=address, date=spoken_date(procedure_date))
+    with languages.use(language):
+        if procedure_date is None:
+            return sms_reply("invitation", link=address)
+        return sms_reply("invitation_dated", link=address, date=spoken_date(procedure_date))
 
 
-def spoken_date(day: dt.date) -> str:
-    """A date as a person says it, "Tuesday, March 10", whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]}, {_MONTHS[day.month - 1]} {day.day}"
+# How each language says a day in a sentence ("on {date}", "el {date}"), in CLDR's names (Babel), so no
+# table of day and month names is kept here; whatever the machine's locale.
+_SPOKEN_DATE = {languages.ENGLISH: "EEEE, MMMM d", languages.SPANISH: "EEEE d 'de' MMMM"}
 
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+def spoken_date(day: dt.date, language: str | None = None) -> str:
+    """A date as a person says it: "Tuesday, March 10", "martes 10 de marzo" (default: the language composed in)."""
+    code = languages.supported(language) or languages.current()
+    return str(format_date(day, _SPOKEN_DATE[code], locale=code))
 
 
 async def invite(
@@ -68,8 +71,9 @@ async def invite(
     replace: bool = False,
     url: str | None = None,
     config: twilio.SmsConfig | None = None,
+    language: str = languages.ENGLISH,
 ) -> InviteResult:
-    """Invite ``phone`` for patient ``patient_ref``: store the invitation and text its link.
+    """Invite ``phone`` for patient ``patient_ref``: store the invitation and text its link, in ``language``.
 
     Raises ``InvitationInputError`` for input that cannot be an invitation, ``InvitationError``
     when the number opted out or is another patient's, ``twilio.SmsConfigError`` when sending is
@@ -79,13 +83,13 @@ async def invite(
     """
     config = config or twilio.SmsConfig.from_env()
     if dry_run:
-        invitation, token = store.draft(phone, patient_ref, procedure_date, dob, created_by)
+        invitation, token = store.draft(phone, patient_ref, procedure_date, dob, created_by, language=language)
     else:
         config.require_sending()
         invitation, token = await asyncio.to_thread(
-            _checked_create, phone, patient_ref, procedure_date, dob, created_by, replace, url
+            _checked_create, phone, patient_ref, procedure_date, dob, created_by, replace, url, language
         )
-    body = compose(token, procedure_date)
+    body = compose(token, procedure_date, invitation.language)
     if dry_run:
         await asyncio.to_thread(_refuse_unless_textable, invitation, patient_ref, replace, url)
         return InviteResult(invitation, link.url(token), body, None, dry_run=True)
@@ -128,11 +132,12 @@ def _checked_create(
     created_by: str,
     replace: bool,
     url: str | None,
+    language: str,
 ) -> tuple[Invitation, str]:
     """``store.create`` after the opt-out check, so an opted-out number gets no row either."""
-    planned, _ = store.draft(phone, patient_ref, procedure_date, dob, created_by)
+    planned, _ = store.draft(phone, patient_ref, procedure_date, dob, created_by, language=language)
     _refuse_unless_textable(planned, patient_ref, replace=True, url=url)
-    return store.create(phone, patient_ref, procedure_date, dob, created_by, replace, url)
+    return store.create(phone, patient_ref, procedure_date, dob, created_by, replace, url, language=language)
 
 
 def _refuse_unless_textable(invitation: Invitation, patient_ref: str, replace: bool, url: str | None) -> None:

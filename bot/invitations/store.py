@@ -10,6 +10,10 @@ is already invited for another patient reference (a caregiver's phone) is refuse
 ``replace`` revokes the old invitation. A new invitation for the same patient replaces the
 old one too, so only the newest link works (staff re-invite after a lock-out this way).
 
+An invitation has a language (``languages.LANGUAGES``): the text, the page behind the link and the
+reminder reach the patient in it, and its conversation starts in it. The column came after the
+table (``db.engine`` adds it to older databases); rows made before it read English, as they were sent.
+
 The table is on ``bot.records.db.METADATA`` because the Rasa server, the action server,
 the console and the command line all read it. Functions are synchronous and short; async
 callers run them in a worker thread.
@@ -30,6 +34,7 @@ import sqlalchemy as sa
 from bot import content, settings
 from bot.channels.sms.text import normalize_number
 from bot.channels.sms.twilio import SmsConfig
+from bot.content import languages
 from bot.invitations import InvitationError, InvitationInputError, link
 from bot.invitations import phone as phone_cipher
 from bot.records import db
@@ -56,6 +61,8 @@ INVITATIONS = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime, nullable=True),
     sa.Column("message_sid", sa.String(64), nullable=True),
+    # Added after the table: not null with a default, so ``db.engine`` adds it to an older database.
+    sa.Column("language", sa.String(8), nullable=False, server_default=languages.ENGLISH),
 )
 
 
@@ -75,6 +82,7 @@ class Invitation:
     dob_required: bool
     dob_failures: int
     message_sid: str | None = None
+    language: str = languages.ENGLISH
 
     @property
     def locked(self) -> bool:
@@ -101,12 +109,13 @@ def create(
     replace: bool = False,
     url: str | None = None,
     now: dt.datetime | None = None,
+    language: str = languages.ENGLISH,
 ) -> tuple[Invitation, str]:
     """Store a new invitation and return it with its link token; ``InvitationError`` for bad input or a conflict.
 
     Older invitations of the same number are revoked in the same transaction: only the newest link works.
     """
-    row = _new_row(phone, patient_ref, procedure_date, dob, created_by, now or utcnow())
+    row = _new_row(phone, patient_ref, procedure_date, dob, created_by, now or utcnow(), language)
     with db.engine(url).begin() as connection:
         live = INVITATIONS.c.conversation_id == row["conversation_id"], INVITATIONS.c.revoked_at.is_(None)
         if not replace and _other_patient(connection, row["conversation_id"], patient_ref):
@@ -127,12 +136,13 @@ def draft(
     dob: dt.date | None = None,
     created_by: str = "cli",
     now: dt.datetime | None = None,
+    language: str = languages.ENGLISH,
 ) -> tuple[Invitation, str]:
     """The invitation ``create`` would make, checked the same way but stored nowhere (a dry run).
 
     Its token names an invitation that does not exist, so the sample link opens nothing.
     """
-    row = _new_row(phone, patient_ref, procedure_date, dob, created_by, now or utcnow())
+    row = _new_row(phone, patient_ref, procedure_date, dob, created_by, now or utcnow(), language)
     invitation = _invitation({**row, "revoked_at": None, "message_sid": None})
     return invitation, link.sign(invitation.invitation_id, invitation.link_expires_at)
 
@@ -166,9 +176,12 @@ def _new_row(
     dob: dt.date | None,
     created_by: str,
     now: dt.datetime,
+    language: str,
 ) -> dict[str, Any]:
     """The table row of a new invitation, every input checked; the number encrypted, the date of birth hashed."""
     number, conversation_id = _checked(phone, patient_ref, procedure_date, dob, now)
+    if language not in languages.LANGUAGES:
+        raise InvitationInputError(f"the language must be one of {', '.join(languages.LANGUAGES)}")
     invitation_id = secrets.token_urlsafe(ID_BYTES)
     return {
         "invitation_id": invitation_id,
@@ -182,6 +195,7 @@ def _new_row(
         "link_expires_at": db.as_stored(link_expiry(now, procedure_date)),
         "created_by": created_by[:64],
         "created_at": db.as_stored(now),
+        "language": language,
     }
 
 
@@ -372,4 +386,5 @@ def _invitation(row: Any) -> Invitation:
         dob_required=row["dob_hmac"] is not None,
         dob_failures=int(row["dob_failures"]),
         message_sid=row["message_sid"],
+        language=languages.supported(row.get("language")) or languages.ENGLISH,
     )

@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.content import languages
 from bot.content.consent import consent_content
-from bot.content.teachback import SIDES, TEACHBACK_FILE, Point, teachback_points
+from bot.content.teachback import SIDES, TEACHBACK_FILE, Point, teachback_content_in, teachback_points
 from bot.language import teachback_model
 from bot.language.matching import PhraseMatcher
 from bot.language.text import normalise
@@ -70,13 +71,23 @@ class TeachBackJudge:
 
 
 @lru_cache(maxsize=1)
-def default_judge() -> tuple[Any, TeachBackJudge]:
-    """The project's pipeline and a judge on its vocab (actions, commands and tests)."""
+def _pipeline() -> Any:
     from bot.language import pipeline as nlp
 
     pipeline = nlp.load()
     teachback_model.load()  # loaded with the pipeline, so the first patient at the check does not wait for it
-    return pipeline, TeachBackJudge(pipeline.vocab, teachback_points())
+    return pipeline
+
+
+@lru_cache(maxsize=len(languages.LANGUAGES))
+def _judge_in(language: str) -> TeachBackJudge:
+    return TeachBackJudge(_pipeline().vocab, teachback_content_in(language).points)
+
+
+def default_judge() -> tuple[Any, TeachBackJudge]:
+    """The project's pipeline and a judge of the points in the language being composed in (actions, commands
+    and tests): a Spanish answer is held against the Spanish concepts (content/es/teachback.yml)."""
+    return _pipeline(), _judge_in(languages.current())
 
 
 DONT_KNOW_WORDS = 5  # an answer this short with "I don't know" in it says just that
@@ -111,6 +122,6 @@ def judge_text(point_id: str, text: str) -> bool:
     if says_dont_know(text):
         return False
     doc = pipeline(text)
-    if normalise(text) in judge.short_right(point_id) or not learned.knows(point_id):
+    if normalise(text) in judge.short_right(point_id) or not learned.knows(point_id, languages.current()):
         return judge.judge(point_id, doc)
     return learned.understood(point_id, text) and not judge.contradicts(point_id, doc)

@@ -25,6 +25,7 @@ from bot.settings import PROJECT_ROOT
 
 TRAIN_DIR = PROJECT_ROOT / "data" / "teachback" / "train"
 MODEL_FILE = PROJECT_ROOT / "build" / "teachback" / "classifier.joblib"
+LANGUAGES_KEY = "languages"  # the meta entry: the languages of the answers the heads learned from
 RIGHT_AT = 0.5  # the probability from which an answer is right; by-fold figures are printed when training
 
 
@@ -36,6 +37,7 @@ class LabelledAnswer:
     text: str
     right: bool
     kind: str = ""
+    language: str = "en"  # the file's `language` (Spanish answers: es)
 
 
 def read_answers(paths: Iterable[Path]) -> list[LabelledAnswer]:
@@ -49,7 +51,10 @@ def read_answers(paths: Iterable[Path]) -> list[LabelledAnswer]:
             if label not in ("right", "wrong"):
                 raise ValueError(f"{path}: label must be right or wrong, not {label!r}")
             point = str(item.get("point") or data["point"])
-            answers.append(LabelledAnswer(point, str(item["text"]), label == "right", str(item.get("kind") or "")))
+            language = str(data.get("language") or "en")
+            answers.append(
+                LabelledAnswer(point, str(item["text"]), label == "right", str(item.get("kind") or ""), language)
+            )
     return answers
 
 
@@ -65,8 +70,10 @@ class TeachbackModel:
         self.heads = heads
         self.meta = meta or {}
 
-    def knows(self, point_id: str) -> bool:
-        return point_id in self.heads
+    def knows(self, point_id: str, language: str = "en") -> bool:
+        """Whether a head was trained for the point on answers in ``language``: a Spanish answer is never
+        judged by heads that learned English alone (they judged 0-30% of right Spanish answers right)."""
+        return point_id in self.heads and language in self.meta.get(LANGUAGES_KEY, ("en",))
 
     def probability(self, point_id: str, text: str) -> float:
         """The probability that ``text`` is a right answer for ``point_id`` (a point it was trained on)."""
@@ -92,7 +99,11 @@ def by_point(answers: Iterable[LabelledAnswer]) -> dict[str, list[LabelledAnswer
 
 
 def train(answers: Sequence[LabelledAnswer], meta: dict[str, Any] | None = None) -> TeachbackModel:
-    return TeachbackModel({point: _fit(items) for point, items in by_point(answers).items()}, meta)
+    """One head per point on its answers in every language; the languages learned are kept with the model."""
+    learned = {LANGUAGES_KEY: sorted({answer.language for answer in answers})}
+    return TeachbackModel(
+        {point: _fit(items) for point, items in by_point(answers).items()}, {**(meta or {}), **learned}
+    )
 
 
 def cross_validated(answers: Sequence[LabelledAnswer], folds: int = 5) -> dict[str, tuple[float, float]]:

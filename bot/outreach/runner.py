@@ -1,7 +1,9 @@
 """One tick of outreach: plan the reminders that fell due, claim what is due, and send each claimed message once.
 
 A reminder is a Rasa turn (``RECHECK_PAYLOAD``) whose answer is texted to the invited
-number; the channel gives the turn as ``run_turn`` so nothing here imports Rasa. A copy
+number; the channel gives the turn as ``run_turn`` so nothing here imports Rasa. The turn
+carries the invitation's language (``language_metadata``), and what is composed here (the
+fallback, the copy) is in it, so a patient invited in Spanish is reminded in Spanish. A copy
 is the ``own_copy_sms`` text with a link signed when it is sent (a deferred copy still
 gets a link that works its full time). Before anything goes out, in this order: the
 invitation still stands, the number has not texted STOP, the procedure day has not come
@@ -30,8 +32,9 @@ from bot import content, settings
 from bot.channels.sms import twilio
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import MAX_SMS_CHARS, sms_reply, split_numbered
+from bot.content import languages
 from bot.content.clinic import Clinic
-from bot.invitations import IDENTITY_KEY, IDENTITY_NUMBER, PATIENT_ID_KEY
+from bot.invitations import IDENTITY_KEY, IDENTITY_NUMBER, PATIENT_ID_KEY, language_metadata
 from bot.invitations import store as invitations
 from bot.invitations.send import spoken_date
 from bot.invitations.store import Invitation
@@ -204,10 +207,14 @@ def _held_until(row: Outreach, now: dt.datetime, clinic: Clinic, url: str | None
 
 
 async def _compose(row: Outreach, invitation: Invitation, run_turn: RunTurn) -> str:
-    """The one text to send: what the reminder's turn said (or the fallback), or the copy with a fresh link."""
+    """The one text to send: what the reminder's turn said (or the fallback), or the copy with a fresh link.
+
+    In the invitation's language: the turn is asked for it, and the texts composed here are in it.
+    """
     if row.kind == KIND_COPY:
         assert row.record_id is not None
-        return sms_reply("own_copy_sms", link=copy_link.link(row.record_id), hours=settings.copy_link_hours())
+        with languages.use(invitation.language):
+            return sms_reply("own_copy_sms", link=copy_link.link(row.record_id), hours=settings.copy_link_hours())
     procedure = invitation.procedure_date
     assert procedure is not None
     metadata = {
@@ -215,6 +222,7 @@ async def _compose(row: Outreach, invitation: Invitation, run_turn: RunTurn) -> 
         PROCEDURE_DATE_KEY: procedure.isoformat(),
         PATIENT_ID_KEY: invitation.patient_ref,
         IDENTITY_KEY: IDENTITY_NUMBER,
+        **language_metadata(invitation.language),
     }
     try:
         texts = await run_turn(row.conversation_id, RECHECK_PAYLOAD, metadata)
@@ -225,7 +233,10 @@ async def _compose(row: Outreach, invitation: Invitation, run_turn: RunTurn) -> 
         texts = []
     said = [text for text in texts if text.strip()]
     # One message, however many bubbles the turn had: the exemption allows one text a day.
-    return "\n\n".join(said) if said else sms_reply("reminder_fallback", date=spoken_date(procedure))
+    if said:
+        return "\n\n".join(said)
+    with languages.use(invitation.language):
+        return sms_reply("reminder_fallback", date=spoken_date(procedure))
 
 
 async def _send(config: twilio.SmsConfig, number: str, body: str) -> str:

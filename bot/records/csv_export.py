@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from bot.consent.record import UNDERSTOOD
 from bot.records import printable
 from bot.records.consent_store import Record
-from bot.records.printable import NOT_VERIFIED, decision_title, verified_by
+from bot.records.printable import decision_title, not_verified, verified_by
 
 CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte order mark, so Excel keeps accents and other scripts
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -58,7 +58,7 @@ def record_row(record: Record) -> tuple[str, ...]:
     return (
         str(record.id),
         record.created_at,
-        record.patient_ref or NOT_VERIFIED,
+        record.patient_ref or not_verified(),
         verified_by(record),
         record.channel,
         decision_title(record.decision),

@@ -1,27 +1,64 @@
-"""The printable page of a consent record, for the patient's chart."""
+"""The printable page of a consent record, for the patient's chart and the patient's own copy.
+
+The page is composed in the language the patient answered in (``ConsentPayload.language``),
+with its words from ``content/record.yml`` (``content/es/record.yml`` for Spanish) and the
+questions, choices, points, decision and topics from that language's content, by their ids;
+the patient's words stay as typed. A page in another language than English starts with one
+line in English for the chart. The helpers below compose in the language in use
+(``bot.content.languages``), English unless told otherwise: the care team's console pages and
+the CSV and FHIR exports call them so, and get English for every record (a Spanish record's
+questions and points too, where they pass the record's language as ``asked_in``).
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from bot import content
 from bot.consent.record import UNDERSTOOD, CandidacyAnswer, RecheckAnswer, TeachbackResult
-from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_NUMBER, IDENTITY_PORTAL
+from bot.content import languages
+from bot.content.record import RECORD_TEXTS
 from bot.records.consent_store import Record
 from bot.records.recheck_store import RecheckRecord, is_intact
 
+
+class RecordWords(Mapping[str, str]):
+    """One section of ``content/record.yml`` by the word a record stores (``typed``, ``invitation_link``).
+
+    Each text is read in the language in use when it is looked up, so one table serves the
+    patient's page in their language and the care team's exports in English.
+    """
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+        self.stored = tuple(name.split(".", 1)[1] for name in RECORD_TEXTS if name.startswith(f"{section}."))
+
+    def __getitem__(self, stored: str) -> str:
+        if stored not in self.stored:
+            raise KeyError(stored)
+        return content.record_text(f"{self.section}.{stored}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+
 # How the channel proved who was chatting (``ConsentPayload.identity``), in the care team's words: the one
 # table the printable page, the CSV and the FHIR export all say it with.
-VERIFIED_BY = {
-    IDENTITY_LINK: "invitation link",
-    IDENTITY_LINK_DOB: "invitation link and date of birth",
-    IDENTITY_NUMBER: "invited phone number",
-    IDENTITY_PORTAL: "clinic portal sign-in",
-}
-NOT_VERIFIED = "Not verified: nobody proved who was chatting"
-# A reference on a record written before the way was kept: until invitations, only the portal's token gave one.
-VERIFIED_BEFORE_KEPT = "not recorded (before invitations, only the clinic portal sign-in gave a reference)"
+VERIFIED_BY = RecordWords("verified_by")
+# How a candidacy answer was given (bot.consent.candidacy) and how a point was understood (bot.consent.record).
+HOW_GIVEN = RecordWords("how_given")
+TEACHBACK_HOW = RecordWords("teachback_how")
+PAUSE_KINDS = RecordWords("pause_kinds")
+STEPS = RecordWords("steps")
+
+
+def not_verified() -> str:
+    """The words for a record without a patient reference, in the language in use."""
+    return content.record_text("patient.not_verified")
 
 
 def decision_title(value: str) -> str:
@@ -39,23 +76,29 @@ def topic_title(intent: str) -> str:
 
 
 def verified_by(record: Record) -> str:
-    """How the patient reference was verified, in plain words; ``NOT_VERIFIED`` when the record has none.
+    """How the patient reference was verified, in plain words; ``not_verified()`` when the record has none.
 
     The care team weighs a reference by this: a link can be forwarded, a date of birth or the
     portal's sign-in is harder to borrow. A word this code does not know is shown as stored.
     """
     if not record.patient_ref:
-        return NOT_VERIFIED
+        return content.record_text("patient.not_verified")
     identity = record.payload.identity
-    return VERIFIED_BY.get(identity, identity) if identity else VERIFIED_BEFORE_KEPT
+    if not identity:
+        return content.record_text("patient.before_kept")
+    return VERIFIED_BY.get(identity, identity)
 
 
 def patient_line(record: Record) -> str:
     """The patient reference with how it was verified ("MRN-1 (verified by: invited phone number)"), or
-    ``NOT_VERIFIED``."""
+    ``not_verified()``."""
     if not record.patient_ref:
-        return NOT_VERIFIED
-    return f"{record.patient_ref} (verified by: {verified_by(record)})"
+        return content.record_text("patient.not_verified")
+    return content.record_text("patient.line", reference=record.patient_ref, how=verified_by(record))
+
+
+def _plural(count: int, one: str, other: str) -> str:
+    return content.record_text(one if count == 1 else other, count=count)
 
 
 def summary_line(record: Record) -> str:
@@ -63,19 +106,43 @@ def summary_line(record: Record) -> str:
     data = record.payload
     flagged = sum(1 for item in data.candidacy if item.flagged)
     understood = sum(1 for item in data.teachback if item.result == UNDERSTOOD)
-    review = f"{flagged} of {len(data.candidacy)} answers to review" if flagged else "no answers to review"
-    topics = len(data.topics_asked)
-    return (
-        f"{decision_title(record.decision)}; {review}; {understood} of {len(data.teachback)} understanding "
-        f"points explained back; asked about {topics} topic{'s' if topics != 1 else ''}."
+    review = (
+        content.record_text("summary.review", flagged=flagged, answers=len(data.candidacy))
+        if flagged
+        else content.record_text("summary.no_review")
     )
+    return content.record_text(
+        "summary.line",
+        decision=decision_title(record.decision),
+        review=review,
+        understood=understood,
+        points=len(data.teachback),
+        topics=_plural(len(data.topics_asked), "summary.topic", "summary.topics"),
+    )
+
+
+def question_text(item: CandidacyAnswer, asked_in: str = languages.ENGLISH) -> str:
+    """The question as the patient was asked it (``asked_in``, the record's language); in another language
+    being composed in, that language's question of the same id (the asked words when the content dropped it)."""
+    if (languages.supported(asked_in) or languages.ENGLISH) == languages.current():
+        return item.question
+    question = content.consent_content().by_id.get(item.id)
+    return question.text if question else item.question
+
+
+def point_text(item: TeachbackResult, asked_in: str = languages.ENGLISH) -> str:
+    """A teach-back point in the care team's words, as recorded in ``asked_in``; in another language being
+    composed in, that language's summary of the same point."""
+    if (languages.supported(asked_in) or languages.ENGLISH) == languages.current():
+        return item.summary
+    return point_summary(item.id, item.summary)
 
 
 def visit_points(record: Record) -> list[str]:
     """What the care team goes over at the visit: each flagged answer's note, then each point not explained back."""
     data = record.payload
-    answers = [item.flag_note or item.question for item in data.candidacy if item.flagged]
-    points = [item.summary for item in data.teachback if item.result != UNDERSTOOD]
+    answers = [item.flag_note or question_text(item, data.language) for item in data.candidacy if item.flagged]
+    points = [point_text(item, data.language) for item in data.teachback if item.result != UNDERSTOOD]
     return answers + points
 
 
@@ -90,36 +157,29 @@ def answer_title(item: CandidacyAnswer) -> str:
     return option.title if option else item.answer
 
 
-HOW_GIVEN = {"typed": "typed", "button": "tapped", "confirmed": "confirmed after asking back"}
-
-
-def candidacy_row(item: CandidacyAnswer) -> tuple[str, str]:
+def candidacy_row(item: CandidacyAnswer, asked_in: str = languages.ENGLISH) -> tuple[str, str]:
     """The question, then the answer as read, how it was given, the patient's own words, and ⚑ with its note.
 
     The words are there so the care team can check the reading; "confirmed after asking back"
     says the first answer was hedged or mixed and the patient chose when asked again (both
-    answers are in the words, separated by " / ").
+    answers are in the words, separated by " / "). ``asked_in``: the record's language.
     """
     shown = answer_title(item)
-    words = f' (said: "{item.said}")' if item.said and item.said.strip().lower() != shown.strip().lower() else ""
+    said = content.record_text("answers.said", words=item.said)
+    words = f" ({said})" if item.said and item.said.strip().lower() != shown.strip().lower() else ""
     how = f" [{HOW_GIVEN.get(item.how, item.how)}]" if item.how else ""
-    return item.question, f"{shown}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
+    return question_text(item, asked_in), f"{shown}{how}{words}{'  ⚑ ' + item.flag_note if item.flagged else ''}"
 
 
-TEACHBACK_HOW = {"own_words": "in own words", "chosen": "chosen from choices", "missed": "missed"}
-
-
-def teachback_row(item: TeachbackResult) -> tuple[str, str]:
+def teachback_row(item: TeachbackResult, asked_in: str = languages.ENGLISH) -> tuple[str, str]:
     """The point, then whether it was understood (in own words or chosen) or goes to the visit ⚑, after how many
-    tries, in whose words."""
-    result = "understood" if item.result == UNDERSTOOD else "review at visit ⚑"
+    tries, in whose words. ``asked_in``: the record's language."""
+    result = content.record_text("teachback.understood" if item.result == UNDERSTOOD else "teachback.review")
     if item.how in TEACHBACK_HOW and item.how != "missed":
-        result = f"{result}, {TEACHBACK_HOW[item.how]}"
-    attempts = f"{item.attempts} attempt{'s' if item.attempts != 1 else ''}"
-    return item.summary, f"{result} ({attempts}): " + " / ".join(item.answers)
-
-
-GO_OVER = "go over at the visit ⚑"
+        result = content.record_text("teachback.with_how", result=result, how=TEACHBACK_HOW[item.how])
+    attempts = _plural(item.attempts, "teachback.attempt", "teachback.attempts")
+    row = content.record_text("teachback.row", result=result, attempts=attempts, answers=" / ".join(item.answers))
+    return point_text(item, asked_in), row
 
 
 def point_summary(point_id: str, fallback: str) -> str:
@@ -132,19 +192,21 @@ def point_summary(point_id: str, fallback: str) -> str:
 def recheck_title(recheck: RecheckRecord) -> str:
     """One line on a re-check: when, how many points were right, and whether its HMAC still checks out."""
     right = sum(1 for answer in recheck.answers if answer.understood)
-    signed = "HMAC verified" if is_intact(recheck) else "FAILS its HMAC: changed after it was written"
-    return (
-        f"Re-check before the visit, {recheck.created_at} (UTC): {right} of {len(recheck.answers)} "
-        f"points right; {signed}"
+    signed = content.record_text("rechecks.intact" if is_intact(recheck) else "rechecks.changed")
+    return content.record_text(
+        "rechecks.title", when=recheck.created_at, right=right, asked=len(recheck.answers), signed=signed
     )
 
 
 def recheck_row(answer: RecheckAnswer) -> tuple[str, str]:
     """The point, then right or to go over at the visit, in the patient's own words (or that it was not asked)."""
+    go_over = content.record_text("rechecks.go_over")
     if not answer.answer:
-        result = f"not asked (the re-check stopped before it); {GO_OVER}"
+        result = content.record_text("rechecks.not_asked", go_over=go_over)
+    elif answer.understood:
+        result = content.record_text("rechecks.right", answer=answer.answer)
     else:
-        result = f"{'right' if answer.understood else 'missed; ' + GO_OVER}: {answer.answer}"
+        result = content.record_text("rechecks.missed", go_over=go_over, answer=answer.answer)
     return point_summary(answer.point, answer.question), result
 
 
@@ -159,26 +221,74 @@ def recheck_visit_points(rechecks: Sequence[RecheckRecord]) -> list[str]:
     return list(dict.fromkeys(missed))
 
 
-def record_page(record: Record, rechecks: Sequence[RecheckRecord] = ()) -> str:
-    """A one-page printable summary for the patient's chart, with the re-checks made before the visit."""
+def pauses_text(record: Record) -> str:
+    """Each pause and resume of the consent steps, in order ("paused at the understanding step, <when>")."""
+    return "; ".join(
+        content.record_text(
+            "pauses.line",
+            kind=PAUSE_KINDS.get(pause.kind, pause.kind),
+            step=STEPS.get(pause.step, pause.step),
+            at=pause.at,
+        )
+        for pause in record.payload.pauses
+    ) or content.record_text("page.none")
+
+
+def chart_line(record: Record) -> str:
+    """The line in English on top of a record printed in another language: what the chart needs from it."""
+    language = languages.supported(record.payload.language) or languages.ENGLISH
+    with languages.use(languages.ENGLISH):
+        return content.record_text(
+            "page.chart_line",
+            number=record.id,
+            decision=decision_title(record.decision),
+            language=content.record_text(f"languages.{language}"),
+            version=record.content_version,
+        )
+
+
+def record_page(record: Record, rechecks: Sequence[RecheckRecord] = (), language: str | None = None) -> str:
+    """A printable summary for the patient's chart, with the re-checks made before the visit.
+
+    In ``language``, else the language the patient answered in; a page not in English starts with
+    a line in English for the chart.
+    """
+    page_language = languages.supported(language or record.payload.language) or languages.ENGLISH
+    chart = ""
+    if page_language != languages.ENGLISH:
+        chart = f'<p class="chart" lang="{languages.ENGLISH}">{html.escape(chart_line(record))}</p>\n'
+    with languages.use(page_language):
+        return _page(record, rechecks, page_language, chart)
+
+
+def _page(record: Record, rechecks: Sequence[RecheckRecord], page_language: str, chart: str) -> str:
+    """The page's HTML, composed in the language in use."""
     data = record.payload
     esc = html.escape
+    text = content.record_text
 
     def rows(items: list[tuple[str, str]]) -> str:
         return "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items)
 
-    candidacy = [candidacy_row(item) for item in data.candidacy]
-    teachback = [teachback_row(item) for item in data.teachback]
-    topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or "none"
-    paused = "; ".join(f"{pause.kind} at the {pause.step} step, {pause.at}" for pause in data.pauses) or "none"
+    candidacy = [candidacy_row(item, data.language) for item in data.candidacy]
+    teachback = [teachback_row(item, data.language) for item in data.teachback]
+    topics = ", ".join(topic_title(intent) for intent in data.topics_asked) or text("page.none")
     linked = "".join(
         f"<p>{esc(recheck_title(item))}</p><table>{rows([recheck_row(answer) for answer in item.answers])}</table>"
         for item in rechecks
     )
-    recheck_part = f"<h2>Re-checks before the visit (⚑ = go over at the visit)</h2>{linked}" if rechecks else ""
+    recheck_part = f"<h2>{esc(text('page.rechecks'))}</h2>{linked}" if rechecks else ""
+    details = [
+        (text("page.recorded"), record.created_at),
+        (text("page.conversation"), record.conversation_id),
+        (text("page.channel"), record.channel),
+        (text("page.patient"), patient_line(record)),
+    ]
+    title = esc(text("page.title", number=record.id))
+    versions = text("page.versions", version=record.content_version, hash=record.record_hash, previous=record.prev_hash)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Pre-consent record #{record.id}</title>
+<html lang="{page_language}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 <style>
 @page {{ size: letter; margin: 14mm; }}
 body {{ font: 10.5pt/1.35 system-ui, sans-serif; color: #111; max-width: 190mm; margin: auto; }}
@@ -188,30 +298,20 @@ padding: 2pt 4pt; border-bottom: 1px solid #ccc; }} th {{ width: 42%; font-weigh
 .decision {{ font-size: 13pt; font-weight: 700; border: 2px solid #111; padding: 5pt; margin: 6pt 0; }}
 .small {{ font-size: 8.5pt; color: #444; word-break: break-all; }}
 .summary {{ font-size: 11.5pt; border-left: 4px solid #111; padding-left: 6pt; }}
+.chart {{ font-size: 9pt; border: 1px solid #111; padding: 3pt 5pt; margin: 0 0 6pt; }}
 </style></head><body>
-<h1>Rhizotomy injection: pre-consent record #{record.id}</h1>
-<p>Prepared by the clinic's automated assistant. <strong>This is not the signed consent</strong>: the final
-consent is signed with the physician at the visit.</p>
-<p class="summary"><strong>Summary:</strong> {esc(summary_line(record))}</p>
-<table>{
-        rows(
-            [
-                ("Recorded (UTC)", record.created_at),
-                ("Conversation", record.conversation_id),
-                ("Channel", record.channel),
-                ("Patient reference", patient_line(record)),
-            ]
-        )
-    }
-</table>
-<div class="decision">Decision: {esc(decision_title(record.decision))}</div>
-<h2>Candidacy answers (⚑ = for the care team to review)</h2><table>{rows(candidacy)}</table>
-<h2>Understanding check (teach-back)</h2><table>{rows(teachback)}</table>
-<h2>Topics the patient asked about</h2><p>{esc(topics)}</p>
-<h2>Pauses</h2><p>{esc(paused)}</p>
+{chart}<h1>{esc(text("page.heading", number=record.id))}</h1>
+<p>{esc(text("page.prepared_by"))} <strong>{esc(text("page.not_signed"))}</strong>:
+{esc(text("page.signed_at_visit"))}</p>
+<p class="summary"><strong>{esc(text("page.summary"))}</strong> {esc(summary_line(record))}</p>
+<table>{rows(details)}</table>
+<div class="decision">{esc(text("page.decision", decision=decision_title(record.decision)))}</div>
+<h2>{esc(text("page.candidacy"))}</h2><table>{rows(candidacy)}</table>
+<h2>{esc(text("page.teachback"))}</h2><table>{rows(teachback)}</table>
+<h2>{esc(text("page.topics"))}</h2><p>{esc(topics)}</p>
+<h2>{esc(text("page.pauses"))}</h2><p>{esc(pauses_text(record))}</p>
 {recheck_part}
-<p class="small">Content version {esc(record.content_version)} · record hash {esc(record.record_hash)} ·
-previous {esc(record.prev_hash)}</p>
-<p>Reviewed by: ____________________ Date: ____________</p>
+<p class="small">{esc(versions)}</p>
+<p>{esc(text("page.reviewed_by"))}</p>
 </body></html>
 """

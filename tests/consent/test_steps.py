@@ -276,6 +276,7 @@ def test_the_record_payload_follows_the_clinic_order_and_names_the_topics_asked(
         decision="go_ahead",
         topics_asked=("ask_cure", "ask_duration"),
         supersedes=4,
+        language="en",  # the language composed in: a Spanish conversation's record says "es"
     )
 
 

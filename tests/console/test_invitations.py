@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bot import content
+from bot.channels.sms.text import plain_text
 from bot.console import audit
+from bot.content import languages
+from bot.content.messages import fill
 from bot.invitations import link, store
 from tests.console.conftest import Console, csrf
 from tests.helpers.invitations import use_invitation_env
@@ -90,3 +95,21 @@ def test_posts_without_the_csrf_token_are_refused(
     client = nurse()
     assert client.post("/invitations", data={"phone": PHONE, "patient": "MRN-1"}).status_code == 403
     assert fake_twilio.requests == []
+
+
+def test_a_spanish_invitation_from_the_form_is_texted_in_spanish(
+    console: Console, nurse: Callable[[], TestClient], fake_twilio: FakeTwilio
+) -> None:
+    client = nurse()
+    assert '<option value="es" lang="es"' in client.get("/invitations").text
+    page = client.post("/invitations", data=_form(client, lang="es"))
+    assert page.status_code == 200 and "<strong>Sent</strong>" in page.text
+    (invitation,) = store.everyone(console.url)
+    assert invitation.language == "es"
+    body = str(fake_twilio.requests[0]["form"]["Body"])  # type: ignore[index]
+    with languages.use(languages.SPANISH):
+        expected = plain_text(fill(content.sms_texts_in("es")["invitation"], link=body.rsplit(" ", 1)[-1]))
+    assert body == expected and html.escape(body) in page.text
+    assert "Español" in client.get("/invitations").text
+    refused = client.post("/invitations", data=_form(client, lang="fr", patient="MRN-1002"))
+    assert refused.status_code == 400 and len(store.everyone(console.url)) == 1

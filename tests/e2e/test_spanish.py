@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot.content import languages, message
+from bot.consent.record import UNDERSTOOD
+from bot.content import consent_content_in, languages, message
 from bot.content.messages import fill
 from bot.content.responses import responses_in
+from bot.records import consent_store
 from devtools.launch import Running
 from tests.helpers.conversations import new_sender, sent_names
 
@@ -82,3 +84,65 @@ def test_a_spanish_suicide_message_gets_988_in_spanish(assistant: Running) -> No
     sender = new_sender()
     reply = assistant.say(sender, "ya no quiero vivir, estoy pensando en tomarme todas las pastillas")
     assert texts(reply)[0] == in_spanish("emergency_self_harm")
+
+
+# Spanish answers to every candidacy question, in content order: a choice by its Spanish title (the value the
+# English helper picks), the others typed.
+SPANISH_TYPED = {
+    "condition": "dolor de espalda",
+    "severity": "7",
+    "treatments_tried": "terapia física",
+    "other_health": "no",
+}
+SPANISH_CHOSEN = {"purpose": "pain", "treatments_helped": "a_little", "pregnancy": "not_applicable"}
+RIGHT_TEACHBACK_ES = [
+    "bloquea las señales de dolor del nervio",
+    "dolor donde entró la aguja",
+    "una infección",
+    "no, el efecto se puede pasar con el tiempo",
+    "no, no es una cura",
+]
+
+
+def spanish_answers() -> list[str]:
+    """A clear Spanish answer to each question, titles read from content/es/consent.yml."""
+    questions = consent_content_in(languages.SPANISH).questions
+    answers = []
+    for question in questions:
+        if question.id in SPANISH_TYPED:
+            answers.append(SPANISH_TYPED[question.id])
+            continue
+        wanted = SPANISH_CHOSEN.get(question.id, "no")
+        answers.append(next(option.title for option in question.options if option.value == wanted))
+    return answers
+
+
+def test_a_whole_consent_in_spanish_is_recorded_with_its_language_and_the_patients_words(assistant: Running) -> None:
+    sender = new_sender()
+    assistant.say(sender, CHOOSE_SPANISH)
+    opened = assistant.say(sender, "quiero empezar con el consentimiento")
+    first = consent_content_in(languages.SPANISH).questions[0]
+    assert any(first.text in text for text in texts(opened)), texts(opened)
+    for answer in spanish_answers() + RIGHT_TEACHBACK_ES:
+        assistant.say(sender, answer)
+    go_ahead = consent_content_in(languages.SPANISH).decision("go_ahead")
+    assert go_ahead is not None
+    done = assistant.say(sender, go_ahead.title)
+    assert "recorded_go_ahead" in sent_names(assistant, sender)
+    assert in_spanish("recorded_go_ahead") in texts(done)
+    (record,) = [r for r in consent_store.records(assistant.database_url) if r.conversation_id == sender]
+    assert record.decision == "go_ahead" and record.payload.language == languages.SPANISH
+    said = {answer.id: answer.said for answer in record.payload.candidacy}
+    assert said["condition"] == SPANISH_TYPED["condition"]
+    assert [item.result for item in record.payload.teachback] == [UNDERSTOOD] * len(RIGHT_TEACHBACK_ES)
+
+
+def test_switching_to_spanish_in_the_middle_of_the_questions_asks_again_in_spanish(assistant: Running) -> None:
+    sender = new_sender()
+    english = assistant.say(sender, "I consent")
+    first_en = consent_content_in(languages.ENGLISH).questions[0].text
+    assert any(first_en in text for text in texts(english))
+    switched = assistant.say(sender, "español")
+    assert texts(switched)[0] == spanish_response("utter_language_changed")
+    first_es = consent_content_in(languages.SPANISH).questions[0].text
+    assert any(first_es in text for text in texts(switched)), texts(switched)

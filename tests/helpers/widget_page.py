@@ -8,13 +8,15 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from bot.content.widget import bundle_texts
+from bot.content import languages
+from bot.content.widget import bundle_texts_in
 from tests.helpers.servers import ARTIFACTS
 
 
-def widget_text(name: str, **values: str) -> str:
-    """A text the widget shows by itself, as built into it from content/widget.yml."""
-    text = bundle_texts()[name]
+def widget_text(name: str, language: str = languages.ENGLISH, **values: str) -> str:
+    """A text the widget shows by itself in ``language``, as built into it from content/widget.yml
+    (content/es/widget.yml for Spanish)."""
+    text = bundle_texts_in(language)[name]
     for key, value in values.items():
         text = text.replace(f"{{{key}}}", value)
     return text
@@ -25,11 +27,13 @@ def watch(page: Page, errors: list[str]) -> Page:
     return page
 
 
-def open_demo(context: BrowserContext, server: str, errors: list[str]) -> tuple[Page, Chat]:
-    """The demo page the chat server serves, with the widget on it."""
+def open_demo(
+    context: BrowserContext, server: str, errors: list[str], language: str = languages.ENGLISH
+) -> tuple[Page, Chat]:
+    """The demo page the chat server serves, with the widget on it (``?lang=es``: both in Spanish)."""
     page = watch(context.new_page(), errors)
-    page.goto(f"{server}/widget/demo")
-    return page, Chat(page)
+    page.goto(f"{server}/widget/demo" if language == languages.ENGLISH else f"{server}/widget/demo?lang={language}")
+    return page, Chat(page, language)
 
 
 def clinic_page_html(script_url: str, attributes: str = "") -> str:
@@ -55,14 +59,15 @@ def open_clinic_page(
 
 
 class Chat:
-    """The widget on a page, as a patient uses it."""
+    """The widget on a page, as a patient uses it, found by its labels in ``language``."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, language: str = languages.ENGLISH) -> None:
         self.page = page
-        self.launcher = page.get_by_role("button", name="Questions? Chat with us")
+        self.language = language
+        self.launcher = page.get_by_role("button", name=widget_text("labels.launcher", language))
         self.panel = page.get_by_role("dialog")
-        self.input = page.get_by_label("Your message")
-        self.log = page.get_by_role("log", name="Conversation")
+        self.input = page.get_by_label(widget_text("labels.message_box", language))
+        self.log = page.get_by_role("log", name=widget_text("labels.conversation", language))
         self.typing = page.locator(".typing")
         self.error_line = page.get_by_role("alert")
 

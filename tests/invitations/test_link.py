@@ -106,3 +106,12 @@ def test_invitation_settings_defaults() -> None:
     assert settings.invite_link_days({}) == 14 and settings.invite_browser_hours({}) == 12
     assert settings.invite_dob_attempts({}) == 5 and settings.invite_require_dob({}) is False
     assert settings.invite_require_dob({"INVITE_REQUIRE_DOB": "1"}) is True
+
+
+def test_an_expired_link_still_names_its_invitation_for_its_page_and_a_forged_one_nothing() -> None:
+    token = link.sign(ID, NOW - dt.timedelta(days=1))
+    with pytest.raises(link.LinkError):
+        link.verify(token)
+    assert link.named_invitation(token) == ID
+    forged = token[:-1] + ("B" if token[-1] != "B" else "C")
+    assert link.named_invitation(forged) is None and link.named_invitation("not-a-token") is None

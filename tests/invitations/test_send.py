@@ -14,9 +14,11 @@ from cryptography.fernet import Fernet
 
 from bot import content
 from bot.channels.sms.store import SmsStore
+from bot.channels.sms.text import plain_text
 from bot.channels.sms.twilio import SmsConfig, TwilioApiError
-from bot.content import ContentError
+from bot.content import ContentError, languages
 from bot.content.files import load_yaml
+from bot.content.messages import fill
 from bot.content.sms import SMS_FILE, parse_sms_texts
 from bot.invitations import InvitationError, link, send, store
 from bot.records import db
@@ -184,3 +186,62 @@ def test_the_invitation_text_must_keep_the_link_and_the_carrier_words(name: str,
     raw[name] = str(raw[name]).replace(drop, "")
     with pytest.raises(ContentError, match=f"'{name}' must contain"):
         parse_sms_texts(raw)
+
+
+# --- the patient's language ------------------------------------------------------------------
+
+
+def spanish_sms(name: str, **values: str) -> str:
+    """The Spanish text ``name`` of content/es/sms.yml as a phone gets it, filled as the clinic's Spanish."""
+    with languages.use(languages.SPANISH):
+        return plain_text(fill(content.sms_texts_in(languages.SPANISH)[name], **values))
+
+
+def test_a_spanish_invitation_is_texted_in_spanish_and_stored_as_spanish(
+    env: dict[str, str], fake_twilio: FakeTwilio
+) -> None:
+    procedure = dt.datetime.now(content.clinic().timezone).date() + dt.timedelta(days=9)
+    done = run_invite(env, PHONE, "--patient", REF, "--procedure-date", procedure.isoformat(), "--lang", "es")
+    assert done.returncode == 0, done.stderr
+    body = str(fake_twilio.requests[0]["form"]["Body"])  # type: ignore[index]
+    address = body.rsplit(" ", 1)[-1]
+    assert body == spanish_sms("invitation_dated", link=address, date=send.spoken_date(procedure, "es"))
+    assert body != send.compose(address.rsplit("/", 1)[-1], procedure)  # not the English text
+    (row,) = stored(env["DATABASE_URL"])
+    assert row["language"] == "es"
+
+
+def test_an_invitation_is_english_unless_asked_and_only_in_a_language_we_have(
+    env: dict[str, str], fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_invite(env, PHONE, "--patient", REF).returncode == 0
+    assert [row["language"] for row in stored(env["DATABASE_URL"])] == ["en"]
+    refused = run_invite(env, PHONE, "--patient", REF, "--lang", "fr")
+    assert refused.returncode == 2 and "--lang" in refused.stderr
+    use(monkeypatch, env)
+    with pytest.raises(InvitationError, match="language"):
+        asyncio.run(send.invite(PHONE, REF, dry_run=True, url=env["DATABASE_URL"], language="fr"))
+    assert len(fake_twilio.requests) == 1
+
+
+def test_a_spanish_dry_run_shows_the_spanish_text(
+    env: dict[str, str], fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, env)
+    result = asyncio.run(send.invite(PHONE, REF, dry_run=True, url=env["DATABASE_URL"], language="es"))
+    assert result.body == spanish_sms("invitation", link=result.link)
+    assert result.invitation.language == "es" and stored(env["DATABASE_URL"]) == []
+
+
+def test_the_spoken_date_in_spanish() -> None:
+    assert send.spoken_date(dt.date(2026, 9, 30), "es") == "miércoles 30 de septiembre"
+    with languages.use(languages.SPANISH):
+        assert send.spoken_date(dt.date(2026, 3, 10)) == "martes 10 de marzo"
+    assert send.spoken_date(dt.date(2026, 3, 10), "en") == "Tuesday, March 10"
+    week = [send.spoken_date(dt.date(2026, 3, 9) + dt.timedelta(days=n), "es").split()[0] for n in range(7)]
+    assert week == ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    months = [send.spoken_date(dt.date(2026, month, 1), "es").rsplit(" ", 1)[-1] for month in range(1, 13)]
+    assert months == [
+        "enero", "febrero", "marzo", "abril", "mayo", "junio",
+        "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    ]  # fmt: skip

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot import content
 from bot.channels.sms.twilio import SmsConfig
 from bot.invitations import InvitationError, InvitationInputError, link, store
+from bot.invitations import phone as phone_cipher
 from bot.records import db
 from tests.invitations.conftest import SMS_ID_SECRET
 
@@ -179,3 +180,72 @@ def test_a_draft_is_checked_like_an_invitation_and_stored_nowhere(database_url: 
     assert rows(database_url) == []
     with pytest.raises(link.LinkError):
         store.by_token(token, database_url)
+
+
+# --- the patient's language ------------------------------------------------------------------
+
+
+def test_an_invitation_keeps_its_language(database_url: str) -> None:
+    spanish, _ = store.create(PHONE, REF, language="es", url=database_url)
+    assert spanish.language == "es"
+    assert store.for_conversation(spanish.conversation_id, database_url) == spanish
+    assert [row["language"] for row in rows(database_url)] == ["es"]
+    english, _ = store.create(PHONE, REF, url=database_url)
+    assert english.language == "en" and store.draft(PHONE, REF, language="es")[0].language == "es"
+    with pytest.raises(InvitationInputError, match="language"):
+        store.create(PHONE, REF, language="fr", url=database_url)
+    assert len(rows(database_url)) == 2
+
+
+def _table_before_languages(url: str) -> str:
+    """The invitations table as databases made before invitations had a language, with one row; its id."""
+    old = sa.MetaData()
+    table = sa.Table(
+        "invitations",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("invitation_id", sa.String(24), nullable=False, unique=True),
+        sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+        sa.Column("patient_ref", sa.String(128), nullable=False),
+        sa.Column("procedure_date", sa.Date, nullable=True),
+        sa.Column("phone_encrypted", sa.Text, nullable=False),
+        sa.Column("phone_last2", sa.String(2), nullable=False),
+        sa.Column("dob_hmac", sa.String(64), nullable=True),
+        sa.Column("dob_failures", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("link_expires_at", sa.DateTime, nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("revoked_at", sa.DateTime, nullable=True),
+        sa.Column("message_sid", sa.String(64), nullable=True),
+    )
+    now = dt.datetime(2026, 11, 2, 9, 0)
+    engine = sa.create_engine(url, future=True)
+    with engine.begin() as connection:
+        old.create_all(connection)
+        connection.execute(
+            table.insert().values(
+                invitation_id="OldInvitation001",
+                conversation_id="sms-old",
+                patient_ref=REF,
+                phone_encrypted=phone_cipher.encrypt(E164),
+                phone_last2="23",
+                link_expires_at=now + dt.timedelta(days=14),
+                created_by="cli",
+                created_at=now,
+            )
+        )
+    engine.dispose()
+    return "OldInvitation001"
+
+
+def test_an_older_database_gains_the_language_and_its_invitations_read_english(database_url: str) -> None:
+    old_id = _table_before_languages(database_url)
+    db._CREATED.clear()
+    old = store.get(old_id, database_url)
+    assert old is not None and old.language == "en" and old.patient_ref == REF
+    columns = {c["name"]: c for c in sa.inspect(db.engine(database_url)).get_columns("invitations")}
+    assert not columns["language"]["nullable"]
+    spanish, _ = store.create("+15550100999", "MRN-2", language="es", url=database_url)
+    assert store.get(spanish.invitation_id, database_url) == spanish and spanish.language == "es"
+    db._CREATED.clear()  # a second server starting: the column is there, nothing changes
+    assert [row["language"] for row in rows(database_url)] == ["en", "es"]

@@ -31,3 +31,11 @@ def test_no_training_answer_copies_a_held_out_or_fresh_one() -> None:
     evaluation = [a.text for a in answers("heldout") + answers("fresh")]
     copies = near_copies(training, evaluation)
     assert copies == [], f"{len(copies)} training answers copy evaluation ones, e.g. {copies[:3]}"
+
+
+def test_no_training_answer_copies_a_spanish_evaluation_one() -> None:
+    """Spanish answers (tests/data/teachback/es/) by independent writers; the training answers stay away from them."""
+    training = [a.text for a in teachback_model.read_answers(sorted(teachback_model.TRAIN_DIR.glob("*.yml")))]
+    evaluation = [a.text for a in answers("es/heldout") + answers("es/fresh")]
+    assert len(evaluation) >= 300
+    assert near_copies(evaluation, training) == []

@@ -39,10 +39,10 @@ def sms_config(fake_twilio: FakeTwilio) -> SmsConfig:
     )
 
 
-def invite(url: str, days_ahead: int = 30, phone: str = PHONE, ref: str = REF) -> Invitation:
-    """An invitation (stored, not texted) for a procedure ``days_ahead`` days from today."""
+def invite(url: str, days_ahead: int = 30, phone: str = PHONE, ref: str = REF, language: str = "en") -> Invitation:
+    """An invitation (stored, not texted) for a procedure ``days_ahead`` days from today, in ``language``."""
     today = dt.datetime.now(content.clinic().timezone).date()
-    invitation, _ = invitations.create(phone, ref, today + dt.timedelta(days=days_ahead), url=url)
+    invitation, _ = invitations.create(phone, ref, today + dt.timedelta(days=days_ahead), url=url, language=language)
     return invitation
 
 

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from bot import content
+from bot import content, settings
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.twilio import SmsConfig
 from bot.outreach import KIND_COPY, copies, store
 from bot.records import copy_link
 from tests.helpers.twilio import FakeTwilio
 from tests.outreach.conftest import PHONE, Turns, at, invite
-from tests.outreach.test_runner import tick
+from tests.outreach.test_runner import spanish_sms, tick
 
 RECORD = 41
 
@@ -95,3 +95,16 @@ def test_a_held_copy_asked_for_goes_at_once(database_url: str, sms_config: SmsCo
     assert copies.queue_copy(invitation.conversation_id, RECORD, "rest", requested=True, url=database_url)
     (sent,) = tick(Turns(), sms_config, tomorrow(22) + dt.timedelta(minutes=5), database_url)
     assert sent.status == store.SENT and len(fake_twilio.requests) == 1
+
+
+@pytest.mark.usefixtures("copies_on")
+def test_a_spanish_invitations_copy_is_texted_in_spanish(
+    database_url: str, sms_config: SmsConfig, fake_twilio: FakeTwilio
+) -> None:
+    invitation = invite(database_url, language="es")
+    assert copies.queue_copy(invitation.conversation_id, RECORD, "rest", requested=False, url=database_url)
+    (sent,) = tick(Turns(), sms_config, tomorrow(10), database_url)
+    assert sent.kind == KIND_COPY and sent.status == store.SENT
+    body = str(fake_twilio.requests[0]["form"]["Body"])  # type: ignore[index]
+    address = body.rsplit(" ", 1)[-1]
+    assert body == spanish_sms("own_copy_sms", link=address, hours=settings.copy_link_hours())

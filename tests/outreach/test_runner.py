@@ -10,8 +10,10 @@ import pytest
 
 from bot import content
 from bot.channels.sms.store import SmsStore
-from bot.channels.sms.text import sms_reply
+from bot.channels.sms.text import plain_text, sms_reply
 from bot.channels.sms.twilio import SmsConfig
+from bot.content import languages
+from bot.content.messages import fill
 from bot.invitations import IDENTITY_NUMBER
 from bot.invitations import store as invitations
 from bot.invitations.send import spoken_date
@@ -243,3 +245,32 @@ def test_a_lapsed_claim_is_never_sent(database_url: str, sms_config: SmsConfig, 
     assert tick(Turns(), sms_config, later + dt.timedelta(days=1), database_url) == []
     row = store.get(claimed.outreach_id, database_url)
     assert row is not None and row.status == store.UNKNOWN and fake_twilio.requests == []
+
+
+def spanish_sms(name: str, **values: object) -> str:
+    """The Spanish text ``name`` (content/es/sms.yml) as a phone gets it, filled as the clinic's Spanish."""
+    with languages.use(languages.SPANISH):
+        return plain_text(fill(content.sms_texts_in(languages.SPANISH)[name], **values))
+
+
+def test_a_spanish_invitations_reminder_asks_its_turn_for_spanish(
+    database_url: str, sms_config: SmsConfig, fake_twilio: FakeTwilio
+) -> None:
+    invitation = invite(database_url, language="es")
+    turns = Turns()
+    tick(turns, sms_config, due_of(invitation), database_url)
+    ((_, _, metadata),) = turns.calls
+    assert metadata[languages.METADATA_KEY] == "es"
+
+
+def test_a_spanish_invitations_fallback_is_in_spanish_with_the_date_said_in_spanish(
+    database_url: str, sms_config: SmsConfig, fake_twilio: FakeTwilio
+) -> None:
+    invitation = invite(database_url, language="es")
+    assert invitation.procedure_date is not None
+    (sent,) = tick(Turns(said=[]), sms_config, due_of(invitation), database_url)
+    assert sent.status == store.SENT
+    form = fake_twilio.requests[0]["form"]
+    assert isinstance(form, dict)
+    assert form["Body"] == spanish_sms("reminder_fallback", date=spoken_date(invitation.procedure_date, "es"))
+    assert spoken_date(invitation.procedure_date, "es") in str(form["Body"])

@@ -17,6 +17,7 @@ import yaml
 
 from bot.channels.web import protocol
 from bot.channels.web import session as web_session
+from bot.content import languages
 from bot.content.widget import WIDGET_TEXTS, bundle_texts
 from bot.settings import PROJECT_ROOT
 
@@ -49,9 +50,22 @@ def test_the_server_refuses_credentials_that_would_break_the_built_widget(key: s
         SecureSocketIOInput.from_credentials({key: value})
 
 
+def esbuild_ascii(char: str) -> str:
+    """How esbuild writes a character outside ASCII (its default charset): ``\\xBF``, ``\\u2026``."""
+    code = ord(char)
+    if code < 0x7F:
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    high, low = divmod(code - 0x10000, 0x400)  # a surrogate pair, as JavaScript strings hold it
+    return f"\\u{0xD800 + high:04X}\\u{0xDC00 + low:04X}"
+
+
 def as_js_literal_forms(text: str) -> list[str]:
     """How esbuild may write ``text`` in the bundle: ASCII-escaped, in double, single or back quotes."""
-    escaped = json.dumps(text)[1:-1]
+    escaped = "".join(esbuild_ascii(char) for char in json.dumps(text, ensure_ascii=False)[1:-1])
     plain_quotes = escaped.replace('\\"', '"')
     return [escaped, plain_quotes, plain_quotes.replace("'", "\\'")]
 
@@ -64,9 +78,27 @@ def test_the_bundle_carries_the_protocol_and_the_current_widget_texts() -> None:
         assert f'"{code}"' in bundle, code
     assert f'"{protocol.CLIENT_ID_KEY}"' in bundle and f'"{protocol.ORIGIN_CHECK_PATH}"' in bundle
     stale = [
-        name for name, text in bundle_texts().items() if not any(form in bundle for form in as_js_literal_forms(text))
+        f"{language}:{name}"
+        for language, texts in bundle_texts().items()
+        for name, text in texts.items()
+        if not any(form in bundle for form in as_js_literal_forms(text))
     ]
     assert not stale, f"the bundle was built from older words for {stale}: run `make widget`"
+
+
+def test_the_bundle_carries_every_language_by_its_code() -> None:
+    texts = bundle_texts()
+    assert list(texts) == list(languages.LANGUAGES)
+    assert all(set(words) == set(WIDGET_TEXTS) for words in texts.values())
+    bundle = built_bundle()
+    for language in languages.LANGUAGES:
+        assert re.search(rf"""[{{,]["']?{language}["']?:\{{["']""", bundle), f"no texts under {language!r}"
+    assert f'"{protocol.LANGUAGE_KEY}"' in bundle or f"{protocol.LANGUAGE_KEY}:" in bundle
+
+
+def test_a_language_key_of_the_protocol_is_the_one_conversations_read() -> None:
+    """The widget names its page's language under the key the rest of the assistant reads it by."""
+    assert protocol.LANGUAGE_KEY == languages.METADATA_KEY
 
 
 def test_the_widget_takes_every_word_from_content() -> None:

@@ -5,7 +5,12 @@
 //           data-clinic-name="Riverside Spine & Pain Clinic"
 //           data-primary-color="#1f5f8b"
 //           data-start-payload="/greet"
-//           data-patient-token="(JWT from the patient portal, optional)"></script>
+//           data-patient-token="(JWT from the patient portal, optional)"
+//           data-lang="es"></script>
+//
+// The widget speaks the page's language: data-lang, else the page's <html lang>, else
+// English; only languages it has texts for (content/widget.yml, content/es/widget.yml).
+// It tells the server too (session_request), so the conversation starts in that language.
 //
 // The invitation page (/i/<link>) sets data-invite (the link or the browser key the
 // date-of-birth check gave) and data-open="1": the chat opens at once in the patient's
@@ -30,19 +35,23 @@ import {
   client_id_key as CLIENT_ID_KEY,
   connect_errors as CONNECT_ERRORS,
   events as EVENTS,
+  language_key as LANGUAGE_KEY,
   max_message_chars as MAX_CHARS,
   origin_check_path as ORIGIN_CHECK_PATH,
 } from "../protocol.json";
 import { themeColors } from "./color.js";
 import { createStore } from "./storage.js";
 import { css } from "./styles.js";
-import { fill, tokenize } from "./text.js";
+import { fill, pickLanguage, textsIn, tokenize } from "./text.js";
 
-// Every word the widget shows by itself, from content/widget.yml with the clinic's
-// facts filled in. build.mjs builds them in (scripts/build-widget.sh writes them), so
-// they show even when the chat server cannot be reached.
+// Every word the widget shows by itself, in every language (`{en: {...}, es: {...}}`), from
+// content/widget.yml and its translations with the clinic's facts filled in. build.mjs builds
+// them in (scripts/build-widget.sh writes them), so they show even when the chat server cannot
+// be reached.
 // eslint-disable-next-line no-undef
-const TEXT = __WIDGET_TEXTS__;
+const TEXTS = __WIDGET_TEXTS__;
+// The texts of the page's language, chosen when the widget starts (start()).
+let TEXT = textsIn(TEXTS, "en");
 const TYPING_TIMEOUT_MS = 60000;
 // The server acknowledges a message as soon as it arrives; silence this long means the
 // connection is gone even if the browser has not noticed (it would take ~45 s to).
@@ -73,8 +82,14 @@ function findScript() {
   );
 }
 
-/** Settings from the script tag's data attributes, with defaults. */
-export function readConfig(script) {
+/** The language the page asks for: the script tag's data-lang, else <html lang>, else English. */
+export function pageLanguage(script) {
+  const data = (script && script.dataset) || {};
+  return pickLanguage(TEXTS, data.lang, document.documentElement.lang);
+}
+
+/** Settings from the script tag's data attributes, with defaults (TEXT: in the page's language). */
+export function readConfig(script, lang = "en") {
   const data = (script && script.dataset) || {};
   let origin = window.location.origin;
   if (script && script.src) origin = new URL(script.src, window.location.href).origin;
@@ -91,6 +106,7 @@ export function readConfig(script) {
     openOnStart: data.open === "1" || data.open === "true",
     notice: (data.notice || "").trim(),
     launcherText: data.launcherText || TEXT["labels.launcher"],
+    lang,
   };
 }
 
@@ -163,7 +179,8 @@ class ChatWidget {
           "so that text on it meets WCAG AA contrast."
       );
     }
-    this.host = el("div", { id: HOST_ID });
+    // Screen readers read the chat in its own language, whatever the page's.
+    this.host = el("div", { id: HOST_ID, lang: config.lang });
     const root = this.host.attachShadow({ mode: "open" });
     if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function") {
       const sheet = new CSSStyleSheet();
@@ -249,7 +266,7 @@ class ChatWidget {
         this.form,
       ]
     );
-    this.frame = el("div", { class: "ccw" }, [this.launcher, this.panel]);
+    this.frame = el("div", { class: "ccw", lang: config.lang }, [this.launcher, this.panel]);
     this.frame.style.setProperty("--ccw-primary", colors.primary);
     this.frame.style.setProperty("--ccw-on-primary", colors.onPrimary);
     this.frame.style.setProperty("--ccw-link-light", colors.link);
@@ -355,7 +372,7 @@ class ChatWidget {
       this.setError("");
       const key = this.wantNew ? null : this.store.sessionKey();
       this.requestedKey = key;
-      socket.emit(EVENTS.session_request, { session_key: key, new: this.wantNew });
+      socket.emit(EVENTS.session_request, { session_key: key, new: this.wantNew, [LANGUAGE_KEY]: config.lang });
       this.wantNew = false;
     });
     socket.on(EVENTS.session_confirm, (key) => {
@@ -561,7 +578,7 @@ class ChatWidget {
     this.ready = false;
     if (this.socket && this.socket.connected) {
       this.requestedKey = null;
-      this.socket.emit(EVENTS.session_request, { new: true });
+      this.socket.emit(EVENTS.session_request, { new: true, [LANGUAGE_KEY]: this.config.lang });
     } else {
       this.wantNew = true;
       this.connect();
@@ -661,7 +678,9 @@ class ChatWidget {
 
 function start(tag) {
   if (document.getElementById(HOST_ID)) return; // the tag was pasted twice
-  const widget = new ChatWidget(readConfig(tag));
+  const lang = pageLanguage(tag);
+  TEXT = textsIn(TEXTS, lang);
+  const widget = new ChatWidget(readConfig(tag, lang));
   // A small API for a portal's own "Chat with us" links.
   window.ClinicChat = {
     open: () => widget.open(),

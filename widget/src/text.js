@@ -1,6 +1,7 @@
 // Turns a bot message into safe pieces: plain text, links and bold text.
 // The widget builds DOM nodes from these pieces with textContent, so nothing the
-// server sends is ever parsed as HTML. Also fills the widget's own texts.
+// server sends is ever parsed as HTML. Also picks the language of the widget's own texts
+// (the page's) and fills them.
 
 const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:", "tel:"]);
 
@@ -78,4 +79,41 @@ export function fill(text, values) {
   return String(text).replace(/\{([a-z_]+)\}/g, (whole, name) =>
     Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole
   );
+}
+
+/**
+ * The language code a page asks for ("es-MX" and "ES" read "es"), if the widget has texts in it.
+ * @param {Record<string, unknown>} bundle the texts of every language, by code (`{en: {...}, es: {...}}`)
+ * @param {unknown} value a `lang` as a page writes it
+ * @returns {string | null}
+ */
+export function supportedLanguage(bundle, value) {
+  const code = String(value || "").trim().toLowerCase().replace(/_/g, "-").split("-")[0];
+  return code && Object.prototype.hasOwnProperty.call(bundle, code) ? code : null;
+}
+
+/**
+ * The language the widget speaks: the first of `requested` it has texts in (the script tag's
+ * data-lang, then the page's <html lang>), else English, the clinic's own content.
+ * @param {Record<string, unknown>} bundle
+ * @param {...unknown} requested
+ * @returns {string}
+ */
+export function pickLanguage(bundle, ...requested) {
+  for (const value of requested) {
+    const code = supportedLanguage(bundle, value);
+    if (code) return code;
+  }
+  return "en";
+}
+
+/**
+ * The widget's texts in `language`, each text English where a language lacks it.
+ * The server checks every translation has every text, so the fallback only guards a stale build.
+ * @param {Record<string, Record<string, string>>} bundle
+ * @param {string} language
+ * @returns {Record<string, string>}
+ */
+export function textsIn(bundle, language) {
+  return { ...(bundle.en || {}), ...(bundle[language] || {}) };
 }

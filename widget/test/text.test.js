@@ -1,7 +1,7 @@
 // What the widget turns bot text into: only text, safe links and bold, never HTML.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fill, safeHref, tokenize } from "../src/text.js";
+import { fill, pickLanguage, safeHref, supportedLanguage, textsIn, tokenize } from "../src/text.js";
 
 test("plain text stays one text token, HTML included", () => {
   assert.deepEqual(tokenize('<img src=x onerror="alert(1)"> hi'), [
@@ -51,4 +51,39 @@ test("the widget's texts get their values, and an unknown placeholder stays", ()
   assert.equal(fill("{count} of {limit} characters", { count: "2,001", limit: "2,000" }), "2,001 of 2,000 characters");
   assert.equal(fill("attempt {attempt}", { attempt: 3 }), "attempt 3");
   assert.equal(fill("{nope} and {constructor}", {}), "{nope} and {constructor}");
+});
+
+// The widget speaks the page's language when it has its texts (content/es/widget.yml), else English.
+const BUNDLE = {
+  en: { "labels.launcher": "Questions? Chat with us", "labels.send": "Send" },
+  es: { "labels.launcher": "¿Tiene preguntas? Escríbanos", "labels.send": "Enviar" },
+};
+
+test("a page's language code reads as the widget's, region and case aside", () => {
+  assert.equal(supportedLanguage(BUNDLE, "es"), "es");
+  assert.equal(supportedLanguage(BUNDLE, "es-MX"), "es");
+  assert.equal(supportedLanguage(BUNDLE, " ES_us "), "es");
+  assert.equal(supportedLanguage(BUNDLE, "EN-GB"), "en");
+  for (const value of ["fr", "", null, undefined, "e", "constructor", "__proto__"]) {
+    assert.equal(supportedLanguage(BUNDLE, value), null, String(value));
+  }
+});
+
+test("data-lang wins, then the page's <html lang>, then English", () => {
+  assert.equal(pickLanguage(BUNDLE, "es", "en"), "es");
+  assert.equal(pickLanguage(BUNDLE, undefined, "es-MX"), "es");
+  assert.equal(pickLanguage(BUNDLE, "", "es"), "es");
+  assert.equal(pickLanguage(BUNDLE, "fr", "es"), "es", "a language without texts is passed over");
+  assert.equal(pickLanguage(BUNDLE, "fr", "de"), "en");
+  assert.equal(pickLanguage(BUNDLE), "en");
+});
+
+test("the texts of the chosen language, English for one the bundle lacks", () => {
+  assert.deepEqual(textsIn(BUNDLE, "es"), BUNDLE.es);
+  assert.deepEqual(textsIn(BUNDLE, "en"), BUNDLE.en);
+  assert.deepEqual(textsIn(BUNDLE, "fr"), BUNDLE.en);
+  assert.deepEqual(textsIn({ en: BUNDLE.en, es: { "labels.send": "Enviar" } }, "es"), {
+    "labels.launcher": "Questions? Chat with us",
+    "labels.send": "Enviar",
+  });
 });

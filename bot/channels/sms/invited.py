@@ -3,7 +3,9 @@
 An invitation (``bot.invitations.store``) names the SMS conversation id of the invited number,
 so a text from that number carries the invitation's patient reference with the identity
 ``IDENTITY_NUMBER``, and a decision made by text is recorded under the patient, as one made on
-the web chat opened from the link is. Twilio's signed ``From`` is trusted to be the number.
+the web chat opened from the link is. Twilio's signed ``From`` is trusted to be the number. A
+Spanish invitation also carries ``{"lang": "es"}`` (``language_metadata``), so a conversation
+that starts by text starts in the language the clinic invited the patient in.
 
 Every turn would otherwise read the table, so answers are kept briefly (``DEFAULT_TTL_SECONDS``,
 per server process): a new or revoked invitation reaches a conversation within that time. A
@@ -18,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.invitations import IDENTITY_KEY, IDENTITY_NUMBER, PATIENT_ID_KEY
+from bot.invitations import IDENTITY_KEY, IDENTITY_NUMBER, PATIENT_ID_KEY, language_metadata
 from bot.invitations import store as invitations
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class InvitedNumbers:
         self._known: dict[str, tuple[float, dict[str, str]]] = {}
 
     async def metadata(self, conversation_id: str) -> dict[str, str]:
-        """``{"patient_id": ref, "identity": IDENTITY_NUMBER}`` for an invited number's conversation, else ``{}``."""
+        """``{"patient_id": ref, "identity": IDENTITY_NUMBER}`` (and ``lang``) for an invited number, else ``{}``."""
         now = self.clock()
         known = self._known.get(conversation_id)
         if known is not None and now - known[0] < self.ttl_seconds:
@@ -58,7 +60,15 @@ class InvitedNumbers:
                 exc_info=True,
             )
             return {}
-        found = {PATIENT_ID_KEY: invitation.patient_ref, IDENTITY_KEY: IDENTITY_NUMBER} if invitation else {}
+        found = (
+            {
+                PATIENT_ID_KEY: invitation.patient_ref,
+                IDENTITY_KEY: IDENTITY_NUMBER,
+                **language_metadata(invitation.language),
+            }
+            if invitation
+            else {}
+        )
         if len(self._known) >= MAX_ENTRIES:
             self._forget(now)
         self._known[conversation_id] = (now, found)

@@ -19,8 +19,13 @@ client works, and adds:
   a reconnecting widget sends it (``delivery``);
 * ``session_history`` replays a resumed conversation (and names the client ids it
   holds), ``turn_complete`` tells the widget the assistant has finished answering;
+* the widget names its page's language in ``session_request`` (``lang``): only a supported
+  one is kept; the channel's own replies are in it, and the first message of a conversation
+  not started yet carries it (metadata ``languages.METADATA_KEY``), so the conversation starts
+  in it (actions/session.py) while a patient's later switch is never undone by the page; an
+  invitation's messages carry the invitation's language instead, as its texts do;
 * the same blueprint serves the widget bundle (``/widget/widget.js``), a demo
-  clinic page (``/widget/demo``), ``/widget/origin``, where a refused page learns why,
+  clinic page (``/widget/demo``, ``?lang=es`` in Spanish), ``/widget/origin``, where a refused page learns why,
   and the invitation page (``/i/<token>``).
 
 The rules themselves live in ``web_session`` so they can be tested without Rasa, the
@@ -62,7 +67,8 @@ from bot.channels.web.session import (
     TokenError,
     WidgetConfigError,
 )
-from bot.invitations import IDENTITY_KEY, IDENTITY_PORTAL, PATIENT_ID_KEY
+from bot.content import languages
+from bot.invitations import IDENTITY_KEY, IDENTITY_PORTAL, PATIENT_ID_KEY, language_metadata
 from bot.records.flags import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
@@ -248,24 +254,30 @@ class SecureSocketIOInput(SocketIOInput):
             },
         )
 
-    async def serve_demo(self, _: Request) -> HTTPResponse:
-        """A plain clinic page with the widget on it, its words from content/web.yml and the clinic's facts."""
+    async def serve_demo(self, request: Request) -> HTTPResponse:
+        """A plain clinic page with the widget on it, its words from content/web.yml and the clinic's facts.
+
+        ``?lang=es``: the page and its widget in Spanish, as a clinic's Spanish page would have them.
+        """
         clinic = content.clinic()
-        launcher = content.widget_text("labels.launcher")
-        words = {
-            name.removeprefix("demo_page."): content.web_text(name, launcher=launcher)
-            for name in content.web_texts()
-            if name.startswith("demo_page.")
-        }
-        attributes = {"data-clinic-name": clinic.name, "data-notice": words["emergency"]}
+        language = languages.supported(request.args.get("lang")) or languages.ENGLISH
+        with languages.use(language):
+            launcher = content.widget_text("labels.launcher")
+            words = {
+                name.removeprefix("demo_page."): content.web_text(name, launcher=launcher)
+                for name in content.web_texts()
+                if name.startswith("demo_page.")
+            }
+        attributes = {"data-clinic-name": clinic.name, "data-notice": words["emergency"], "data-lang": language}
         if self.demo_start_payload:
             attributes["data-start-payload"] = self.demo_start_payload
         script_attributes = " ".join(f'{name}="{html.escape(value, quote=True)}"' for name, value in attributes.items())
         page = string.Template(DEMO_TEMPLATE.read_text(encoding="utf-8")).substitute(
             {name: html.escape(text) for name, text in words.items()},
+            lang=language,
             clinic_name=html.escape(clinic.name),
             phone=html.escape(clinic.phone),
-            hours=html.escape(clinic.hours_text()),
+            hours=html.escape(clinic.hours_text(language)),
             script_attributes=script_attributes,
         )
         return response.html(
@@ -276,6 +288,7 @@ class SecureSocketIOInput(SocketIOInput):
                     "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
                     "form-action 'none'; frame-ancestors 'none'"
                 ),
+                "Content-Language": language,
                 "Referrer-Policy": "no-referrer",
                 "X-Content-Type-Options": "nosniff",
             },
@@ -418,6 +431,11 @@ class SecureSocketIOInput(SocketIOInput):
             """One of the channel's own replies, marked with ``notice`` so the widget can tell it apart."""
             await sio.emit(self.bot_message_evt, {"text": text, "notice": notice}, room=room, namespace=namespace)
 
+        def own_text(language: str | None, name: str) -> str:
+            """The channel's own reply ``name`` (content/web.yml) in the page's language (English if none)."""
+            with languages.use(language or languages.ENGLISH):
+                return content.web_text(name)
+
         async def turn_complete(room: str, client_id: str | None) -> None:
             """The assistant has finished with a message (``client_id`` names it for the widget)."""
             data = {protocol.CLIENT_ID_KEY: client_id} if client_id else {}
@@ -490,10 +508,17 @@ class SecureSocketIOInput(SocketIOInput):
             # Joined before the history is read: a reply sent after the read reaches this socket.
             await sio.enter_room(sid, issued.sender_id, namespace=namespace)
             session["sender_id"] = issued.sender_id
+            # The page's language: its first message starts a new conversation in it. A conversation that
+            # has started keeps its own (the patient may have switched since); the page does not undo that.
+            language = languages.supported(data.get(protocol.LANGUAGE_KEY))
+            session["language"], session["language_unsent"] = language, language is not None and not issued.resumed
             await sio.save_session(sid, session, namespace=namespace)
             # Same event and payload as Rasa's channel: the id to send back next time.
             await sio.emit(protocol.SESSION_CONFIRM, issued.key, room=sid, namespace=namespace)
             events = await self._events(issued.sender_id) if issued.resumed else []
+            if language is not None and issued.resumed and not events:  # resumed before its first message
+                session["language_unsent"] = True
+                await sio.save_session(sid, session, namespace=namespace)
             received = delivery.received_ids_from_events(events)
             self.received.remember(issued.sender_id, received)
             await sio.emit(
@@ -503,14 +528,14 @@ class SecureSocketIOInput(SocketIOInput):
                 namespace=namespace,
             )
 
-        async def run_turn(message: UserMessage, client_id: str | None) -> None:
+        async def run_turn(message: UserMessage, client_id: str | None, language: str | None) -> None:
             """The assistant's turn; every reply goes to the conversation's room, then ``turn_complete``."""
             sender_id = message.sender_id
             try:
                 await on_new_message(message)
             except Exception:  # keep the socket alive and tell the patient
                 logger.exception("The assistant failed on a website message.")
-                await reply(sender_id, content.web_text("replies.error"), protocol.NOTICE_ERROR)
+                await reply(sender_id, own_text(language, "replies.error"), protocol.NOTICE_ERROR)
             finally:
                 if client_id:
                     self.received.finish(sender_id, client_id)
@@ -522,6 +547,7 @@ class SecureSocketIOInput(SocketIOInput):
             session = await sio.get_session(sid, namespace=namespace)
             sender_id = session.get("sender_id")
             client_id = delivery.client_id_of(data)
+            language: str | None = session.get("language")
 
             async def refuse(text: str, notice: str) -> dict[str, Any]:
                 await reply(sid, text, notice)
@@ -531,13 +557,13 @@ class SecureSocketIOInput(SocketIOInput):
                 return ack(client_id, protocol.ACK_REFUSED)
 
             if not sender_id:
-                return await refuse(content.web_text("replies.not_ready"), protocol.NOTICE_NOT_READY)
+                return await refuse(own_text(language, "replies.not_ready"), protocol.NOTICE_NOT_READY)
             binding: web_invite.InviteBinding | None = session.get("invite")
             leeway = self.tokens.leeway_seconds if self.tokens else 0
             ended = web_session.token_expired(session.get("expires_at"), time.time(), leeway)
             if ended or (binding is not None and not await self._invitation_still_open(sid, session)):
                 expired = "replies.invite_expired" if binding is not None else "replies.token_expired"
-                refused = await refuse(content.web_text(expired), protocol.NOTICE_TOKEN_EXPIRED)
+                refused = await refuse(own_text(language, expired), protocol.NOTICE_TOKEN_EXPIRED)
                 await sio.disconnect(sid, namespace=namespace)
                 return refused
             if client_id:
@@ -549,10 +575,11 @@ class SecureSocketIOInput(SocketIOInput):
                         await turn_complete(sid, client_id)
                     return ack(client_id, protocol.ACK_DUPLICATE)
             if not self.limits.allow(sender_id, session.get("address")):
-                return await refuse(content.web_text("replies.too_fast"), protocol.NOTICE_TOO_FAST)
+                return await refuse(own_text(language, "replies.too_fast"), protocol.NOTICE_TOO_FAST)
             text = data.get("message") if isinstance(data, dict) else None
             frame_chars = data.get(web_session.OVERSIZED_KEY) if isinstance(data, dict) else None
-            refusal = web_session.check_message(text, self.max_message_chars, frame_chars)
+            with languages.use(language or languages.ENGLISH):
+                refusal = web_session.check_message(text, self.max_message_chars, frame_chars)
             if refusal is not None:
                 return await refuse(refusal, protocol.NOTICE_REFUSED)
             metadata: dict[str, Any] = {"channel": "web"}
@@ -564,6 +591,12 @@ class SecureSocketIOInput(SocketIOInput):
                 metadata[protocol.CLIENT_ID_KEY] = client_id
             if session.get("address"):  # the server's own reading, for counting repeated emergency flags
                 metadata[CLIENT_ADDRESS_KEY] = session["address"]
+            if binding is not None:  # the invitation's language, as its texts carry it (bot/channels/sms/invited.py)
+                metadata.update(language_metadata(binding.language))
+            elif language and session.get("language_unsent"):  # read when the session starts (actions/session.py)
+                metadata[languages.METADATA_KEY] = language
+                session["language_unsent"] = False
+                await sio.save_session(sid, session, namespace=namespace)
             message = UserMessage(
                 str(text).strip(),
                 SocketIOOutput(sio, self.bot_message_evt),
@@ -571,7 +604,7 @@ class SecureSocketIOInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=metadata,
             )
-            self._start_turn(run_turn(message, client_id))
+            self._start_turn(run_turn(message, client_id, language))
             return ack(client_id, protocol.ACK_RECEIVED)
 
         return blueprint

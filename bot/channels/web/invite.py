@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from bot import settings
 from bot.channels.web import protocol
 from bot.channels.web.session import TokenError
+from bot.content.languages import ENGLISH
 from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, link, store
 from bot.invitations.link import LinkError
 
@@ -42,6 +43,7 @@ class InviteBinding:
     patient_ref: str
     identity: str
     expires_at: float  # the link's end (epoch seconds); the socket's messages stop there
+    language: str = ENGLISH  # the invitation's: its conversation starts in it (``language_metadata``)
 
 
 def needs_date_of_birth(invitation: store.Invitation) -> bool:
@@ -73,6 +75,7 @@ def bind(credential: object, now: dt.datetime | None = None, url: str | None = N
         patient_ref=invitation.patient_ref,
         identity=IDENTITY_LINK_DOB if is_browser_key else IDENTITY_LINK,
         expires_at=invitation.link_expires_at.timestamp(),
+        language=invitation.language,
     )
 
 

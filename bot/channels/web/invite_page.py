@@ -12,6 +12,9 @@ The care team's text message (``bot.invitations``) carries this short address. T
   (``link.browser_key``), which the chat page then hands the widget; a wrong one 403 with
   the tries left, and the last wrong one 410 (locked until staff invite again).
 
+Every page is in the invitation's language (``content/es/web.yml`` for Spanish, ``<html lang>``
+set, which the widget reads too); a link that is not ours, or whose invitation is gone, in English.
+
 ``GET`` changes nothing, so the link previews phones and messaging apps fetch are harmless;
 only a submitted form counts a try. Every answer is private (never cached, indexed or sent
 on as a referrer), and the token is never logged.
@@ -23,6 +26,7 @@ import asyncio
 import html
 import logging
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from sanic.response import HTTPResponse
 from bot import content, settings
 from bot.channels.copy import PRIVATE_HEADERS
 from bot.channels.web.invite import needs_date_of_birth
+from bot.content import languages
 from bot.invitations import link, store
 from bot.invitations.link import LinkError
 
@@ -60,10 +65,11 @@ def _headers(policy: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Closed:
-    """A link that opens nothing: the status and the ``invite_page`` text that says why."""
+    """A link that opens nothing: the status, the ``invite_page`` text that says why, and its invitation's language."""
 
     status: int
     text: str
+    language: str = languages.ENGLISH
 
 
 def open_link(token: str, url: str | None = None) -> store.Invitation | Closed:
@@ -74,17 +80,20 @@ def open_link(token: str, url: str | None = None) -> store.Invitation | Closed:
     try:
         invitation_id = link.verify(token)
     except LinkError as error:
-        return Closed(410, "expired") if error.expired else Closed(404, "not_found")
+        if not error.expired:
+            return Closed(404, "not_found")
+        expired = store.get(link.named_invitation(token) or "", url)
+        return Closed(410, "expired", expired.language if expired else languages.ENGLISH)
     invitation = store.get(invitation_id, url)
     if invitation is None:
         return Closed(404, "not_found")
     if invitation.revoked_at is not None:
-        return Closed(410, "revoked")
+        return Closed(410, "revoked", invitation.language)
     if invitation.locked:
-        return Closed(410, "locked")
+        return Closed(410, "locked", invitation.language)
     if settings.invite_require_dob() and not invitation.dob_required:
         # Made before dates of birth were required: it cannot be checked, so staff invite again.
-        return Closed(410, "revoked")
+        return Closed(410, "revoked", invitation.language)
     return invitation
 
 
@@ -109,17 +118,17 @@ class InvitePage:
         """GET shows the chat or the date-of-birth form; POST checks a date of birth."""
         opened = await asyncio.to_thread(open_link, token, self.url)
         if isinstance(opened, Closed):
-            return self.notice(opened)
+            return _in_language(opened.language, self.notice, opened)
         if not needs_date_of_birth(opened):
             if request.method == "POST":
                 return self.see_page(token)
-            return self.chat(token)
+            return _in_language(opened.language, self.chat, token)
         if request.method == "POST":
             return await self.check(request, token, opened)
         key = request.cookies.get(COOKIE_NAME)
         if await asyncio.to_thread(browser_key_opens, key, opened, self.url):
-            return self.chat(str(key))
-        return self.form(200)
+            return _in_language(opened.language, self.chat, str(key))
+        return _in_language(opened.language, self.form, 200)
 
     async def check(self, request: Request, token: str, invitation: store.Invitation) -> HTTPResponse:
         """One try at the date of birth: right 303 with the cookie, wrong 403, unreadable 400, the last 410."""
@@ -130,15 +139,16 @@ class InvitePage:
             redirect = self.see_page(token)
             redirect.headers["Set-Cookie"] = self.cookie(invitation.invitation_id, request)
             return redirect
-        if result.locked:
-            logger.warning("Invitation %s: locked after wrong dates of birth.", invitation.invitation_id)
-            return self.notice(Closed(410, "locked"))
-        if not result.understood:
-            return self.form(400, content.web_text("invite_page.dob_unreadable"))
-        logger.info(
-            "Invitation %s: a wrong date of birth, %d tries left.", invitation.invitation_id, result.attempts_left
-        )
-        return self.form(403, content.web_text("invite_page.dob_wrong", number=result.attempts_left))
+        with languages.use(invitation.language):
+            if result.locked:
+                logger.warning("Invitation %s: locked after wrong dates of birth.", invitation.invitation_id)
+                return self.notice(Closed(410, "locked", invitation.language))
+            if not result.understood:
+                return self.form(400, content.web_text("invite_page.dob_unreadable"))
+            logger.info(
+                "Invitation %s: a wrong date of birth, %d tries left.", invitation.invitation_id, result.attempts_left
+            )
+            return self.form(403, content.web_text("invite_page.dob_wrong", number=result.attempts_left))
 
     @staticmethod
     def see_page(token: str) -> HTTPResponse:
@@ -187,13 +197,14 @@ class InvitePage:
             f"<h1>{_text('heading')}</h1>\n<p>{_text('intro')}</p>\n"
             f"<p>{html.escape(content.web_text('invite_page.how_to_open', launcher=launcher))}</p>\n"
             f'<div class="card"><p>{_text("emergency")}</p>'
-            f"<p>{html.escape(clinic.phone)}<br>{html.escape(clinic.hours_text())}</p></div>"
+            f"<p>{html.escape(clinic.phone)}<br>{html.escape(clinic.hours_text(languages.current()))}</p></div>"
         )
         attributes = {
             "data-clinic-name": clinic.name,
             "data-notice": content.web_text("invite_page.emergency"),
             "data-invite": credential,
             "data-open": "1",
+            "data-lang": languages.current(),
         }
         if self.start_payload:
             attributes["data-start-payload"] = self.start_payload
@@ -204,6 +215,12 @@ class InvitePage:
         )
 
 
+def _in_language(language: str, page: Callable[..., HTTPResponse], *args: object) -> HTTPResponse:
+    """``page(*args)`` composed in ``language`` (the invitation's)."""
+    with languages.use(language):
+        return page(*args)
+
+
 def _text(name: str) -> str:
     """An ``invite_page`` text of content/web.yml, escaped for HTML."""
     return html.escape(content.web_text(f"invite_page.{name}"))
@@ -211,5 +228,9 @@ def _text(name: str) -> str:
 
 def _page(main: str, script: str = "") -> str:
     return string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        title=_text("title"), clinic_name=html.escape(content.clinic().name), main=main, script=script
+        lang=languages.current(),
+        title=_text("title"),
+        clinic_name=html.escape(content.clinic().name),
+        main=main,
+        script=script,
     )

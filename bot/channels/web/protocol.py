@@ -33,6 +33,9 @@ TURN_COMPLETE = EVENTS["turn_complete"]
 MAX_MESSAGE_CHARS = int(_PROTOCOL["max_message_chars"])
 # The key of a message's client id (``user_uttered``), and where a page asks whether its origin may chat.
 CLIENT_ID_KEY = str(_PROTOCOL["client_id_key"])
+# The key of ``session_request`` by which the widget names its page's language ("es"): the conversation
+# starts in it and the channel's own replies are in it (``bot.content.languages``).
+LANGUAGE_KEY = str(_PROTOCOL["language_key"])
 ORIGIN_CHECK_PATH = str(_PROTOCOL["origin_check_path"])
 CONNECT_ERRORS: tuple[str, ...] = tuple(_PROTOCOL["connect_errors"])
 

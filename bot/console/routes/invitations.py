@@ -13,11 +13,15 @@ from bot import content, settings
 from bot.channels.sms import twilio
 from bot.console import sessions
 from bot.console.web import check_csrf, config, record_access, render, signed_in
+from bot.content import languages
 from bot.invitations import InvitationError, send, store
 from bot.outreach import store as outreach_store
 from bot.outreach import timing
 
 router = APIRouter()
+
+# The languages staff may invite in, as the form's select names them (each in its own language).
+LANGUAGE_NAMES = {languages.ENGLISH: "English", languages.SPANISH: "Español"}
 
 
 def _date(raw: str, what: str) -> dt.date | None:
@@ -38,7 +42,13 @@ def _page(request: Request, status_code: int = 200, **values: Any) -> Any:
         invitation.invitation_id: reminder_state(invitation, rows.get(invitation.invitation_id)) for invitation in found
     }
     return render(
-        request, "invitations.html", status_code=status_code, invitations=found, reminders=reminders, **values
+        request,
+        "invitations.html",
+        status_code=status_code,
+        invitations=found,
+        reminders=reminders,
+        language_names=LANGUAGE_NAMES,
+        **values,
     )
 
 
@@ -81,10 +91,12 @@ async def invite(
     patient: str = Form(""),
     procedure_date: str = Form(""),
     dob: str = Form(""),
+    lang: str = Form(languages.ENGLISH),
     preview: str = Form(""),
     session: sessions.Session = Depends(signed_in),
 ) -> Any:
     """Send (or, with "preview only", just show) the invitation text; the phone number is never shown again."""
+    form = {"patient": patient, "date": procedure_date, "lang": lang}
     try:
         result = await send.invite(
             phone,
@@ -94,13 +106,12 @@ async def invite(
             dry_run=bool(preview),
             created_by=session.staff.name,
             url=config(request).database_url,
+            language=lang,
         )
     except (InvitationError, twilio.SmsConfigError, settings.SettingsError) as error:
-        return _page(request, status_code=400, error=str(error), form={"patient": patient, "date": procedure_date})
+        return _page(request, status_code=400, error=str(error), form=form)
     except (twilio.TwilioApiError, aiohttp.ClientError, TimeoutError) as error:
-        return _page(
-            request, status_code=502, error=f"The text was not sent: {error}", form={"patient": patient, "date": ""}
-        )
+        return _page(request, status_code=502, error=f"The text was not sent: {error}", form={**form, "date": ""})
     if not result.dry_run:
         record_access(request, session, "invite", f"invitation {result.invitation.invitation_id}")
     return _page(request, result=result)

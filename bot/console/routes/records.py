@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.console import sessions
 from bot.console.web import config, record_access, render, signed_in
+from bot.content import languages
 from bot.records import consent_store, csv_export, fhir, printable, recheck_store
 
 router = APIRouter()
@@ -64,8 +65,8 @@ def record_page(request: Request, record_id: int, session: sessions.Session = De
         summary=printable.summary_line(record),
         decision=printable.decision_title(record.decision),
         patient=printable.patient_line(record),
-        candidacy=[printable.candidacy_row(item) for item in record.payload.candidacy],
-        teachback=[printable.teachback_row(item) for item in record.payload.teachback],
+        candidacy=[printable.candidacy_row(item, record.payload.language) for item in record.payload.candidacy],
+        teachback=[printable.teachback_row(item, record.payload.language) for item in record.payload.teachback],
         topics=[printable.topic_title(intent) for intent in record.payload.topics_asked],
         go_over=[*printable.visit_points(record), *printable.recheck_visit_points(rechecks)],
         rechecks=[
@@ -85,7 +86,7 @@ def record_print(request: Request, record_id: int, session: sessions.Session = D
     url = config(request).database_url
     record = _record(url, record_id)
     record_access(request, session, "view", f"/records/{record_id}/print")
-    return printable.record_page(record, recheck_store.for_record(record_id, url))
+    return printable.record_page(record, recheck_store.for_record(record_id, url), language=languages.ENGLISH)
 
 
 @router.get("/records/{record_id}/fhir.json")

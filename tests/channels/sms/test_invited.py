@@ -18,6 +18,7 @@ from bot.channels.sms.channel import SmsInput
 from bot.channels.sms.invited import DEFAULT_TTL_SECONDS, InvitedNumbers
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.twilio import SmsConfig
+from bot.content import languages
 from bot.invitations import IDENTITY_NUMBER
 from bot.invitations import store as invitations
 from tests.channels.sms.test_channel import (
@@ -154,3 +155,15 @@ async def test_the_kept_answers_stay_bounded(tmp_path: Path, id_secret: str, mon
     for i in range(4, 7):
         await known.metadata(f"sms-{i}")  # all within the TTL: the cache is cleared rather than grown
     assert len(known._known) <= 3
+
+
+@pytest.mark.asyncio
+async def test_a_spanish_invitations_texts_ask_for_spanish_and_an_english_ones_ask_nothing(webhook: Webhook) -> None:
+    spanish, english = unique_patient(), unique_patient()
+    invitations.create(spanish, "MRN-ES", url=webhook.channel.store.url, language="es")
+    invitations.create(english, "MRN-EN", url=webhook.channel.store.url)
+    await webhook.text("hola, tengo una pregunta", sender=spanish)
+    await webhook.text("hello", sender=english)
+    theirs, mine = webhook.assistant.received
+    assert theirs.metadata == {"patient_id": "MRN-ES", "identity": IDENTITY_NUMBER, languages.METADATA_KEY: "es"}
+    assert mine.metadata == {"patient_id": "MRN-EN", "identity": IDENTITY_NUMBER}, "English is no choice: detected"

@@ -14,16 +14,24 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
 import pytest
+import pytest_asyncio
 import socketio
 import websockets
 import websockets.exceptions
+from rasa.shared.core.events import UserUttered
 
 from bot import content
+from bot.channels.web import protocol
 from bot.channels.web import session as web_session
+from bot.channels.web.channel import SecureSocketIOInput
+from bot.content import languages
+from devtools.widget_devserver import ScriptedAgent
+from tests.helpers.channel_app import serve_channels
 
 pytestmark = pytest.mark.asyncio
 
@@ -83,8 +91,12 @@ class ChatClient:
             if event == name:
                 return data
 
-    async def start_session(self, key: str | None = None, new: bool = False) -> tuple[str, dict[str, Any]]:
-        await self.sio.emit("session_request", {"session_key": key, "new": new})
+    async def start_session(
+        self, key: str | None = None, new: bool = False, lang: Any = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Bind the socket to a conversation (``lang``: the page's language, as the widget names it)."""
+        request = {"session_key": key, "new": new, **({protocol.LANGUAGE_KEY: lang} if lang is not None else {})}
+        await self.sio.emit("session_request", request)
         confirmed = await self.expect("session_confirm", 10)
         history = await self.expect("session_history", 30)
         return confirmed, history
@@ -480,8 +492,6 @@ def test_a_page_can_ask_whether_its_origin_may_chat(chat_server: str) -> None:
 
 
 def test_rate_limits_come_from_credentials() -> None:
-    from bot.channels.web.channel import SecureSocketIOInput
-
     channel = SecureSocketIOInput.from_credentials(
         {"rate_limit_messages": 4, "rate_limit_address_messages": 9, "rate_limit_seconds": 12}
     )
@@ -490,3 +500,169 @@ def test_rate_limits_come_from_credentials() -> None:
     assert channel.limits.addresses.window_seconds == 12
     with pytest.raises(web_session.WidgetConfigError, match="max_frame_chars"):
         SecureSocketIOInput.from_credentials({"max_frame_chars": 1000})
+
+
+# --- the page's language (the channel in this process, the scripted assistant) -------------------
+
+PAGE_ORIGIN = "https://clinic.example"
+
+
+@pytest_asyncio.fixture
+async def agent() -> ScriptedAgent:
+    """The scripted assistant; its tracker store holds what the channel passed on, metadata included."""
+    return ScriptedAgent()
+
+
+@pytest_asyncio.fixture
+async def local_server(agent: ScriptedAgent) -> AsyncIterator[str]:
+    """The channel on a real server in this process; pages of ``PAGE_ORIGIN`` may connect."""
+    channel = SecureSocketIOInput(
+        allowed_origins=[PAGE_ORIGIN],
+        env={"WIDGET_SESSION_SECRET": "web-channel-language-tests-session-secret-0123456789"},
+    )
+    async with serve_channels([channel], agent) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def in_language(language: str, name: str, **values: Any) -> str:
+    """The channel's reply ``name`` (content/web.yml) as composed in ``language``."""
+    with languages.use(language):
+        return content.web_text(name, **values)
+
+
+async def sent_languages(agent: ScriptedAgent) -> list[tuple[str, Any]]:
+    """Each message the assistant got, with the language its metadata asked for (None: none)."""
+    said = []
+    for conversation in await agent.tracker_store.keys():
+        tracker = await agent.tracker_store.retrieve(conversation)
+        assert tracker is not None
+        said += [
+            (event.text, (event.metadata or {}).get(languages.METADATA_KEY))
+            for event in tracker.events
+            if isinstance(event, UserUttered)
+        ]
+    return said
+
+
+async def test_the_page_language_starts_a_new_conversation_in_it(local_server: str, agent: ScriptedAgent) -> None:
+    client = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await client.connect()
+    key, _ = await client.start_session(lang="es-MX")
+    await client.say("/greet")
+    await client.say("cuanto dura")
+    await client.close()
+    # Only the message that starts the conversation asks: a later switch to English is never undone.
+    assert await sent_languages(agent) == [("/greet", "es"), ("cuanto dura", None)]
+
+    again = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await again.connect()
+    _, history = await again.start_session(key, lang="es")
+    assert history["resumed"]
+    await again.say("y despues?")
+    await again.close()
+    assert (await sent_languages(agent))[-1] == ("y despues?", None), "a conversation under way keeps its own"
+
+
+async def test_a_conversation_resumed_before_its_first_message_still_starts_in_the_page_language(
+    local_server: str, agent: ScriptedAgent
+) -> None:
+    first = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await first.connect()
+    key, _ = await first.start_session(lang="es")
+    await first.close()  # a reload before the start payload went
+
+    again = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await again.connect()
+    resumed, _ = await again.start_session(key, lang="es")
+    assert resumed == key
+    await again.say("/greet")
+    await again.close()
+    assert await sent_languages(agent) == [("/greet", "es")]
+
+
+async def test_start_over_starts_the_new_conversation_in_the_page_language(
+    local_server: str, agent: ScriptedAgent
+) -> None:
+    client = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await client.connect()
+    key, _ = await client.start_session(lang="es")
+    await client.say("hola")
+    await client.start_session(key, new=True, lang="es")
+    await client.say("hola otra vez")
+    await client.close()
+    assert sorted(await sent_languages(agent)) == [("hola", "es"), ("hola otra vez", "es")]
+
+
+@pytest.mark.parametrize("lang", ["fr", "", 7, ["es"], {"es": 1}, "<script>", "x" * 5000, None])
+async def test_a_language_without_texts_or_not_a_code_is_not_passed_on(
+    local_server: str, agent: ScriptedAgent, lang: Any
+) -> None:
+    client = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await client.connect()
+    await client.start_session(lang=lang)
+    reply = await client.say("   ")
+    assert texts(reply) == in_language(languages.ENGLISH, "replies.empty")
+    await client.say("hello")
+    await client.close()
+    assert await sent_languages(agent) == [("hello", None)]
+
+
+async def test_the_channels_own_replies_are_in_the_page_language(local_server: str) -> None:
+    client = ChatClient(local_server, origin=PAGE_ORIGIN)
+    await client.connect()
+    await client.start_session(lang="es")
+    limit = protocol.MAX_MESSAGE_CHARS
+    expected = {
+        "": in_language("es", "replies.empty"),
+        "x" * (limit + 1): in_language("es", "replies.too_long", count=f"{limit + 1:,}", limit=f"{limit:,}"),
+        "boom": in_language("es", "replies.error"),  # the scripted assistant fails on it
+    }
+    for said, reply_text in expected.items():
+        reply = await client.say(said)
+        assert texts(reply) == reply_text and reply[0]["notice"] in (protocol.NOTICE_REFUSED, protocol.NOTICE_ERROR)
+    assert in_language("es", "replies.empty") != in_language("en", "replies.empty"), "content/es/web.yml is read"
+    reply = await client.say(None)
+    assert texts(reply) == in_language("es", "replies.unreadable")
+    await client.close()
+
+
+async def test_too_fast_is_said_in_the_page_language(agent: ScriptedAgent) -> None:
+    channel = SecureSocketIOInput(
+        allowed_origins=[PAGE_ORIGIN],
+        rate_limit_messages=1,
+        env={"WIDGET_SESSION_SECRET": "web-channel-language-tests-session-secret-0123456789"},
+    )
+    async with serve_channels([channel], agent) as port:
+        client = ChatClient(f"http://127.0.0.1:{port}", origin=PAGE_ORIGIN)
+        await client.connect()
+        await client.start_session(lang="es")
+        await client.say("hola")
+        reply = await client.say("hola de nuevo")
+        assert texts(reply) == in_language("es", "replies.too_fast")
+        await client.close()
+
+
+def demo_page(server: str, query: str = "") -> tuple[str, Any]:
+    with urllib.request.urlopen(f"{server}/widget/demo{query}", timeout=10) as response:
+        return response.read().decode(), response.headers
+
+
+@pytest.mark.parametrize("asked", ["?lang=es", "?lang=es-MX", "?lang=ES"])
+async def test_the_demo_page_in_spanish_has_its_widget_in_spanish(local_server: str, asked: str) -> None:
+    page, headers = await asyncio.to_thread(demo_page, local_server, asked)
+    assert '<html lang="es">' in page and 'data-lang="es"' in page and headers["Content-Language"] == "es"
+    with languages.use(languages.SPANISH):
+        launcher = content.widget_text("labels.launcher")
+        for name in ("demo_page.heading", "demo_page.emergency"):
+            assert html.escape(content.web_text(name)) in page, name
+        assert html.escape(content.web_text("demo_page.how_to_open", launcher=launcher)) in page
+    assert html.escape(content.clinic().hours_text(languages.SPANISH)) in page
+    assert html.escape(content.web_text("demo_page.heading")) not in page, "no English heading"
+
+
+@pytest.mark.parametrize("asked", ["", "?lang=fr", "?lang=", "?lang=%3Cscript%3E"])
+async def test_the_demo_page_is_english_unless_spanish_is_asked(local_server: str, asked: str) -> None:
+    page, headers = await asyncio.to_thread(demo_page, local_server, asked)
+    assert '<html lang="en">' in page and 'data-lang="en"' in page and headers["Content-Language"] == "en"
+    assert html.escape(content.web_text("demo_page.heading")) in page
+    assert "<script>" not in page.split("<body>")[1].replace('<script src="/widget/widget.js"', "")

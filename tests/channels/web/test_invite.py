@@ -27,6 +27,7 @@ from bot.channels.web import invite as web_invite
 from bot.channels.web import protocol
 from bot.channels.web.channel import SecureSocketIOInput
 from bot.channels.web.session import TokenError
+from bot.content import languages
 from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_PORTAL, link, store
 from devtools.widget_devserver import ScriptedAgent
 from tests.channels.web.test_channel import ChatClient, socket_io_connect_reply, texts
@@ -132,6 +133,35 @@ async def test_the_link_opens_the_sms_conversation_with_its_history(server: str,
     metadata = await user_metadata(agent, invitation.conversation_id, "who am i")
     assert metadata["patient_id"] == "R1001" and metadata["identity"] == IDENTITY_LINK
     await client.close()
+
+
+async def test_a_spanish_invitations_web_messages_start_its_sessions_in_spanish(
+    server: str, agent: ScriptedAgent
+) -> None:
+    """As its texts do (bot/channels/sms/invited.py), whatever language the page names."""
+    invitation, token = await asyncio.to_thread(store.create, PHONE, "R1001", None, None, language="es")
+    client = InviteClient(server, token)
+    await client.connect()
+    await client.start_session(lang="en")
+    reply = await client.say("   ")
+    with languages.use(languages.ENGLISH):
+        assert texts(reply) == content.web_text("replies.empty"), "the channel's own replies: the page's language"
+    await client.say("hola")
+    await client.say("y despues?")
+    await client.close()
+    for said in ("hola", "y despues?"):
+        assert (await user_metadata(agent, invitation.conversation_id, said))[languages.METADATA_KEY] == "es"
+
+
+async def test_an_english_invitation_names_no_language(server: str, agent: ScriptedAgent) -> None:
+    """So the detector may still answer a patient who writes Spanish in Spanish (``language_metadata``)."""
+    invitation, token = await invite()
+    client = InviteClient(server, token)
+    await client.connect()
+    await client.start_session(lang="es")
+    await client.say("hola")
+    await client.close()
+    assert languages.METADATA_KEY not in await user_metadata(agent, invitation.conversation_id, "hola")
 
 
 async def test_the_widgets_session_key_and_start_over_cannot_leave_the_conversation(

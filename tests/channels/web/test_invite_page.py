@@ -20,6 +20,8 @@ import pytest
 from bot import content
 from bot.channels.web.channel import SecureSocketIOInput
 from bot.channels.web.invite_page import COOKIE_NAME
+from bot.content import languages
+from bot.content.messages import fill
 from bot.invitations import link, store
 from devtools.widget_devserver import ScriptedAgent
 from tests.helpers.channel_app import serve_channels
@@ -64,8 +66,10 @@ def fetch(
     return asyncio.run(go())
 
 
-def invite(phone: str = "+15550100123", ref: str = "R1001", dob: dt.date | None = None) -> tuple[store.Invitation, str]:
-    return store.create(phone, ref, dob=dob)
+def invite(
+    phone: str = "+15550100123", ref: str = "R1001", dob: dt.date | None = None, language: str = "en"
+) -> tuple[store.Invitation, str]:
+    return store.create(phone, ref, dob=dob, language=language)
 
 
 def page_of(token: str) -> str:
@@ -276,3 +280,63 @@ def test_the_token_and_the_date_of_birth_are_never_logged(caplog: pytest.LogCapt
     assert "date of birth" in logged, "the tries are logged"
     for secret in (token, token.split(".")[-1], key, "1962-03-28", "1970-01-01"):
         assert secret not in logged
+
+
+# --- in the invitation's language ----------------------------------------------------------------
+
+
+def spanish(name: str, **values: object) -> str:
+    """The Spanish ``invite_page`` text ``name`` (content/es/web.yml) as the page shows it."""
+    with languages.use(languages.SPANISH):
+        return html.escape(fill(content.web_texts_in(languages.SPANISH)[f"invite_page.{name}"], **values))
+
+
+def test_a_spanish_invitations_chat_page_is_in_spanish() -> None:
+    _, token = invite(language="es")
+    reply = fetch(page_of(token))
+    assert reply.status == 200 and '<html lang="es">' in reply.text
+    for name in ("title", "heading", "intro", "emergency"):
+        assert spanish(name) in reply.text, name
+    launcher = content.widget_texts_in(languages.SPANISH)["labels.launcher"]
+    assert spanish("how_to_open", launcher=launcher) in reply.text
+    assert html.escape(content.clinic().hours_text("es")) in reply.text
+    tag = script_tag(reply.text)
+    assert 'data-lang="es"' in tag and f'data-notice="{spanish("emergency")}"' in tag
+    assert html.escape(content.web_text("invite_page.heading")) not in reply.text, "no English left"
+
+
+def test_an_english_invitations_page_stays_english() -> None:
+    _, token = invite()
+    reply = fetch(page_of(token))
+    assert '<html lang="en">' in reply.text and 'data-lang="en"' in script_tag(reply.text)
+    assert html.escape(content.web_text("invite_page.heading")) in reply.text
+
+
+@pytest.mark.usefixtures("dob_required")
+def test_a_spanish_invitations_date_of_birth_form_and_its_answers_are_in_spanish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INVITE_DOB_ATTEMPTS", "2")
+    _, token = invite(dob=DOB, language="es")
+    form = fetch(page_of(token))
+    assert form.status == 200 and '<html lang="es">' in form.text
+    for name in ("dob_heading", "dob_intro", "dob_label", "dob_hint", "dob_submit", "emergency"):
+        assert spanish(name) in form.text, name
+    unreadable = fetch(page_of(token), "POST", {"dob": "mi cumpleaños"})
+    assert unreadable.status == 400 and spanish("dob_unreadable") in unreadable.text
+    wrong = fetch(page_of(token), "POST", {"dob": "1970-01-01"})
+    assert wrong.status == 403 and spanish("dob_wrong", number=1) in wrong.text
+    locked = fetch(page_of(token), "POST", {"dob": "1970-01-02"})
+    assert locked.status == 410 and spanish("locked") in locked.text and '<html lang="es">' in locked.text
+
+
+def test_a_spanish_invitations_closed_link_says_why_in_spanish() -> None:
+    invitation, token = invite(language="es")
+    expired = link.sign(invitation.invitation_id, dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
+    reply = fetch(page_of(expired))
+    assert reply.status == 410 and spanish("expired") in reply.text and '<html lang="es">' in reply.text
+    store.revoke(invitation.invitation_id)
+    reply = fetch(page_of(token))
+    assert reply.status == 410 and spanish("revoked") in reply.text
+    unknown = fetch(page_of("not-a-token"))
+    assert unknown.status == 404 and '<html lang="en">' in unknown.text, "a link not ours has no language"
