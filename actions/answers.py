@@ -56,7 +56,8 @@ class ActionShowMenu(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        say(dispatcher, "menu", buttons=content.topics().menu_buttons())
+        topics = content.topics()
+        say(dispatcher, "menu", buttons=[*topics.menu_buttons(), topics.language_button])
         return []
 
 

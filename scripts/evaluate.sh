@@ -60,6 +60,8 @@ echo "    gate: a floor against regressions (85% each side), not the target (95%
 echo "==> Spanish teach-back answers on the fresh set (tests/data/teachback/es/fresh: written after the last change)"
 "$BIN/python" -m devtools.evaluation teachback tests/data/teachback/es/fresh --language es \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
+echo "==> reading ease of every Spanish text a patient can read (Fernández Huerta; 70 and up is fairly easy)"
+"$BIN/python" -m devtools.reading es --min 70 || status=1
 echo "==> candidacy answers on the held-out set by independent writers (tests/data/candidacy/heldout): no wrong value"
 "$BIN/python" -m devtools.evaluation candidacy tests/data/candidacy/heldout --max-wrong 0 \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1

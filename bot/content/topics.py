@@ -17,6 +17,7 @@ from bot.content.messages import check_translation
 from bot.settings import CONTENT_DIR
 
 TOPICS_FILE = CONTENT_DIR / "topics.yml"
+LANGUAGE_PAYLOAD = "/change_language"
 Button = dict[str, str]
 
 
@@ -30,6 +31,7 @@ class Topics:
     start_button: Button
     person_button: Button
     menu_button: Button
+    language_button: Button  # the other language, offered with the menu: `/change_language{"language": ...}`
     # topic -> the name of the clinic instruction that completes its answer (content/clinic.yml)
     instructions: dict[str, str] = field(default_factory=dict)
     # teach-back point -> topics after whose answer its wrong ideas are not corrected (the answer says it)
@@ -72,9 +74,11 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
         unknown = [other for other in others if other not in titles]
         if unknown:
             raise ContentError(f"{source}: topic '{intent}' relates to unknown {', '.join(unknown)}")
-    for key in ("start_button", "person_button", "menu_button"):
-        if not (raw.get(key) or {}).get("title"):
+    for key in ("start_button", "person_button", "menu_button", "language_button"):
+        if not (raw.get(key) or {}).get("title") or not (raw.get(key) or {}).get("payload"):
             raise ContentError(f"{source}: '{key}' needs a title and a payload")
+    if not str(raw["language_button"]["payload"]).startswith(LANGUAGE_PAYLOAD):
+        raise ContentError(f"{source}: 'language_button' must change the language ({LANGUAGE_PAYLOAD}{{...}})")
     corrections = {
         str(point): tuple(str(intent) for intent in (entry or {}).get("except") or [])
         for point, entry in (raw.get("corrections") or {}).items()
@@ -90,6 +94,10 @@ def parse_topics(raw: dict[str, Any], source: str = str(TOPICS_FILE)) -> Topics:
         start_button=dict(raw["start_button"]),
         person_button=dict(raw["person_button"]),
         menu_button=dict(raw["menu_button"]),
+        language_button={
+            "title": str(raw["language_button"]["title"]),
+            "payload": str(raw["language_button"]["payload"]),
+        },
         instructions={
             str(intent): str(entry["instruction"]) for intent, entry in entries.items() if entry.get("instruction")
         },
@@ -122,8 +130,12 @@ def topics_in(language: str, path: Path = TOPICS_FILE) -> Topics:
         if not button.get("title") or button.get("payload") != getattr(english, key)["payload"]:
             raise ContentError(f"{source}: '{key}' needs a title and the English payload")
         buttons[key] = {"title": str(button["title"]), "payload": str(button["payload"])}
+    language_button = raw.get("language_button") or {}
+    if not language_button.get("title") or not str(language_button.get("payload") or "").startswith(LANGUAGE_PAYLOAD):
+        raise ContentError(f"{source}: 'language_button' needs a title and a payload that changes the language")
     return dataclasses.replace(
         english,
+        language_button={"title": str(language_button["title"]), "payload": str(language_button["payload"])},
         titles=titles,
         start_button=buttons["start_button"],
         person_button=buttons["person_button"],

@@ -56,7 +56,9 @@ def test_a_mistaken_belief_in_the_question_is_corrected_after_the_answer(
 
 def test_the_menu_lists_the_topics(dispatcher: Any, make_tracker: Callable) -> None:
     run(answers.ActionShowMenu(), dispatcher, make_tracker("menu", "show_menu"))
-    assert sent(dispatcher) == ["menu"] and dispatcher.messages[0]["buttons"] == content.topics().menu_buttons()
+    topics = content.topics()
+    assert sent(dispatcher) == ["menu"]
+    assert dispatcher.messages[0]["buttons"] == [*topics.menu_buttons(), topics.language_button]
 
 
 def test_low_confidence_first_asks_to_rephrase_with_the_closest_topics(dispatcher: Any, make_tracker: Callable) -> None:

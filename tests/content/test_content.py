@@ -86,11 +86,13 @@ ALL_TEXTS = domain_texts() + message_texts() + content_texts() + channel_texts()
 SENTENCES = [(name, text) for name, text in ALL_TEXTS if re.search(r"[.!?…][\"')\]]*$", text.strip())]
 # Texts in Spanish are named *_es (the emergency replies): an English grade formula would
 # misjudge them, so they are measured with Spanish syllables and Fernández-Huerta's
-# adaptation of Flesch's reading ease instead (60-70 is "normal", about grades 7-8).
+# adaptation of Flesch's reading ease instead (60-70 is "normal", 70-80 "fairly easy").
 SPANISH = "_es"
 ENGLISH_SENTENCES = [(name, text) for name, text in SENTENCES if not name.endswith(SPANISH)]
 SPANISH_SENTENCES = [(name, text) for name, text in SENTENCES if name.endswith(SPANISH)]
-MIN_SPANISH_EASE = 60.0
+MIN_SPANISH_EASE = (
+    70.0  # "bastante fácil" (fairly easy), as issue 18 asks; devtools/reading.py measures every Spanish text
+)
 SPANISH_READER = textstatistics()
 SPANISH_READER.set_lang("es")
 

@@ -301,7 +301,8 @@ class Script:
     def menu(self, text: str = "/show_menu") -> Script:
         self._say(text, "show_menu", 1.0)
         self._add(featurization(self.at), action("action_show_menu", self._tick()))
-        self._message("menu", self.content.topics().menu_buttons())
+        topics = self.content.topics()
+        self._message("menu", [*topics.menu_buttons(), topics.language_button])
         self._listen()
         return self
 
@@ -320,7 +321,8 @@ class Script:
         self._add(featurization(self.at))
         self._response("utter_out_of_scope", "Sorry, I can't help with that.")
         self._add(action("action_show_menu", self._tick()))
-        self._message("menu", self.content.topics().menu_buttons())
+        topics = self.content.topics()
+        self._message("menu", [*topics.menu_buttons(), topics.language_button])
         self._listen()
         return self
 
