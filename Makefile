@@ -134,4 +134,4 @@ clean: ## Remove built artefacts (keeps the venv and var/ data)
 
 .PHONY: transcript
 transcript: model ## Record a full patient conversation over REST (docs/conversation.md and the README)
-	@$(PY) -m devtools.transcript --out docs/conversation.md --readme README.md
+	@$(PY) -m devtools.transcript --out docs/conversation.md --readme README.md --spanish-out docs/conversation.es.md

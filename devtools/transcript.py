@@ -1,6 +1,7 @@
 """Record what a patient sees in a full conversation over the REST channel, as Markdown for the README.
 
-    python -m devtools.transcript --out docs/conversation.md --readme README.md      (make transcript)
+    python -m devtools.transcript --out docs/conversation.md --readme README.md \
+        --spanish-out docs/conversation.es.md                                           (make transcript)
 
 It starts its own action server and Rasa server (devtools.launch) with a fresh
 database, plays one scripted patient, and writes every message both ways to
@@ -48,6 +49,34 @@ PATIENT = [
 ]
 
 
+# The same kind of patient in Spanish: the "Español" button of the first menu, then Spanish all the way.
+PATIENT_ES = [
+    "hola",
+    "Español",
+    "cuanto tiempo dura la inyeccion?",
+    "¿me va a curar la esclerosis?",
+    "quiero empezar el consentimiento",
+    "Espasmos musculares",
+    "esclerosis múltiple",
+    "8",
+    "baclofeno y terapia",
+    "Un poco",
+    "Sí",
+    "No",
+    "No",
+    "No aplica",
+    "No",
+    "no",
+    "bloquea las señales del nervio para que no haya tantos espasmos",
+    "no sé",
+    "dolor donde entró la aguja",
+    "una infección",
+    "no, el efecto se puede pasar y a lo mejor necesito otra",
+    "no, ayuda pero no es una cura",
+    "Seguir adelante",
+]
+
+
 def bubble(message: dict[str, Any]) -> str:
     text = message.get("text") or ""
     buttons = message.get("buttons") or []
@@ -56,9 +85,9 @@ def bubble(message: dict[str, Any]) -> str:
     return text
 
 
-def record(running: launch.Running, sender: str = "transcript-patient") -> list[str]:
+def record(running: launch.Running, sender: str = "transcript-patient", patient: list[str] = PATIENT) -> list[str]:
     lines = []
-    for said in PATIENT:
+    for said in patient:
         lines.append(f"**Patient:** {said}")
         lines.append("")
         for message in running.say(sender, said):
@@ -73,7 +102,7 @@ def record(running: launch.Running, sender: str = "transcript-patient") -> list[
             f"*Stored: consent record #{saved.id}, decision `{saved.decision}`, "
             f"{len(saved.payload.candidacy)} candidacy answers, teach-back "
             + ", ".join(f"{item.id}={item.result}" for item in saved.payload.teachback)
-            + f", chain hash `{saved.record_hash[:16]}…`.*"
+            + f", language `{saved.payload.language}`, chain hash `{saved.record_hash[:16]}…`.*"
         )
     return lines
 
@@ -92,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.transcript", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/conversation.md"))
     parser.add_argument("--readme", type=Path, help="also write it between the transcript marks of this file")
+    parser.add_argument("--spanish-out", type=Path, help="also record the Spanish patient (PATIENT_ES) here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir, launch.assistant(Path(workdir)) as running:
         print("recording the conversation...", file=sys.stderr)
         body = record(running)
+        spanish = record(running, "transcript-paciente", PATIENT_ES) if args.spanish_out else []
     header = [
         "# A full conversation over the REST channel",
         "",
@@ -106,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(header + body) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
+    if args.spanish_out:
+        heading = ["# Una conversación completa en español (a full conversation in Spanish)", *header[1:]]
+        args.spanish_out.write_text("\n".join(heading + spanish) + "\n", encoding="utf-8")
+        print(f"wrote {args.spanish_out}", file=sys.stderr)
     if args.readme:
         args.readme.write_text(replace_between_marks(args.readme.read_text(), "\n".join(body)), encoding="utf-8")
         print(f"updated {args.readme}", file=sys.stderr)

@@ -24,6 +24,9 @@ MESSAGES_FILE = CONTENT_DIR / "messages.yml"
 # The key a sent message carries its content name under (tests and the stored conversation
 # read which message was sent; no channel shows it to a patient).
 MESSAGE_NAME = "message_name"
+# Likewise the language a message was composed in, so a channel that adds words of its own to it (the SMS
+# channel's "Reply 1 for ...") says them in the same language.
+MESSAGE_LANGUAGE = "message_language"
 # The emergency replies: the safety net names one of these for an emergency (the ``safety_reply``
 # entity) and bot/rasa/nlg.py sends it without the action server. Each must give these numbers.
 EMERGENCY_MESSAGES: dict[str, tuple[str, ...]] = {

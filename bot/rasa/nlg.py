@@ -31,7 +31,14 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import content
 from bot.content import languages
-from bot.content.messages import ACTION_SERVER_DOWN, EMERGENCY_MESSAGES, MESSAGE_NAME, SPANISH_SUFFIX, clinic_values
+from bot.content.messages import (
+    ACTION_SERVER_DOWN,
+    EMERGENCY_MESSAGES,
+    MESSAGE_LANGUAGE,
+    MESSAGE_NAME,
+    SPANISH_SUFFIX,
+    clinic_values,
+)
 from bot.content.responses import responses_in
 from bot.language import safety
 from bot.rasa.nlu_component import REPLY_ENTITY
@@ -62,7 +69,7 @@ def content_reply(name: str, language: str = languages.ENGLISH) -> dict[str, Any
         name = name.removesuffix(SPANISH_SUFFIX)
     with languages.use(language):
         message = content.message(name)
-    return {"text": message.text, "buttons": list(message.buttons), MESSAGE_NAME: name}
+    return {"text": message.text, "buttons": list(message.buttons), MESSAGE_NAME: name, MESSAGE_LANGUAGE: language}
 
 
 def language_of(tracker: DialogueStateTracker) -> str:
@@ -109,7 +116,14 @@ class EmergencyNLG(TemplatedNaturalLanguageGenerator):
         }
         translated = self.translated.get(language)
         if translated is None or utter_action not in translated.responses:
-            return await super().generate(utter_action, tracker, output_channel, **{**missing, **kwargs})
+            generated = await super().generate(utter_action, tracker, output_channel, **{**missing, **kwargs})
+            return _in(generated, languages.ENGLISH)
         with languages.use(language):
             facts = clinic_values()  # the hours in this language, whatever the slot holds
-        return await translated.generate(utter_action, tracker, output_channel, **{**missing, **facts, **kwargs})
+        generated = await translated.generate(utter_action, tracker, output_channel, **{**missing, **facts, **kwargs})
+        return _in(generated, language)
+
+
+def _in(response: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """The response marked with the language it is in (``MESSAGE_LANGUAGE``), as actions mark theirs."""
+    return None if response is None else {**response, MESSAGE_LANGUAGE: language}

@@ -106,7 +106,9 @@ CLINIC_SLOTS: list[Event] = [SlotSet(event["name"], event["value"]) for event in
 def test_every_other_response_is_rasas_own(utter_action: str) -> None:
     conversation = tracker([], CLINIC_SLOTS)
     rasa = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
-    assert generate(utter_action, conversation) == asyncio.run(rasa.generate(utter_action, conversation, "rest"))
+    own = asyncio.run(rasa.generate(utter_action, conversation, "rest"))
+    expected = None if own is None else {**own, messages.MESSAGE_LANGUAGE: "en"}  # marked with its language
+    assert generate(utter_action, conversation) == expected
 
 
 @pytest.mark.parametrize("utter_action", ["utter_greet", "utter_goodbye", "utter_bot_challenge"])
@@ -128,7 +130,11 @@ def test_the_reply_needs_no_action_server() -> None:
     [uttered] = events
     assert isinstance(uttered, BotUttered)
     assert messages.clinic_values()["poison_control"] in (uttered.text or "")
-    assert uttered.metadata == {"utter_action": "utter_emergency", messages.MESSAGE_NAME: "emergency_poisoning"}
+    assert uttered.metadata == {
+        "utter_action": "utter_emergency",
+        messages.MESSAGE_NAME: "emergency_poisoning",
+        messages.MESSAGE_LANGUAGE: "en",
+    }
 
 
 ENDPOINTS_FILES = [
@@ -164,3 +170,12 @@ SAFETY_CHECKS = [
 def test_every_reply_the_safety_net_names_is_an_emergency_message(check: safety.SafetyCheck, language: str) -> None:
     """The contract with the NLU component: the name it puts in ``safety_reply`` is one this generator sends."""
     assert safety.reply_name(check, language) in messages.EMERGENCY_MESSAGES
+
+
+def test_a_spanish_conversation_gets_the_spanish_response_marked_so() -> None:
+    from bot.content.responses import responses_in
+
+    conversation = tracker([], [*CLINIC_SLOTS, SlotSet("language", "es")])
+    spanish = generate("utter_ask_duration", conversation)
+    assert spanish is not None and spanish[messages.MESSAGE_LANGUAGE] == "es"
+    assert spanish["text"] == responses_in("es")["utter_ask_duration"][0]["text"]

@@ -56,6 +56,8 @@ from bot.channels.sms.text import (
 )
 from bot.channels.sms.twilio import SmsConfig
 from bot.content import languages
+from bot.content.messages import MESSAGE_LANGUAGE
+from bot.language import language_id
 from bot.outreach import runner
 from bot.outreach.scheduler import OutreachScheduler
 
@@ -115,10 +117,19 @@ class SmsOutput(CollectingOutputChannel):
     (``channel: sms``).
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.language = languages.ENGLISH  # of the turn's messages (MESSAGE_LANGUAGE): the choices line says it too
+
     @classmethod
     def name(cls) -> str:
         """The channel name responses are selected by."""
         return "sms"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Keep the message, and the language the assistant composed it in."""
+        self.language = languages.supported(message.get(MESSAGE_LANGUAGE)) or self.language
+        await super().send_response(recipient_id, message)
 
 
 class SmsInput(InputChannel):
@@ -247,7 +258,7 @@ class SmsInput(InputChannel):
                 UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
             )
             # A new question: choices offered before it no longer apply.
-            return await self._rendered(conversation, collector.messages, offered=True)
+            return await self._rendered(conversation, collector, offered=True)
 
         try:
             return await runner.send_due(run_turn, self.config, now, url=self.store.url)
@@ -358,6 +369,11 @@ class SmsInput(InputChannel):
         if opted_out:
             logger.info("SMS %s: message from an opted-out number not answered", conversation)
             return []
+        metadata: dict[str, Any] = await self.invited.metadata(conversation)  # patient_id, identity when invited
+        # The channel's own words (a flood, an empty text, a failure) in the language of the text, else the
+        # invitation's: the conversation's own language is the assistant's to know, on the other side of the turn.
+        asked = language_id.answer_language(body) or metadata.get(languages.METADATA_KEY) or languages.ENGLISH
+        languages.set_for_this_task(asked)
         if not self.rate_limiter.allow(conversation):
             # The keywords above are never limited; a flood gets one notice, then silence.
             if self.rate_notices.allow(conversation):
@@ -371,7 +387,6 @@ class SmsInput(InputChannel):
         offered = await asyncio.to_thread(self.store.latest_choices, conversation, self.choice_ttl)
         picked: Choice | None = match_choice(body, offered)
         text = picked.payload if picked else body
-        metadata: dict[str, Any] = await self.invited.metadata(conversation)  # patient_id, identity when invited
         if picked:
             metadata["sms"] = {"choice": picked.title}
         collector = SmsOutput()
@@ -402,11 +417,13 @@ class SmsInput(InputChannel):
             turn.add_done_callback(_log_late_failure)
             if not collector.messages:
                 return sms_replies("error")
-        return await self._rendered(conversation, collector.messages, bool(offered))
+        return await self._rendered(conversation, collector, bool(offered))
 
-    async def _rendered(self, conversation: str, messages: list[dict[str, Any]], offered: bool) -> list[str]:
-        """A turn's messages as texts, remembering the numbered choices they offer (for a reply of "1")."""
-        replies, choices = render_turn(messages, MAX_SMS_CHARS)
+    async def _rendered(self, conversation: str, collector: SmsOutput, offered: bool) -> list[str]:
+        """A turn's messages as texts, in their language, remembering the numbered choices they offer (for a
+        reply of "1")."""
+        with languages.use(collector.language):
+            replies, choices = render_turn(collector.messages, MAX_SMS_CHARS)
         if choices:
             await asyncio.to_thread(self.store.offer_choices, conversation, choices)
         elif replies and offered:

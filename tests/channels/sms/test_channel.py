@@ -32,6 +32,7 @@ from bot.channels.sms.text import MAX_SMS_CHARS, sms_length, sms_reply
 from bot.channels.sms.twilio import DEV_AUTH_TOKEN, SmsConfig
 from bot.content import languages
 from bot.content.clinic import clinic
+from bot.content.messages import MESSAGE_LANGUAGE
 from bot.settings import CONTENT_DIR
 from tests.helpers.channel_app import serve_channels
 from tests.helpers.invitations import use_invitation_env
@@ -65,6 +66,8 @@ class FakeAssistant:
         self.received.append(message)
         if text == "consent?":
             await out.send_text_with_buttons(to, "Do you agree to the injection?", YES_NO)
+        elif text == "¿consiente?":  # as Rasa sends a Spanish message: through send_response, with its language
+            await out.send_response(to, {"text": "¿Está de acuerdo?", "buttons": YES_NO, MESSAGE_LANGUAGE: "es"})
         elif text.startswith("/"):
             await out.send_text_message(to, f"Payload {text} received.")
         elif text == "long answer":
@@ -351,6 +354,15 @@ async def test_buttons_are_numbered_and_numbers_map_back_to_payloads(
         "consent?", "/affirm", "consent?", "/deny", "consent?", "/affirm",
         "consent?", "5", "1",
     ]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_the_choices_line_is_in_the_language_of_the_message(webhook: Webhook) -> None:
+    (offer,) = await webhook.text("¿consiente?")
+    spanish_frame = content.sms_texts_in("es")["choices"].split("{")[0]
+    assert offer.startswith("¿Está de acuerdo?\n" + spanish_frame), offer
+    assert content.sms_texts_in("en")["choices"].split("{")[0] not in offer
+    assert await webhook.text("1") == ["Payload /affirm received."]
 
 
 @pytest.mark.asyncio
