@@ -31,7 +31,7 @@ from bot.records import consent_store, flags, recheck_store
 from devtools import launch
 from tests.helpers.conversations import CANDIDACY_ANSWERS, RIGHT_TEACHBACK
 from tests.helpers.sms_thread import Text, screenshot_thread
-from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, text_the_assistant
+from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, quick_texter, text_the_assistant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -54,15 +54,6 @@ def clinic_settings(folder: Path, zone: str) -> Path:
     settings["hours"] = {day: ["08:00", "18:00"] for day in DAYS}
     path = folder / "clinic.yml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
-
-
-def quick_texter(folder: Path) -> Path:
-    """The project's channels, with an SMS rate limit that lets a whole consent be texted within a minute."""
-    channels = yaml.safe_load((launch.PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    channels["bot.channels.sms.channel.SmsInput"]["rate_limit_messages"] = 100
-    path = folder / "credentials.yml"
-    path.write_text(yaml.safe_dump(channels), encoding="utf-8")
     return path
 
 

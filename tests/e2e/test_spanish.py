@@ -6,6 +6,8 @@ that was sent (bot.content), never with a sentence written here.
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +16,12 @@ from bot.consent.record import UNDERSTOOD
 from bot.content import consent_content_in, languages, message
 from bot.content.messages import fill
 from bot.content.responses import responses_in
+from bot.content.sms import sms_texts_in
 from bot.records import consent_store
+from devtools import launch
 from devtools.launch import Running
 from tests.helpers.conversations import new_sender, sent_names
+from tests.helpers.twilio import quick_texter, text_the_assistant
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +151,25 @@ def test_switching_to_spanish_in_the_middle_of_the_questions_asks_again_in_spani
     assert texts(switched)[0] == spanish_response("utter_language_changed")
     first_es = consent_content_in(languages.SPANISH).questions[0].text
     assert any(first_es in text for text in texts(switched)), texts(switched)
+
+
+def test_a_whole_consent_in_spanish_over_sms(tmp_path: Path) -> None:
+    """Texted in Spanish: every question in Spanish with Spanish numbered choices, answers by number and in
+    words, a Spanish record. Its own server, whose SMS rate limit lets a whole consent be texted in a minute."""
+    with launch.assistant(tmp_path / "assistant", credentials=quick_texter(tmp_path)) as running:
+        patient = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
+        questions = consent_content_in(languages.SPANISH).questions
+        opened = " ".join(text_the_assistant(running.base_url, patient, "quiero empezar el consentimiento por favor"))
+        assert questions[0].text in opened
+        assert sms_texts_in(languages.SPANISH)["choices"].split("{")[0] in opened  # "Responda 1 para ..."
+        chosen = {"purpose": "1", "treatments_helped": "2", "pregnancy": "3"}  # Dolor, Un poco, No aplica
+        for question in questions:  # a yes/no question's "2" is No
+            text_the_assistant(
+                running.base_url, patient, SPANISH_TYPED.get(question.id) or chosen.get(question.id, "2")
+            )
+        for answer in RIGHT_TEACHBACK_ES:
+            text_the_assistant(running.base_url, patient, answer)
+        text_the_assistant(running.base_url, patient, "1")  # Seguir adelante
+        (record,) = consent_store.records(running.database_url)
+    assert record.channel == "sms" and record.decision == "go_ahead" and record.payload.language == languages.SPANISH
+    assert {answer.id: answer.said for answer in record.payload.candidacy}["condition"] == SPANISH_TYPED["condition"]
