@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.content import languages
-from bot.content.clinic import Clinic, clinic, clock, parse_clinic
+from bot.content.clinic import Clinic, clinic, parse_clinic
 from bot.content.consent import CONSENT_FILE, ConsentContent, consent_content, consent_content_in
+from bot.content.dates import clock
 from bot.content.entity_patterns import PATTERNS_FILE, entity_patterns
 from bot.content.files import (
     DOMAIN_FILE,

@@ -9,14 +9,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.content.dates import day_abbreviation, time_range
 from bot.content.files import ContentError, clinic_file, load_yaml
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Short day names by language, for the opening hours in a message of that language.
-DAY_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "en": tuple(day[:3].title() for day in WEEKDAYS),
-    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
-}
 # What a phone number a patient dials may hold besides its digits.
 PHONE_SEPARATORS = frozenset(" +-().")
 # The longest instruction a clinic may write: with its lead-in ("<clinic>'s own instructions:") it fits one bubble.
@@ -67,8 +63,7 @@ class Clinic:
         raise ContentError("clinic hours: no opening day in the week")
 
     def hours_text(self, language: str = "en") -> str:
-        """Opening hours in short plain words, e.g. 'Mon-Thu 8am-5pm, Fri 8am-4pm' ('lun-jue ...' in Spanish)."""
-        days_named = DAY_ABBREVIATIONS[language]
+        """Opening hours in short plain words: 'Mon-Thu 8am-5pm, Fri 8am-4pm', 'lun-jue 8am-5pm, ...'."""
         groups: list[tuple[list[int], tuple[dt.time, dt.time]]] = []
         for day in sorted(self.hours):
             span = self.hours[day]
@@ -78,17 +73,10 @@ class Clinic:
                 groups.append(([day], span))
         parts = []
         for days, (start, end) in groups:
-            first, last = days_named[days[0]], days_named[days[-1]]
+            first, last = day_abbreviation(days[0], language), day_abbreviation(days[-1], language)
             label = first if first == last else f"{first}-{last}"
-            parts.append(f"{label} {clock(start)}-{clock(end)}")
+            parts.append(f"{label} {time_range(start, end)}")
         return ", ".join(parts)
-
-
-def clock(value: dt.time) -> str:
-    """A time as a patient reads it: 8am, 4:30pm."""
-    hour = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
 def _phone_number(raw: dict[str, Any], key: str, source: str) -> str:

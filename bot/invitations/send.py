@@ -14,13 +14,13 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
-from babel.dates import format_date
 
 from bot import content
 from bot.channels.sms import twilio
 from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import sms_reply, split_numbered
 from bot.content import languages
+from bot.content.dates import spoken_date
 from bot.invitations import InvitationError, link, store
 from bot.invitations.store import Invitation
 from bot.outreach import KIND_INVITATION
@@ -48,17 +48,6 @@ def compose(token: str, procedure_date: dt.date | None = None, language: str = l
         if procedure_date is None:
             return sms_reply("invitation", link=address)
         return sms_reply("invitation_dated", link=address, date=spoken_date(procedure_date))
-
-
-# How each language says a day in a sentence ("on {date}", "el {date}"), in CLDR's names (Babel), so no
-# table of day and month names is kept here; whatever the machine's locale.
-_SPOKEN_DATE = {languages.ENGLISH: "EEEE, MMMM d", languages.SPANISH: "EEEE d 'de' MMMM"}
-
-
-def spoken_date(day: dt.date, language: str | None = None) -> str:
-    """A date as a person says it: "Tuesday, March 10", "martes 10 de marzo" (default: the language composed in)."""
-    code = languages.supported(language) or languages.current()
-    return str(format_date(day, _SPOKEN_DATE[code], locale=code))
 
 
 async def invite(

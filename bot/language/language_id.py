@@ -16,6 +16,7 @@ Nothing here imports Rasa.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,11 @@ LANGUAGE_NAMES = {
     "castellano": SPANISH,
 }
 # A message alone this long or longer can change the language a conversation is answered in when
-# the model is sure of it: one word ("ok", "gracias", "no") never does.
+# the model is sure of it: one word ("ok", "gracias", "no") never does...
 SWITCH_WORDS = 2
+# ...except a greeting that only one answered language uses. Many conversations open with one word, and the
+# model cannot tell "hola" from English (it gives English 0.12). English needs none: it is the default.
+GREETINGS = {"hola": SPANISH, "holaa": SPANISH, "holi": SPANISH, "ola": SPANISH, "buenas": SPANISH, "saludos": SPANISH}
 # Only the start of a very long message is read: enough to tell its language, and a bounded cost.
 MAX_CHARS = 500
 
@@ -64,15 +68,28 @@ def _best(text: str) -> tuple[str, float] | None:
     return (str(best[0]["lang"]), float(best[0]["score"])) if best else None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one look at a message tells: its language for the safety net, and the language to answer in."""
+
+    language: str  # ISO 639-1; "en" when unsure, short or empty (``detect``)
+    answered: str | None  # an answered language the message is surely in, else None (``answer_language``)
+
+
+def read(text: str) -> Reading:
+    """Both verdicts on ``text`` from one question to the model."""
+    best = _best(text) if any(char.isalpha() for char in text) else None
+    language = best[0] if best is not None and best[0] in LANGUAGES and best[1] >= CONFIDENT else ENGLISH
+    words = re.findall(r"\w+", normalise(text))
+    if len(words) < SWITCH_WORDS:
+        return Reading(language, GREETINGS.get(words[0]) if words else None)
+    answered = best[0] if best is not None and best[0] in ANSWERED and best[1] >= CONFIDENT else None
+    return Reading(language, answered)
+
+
 def detect(text: str) -> str:
     """The ISO 639-1 code of the language of ``text``: ``"en"`` when unsure, short or empty."""
-    if not any(char.isalpha() for char in text):
-        return ENGLISH
-    best = _best(text)
-    if best is None:
-        return ENGLISH
-    lang, score = best
-    return lang if lang in LANGUAGES and score >= CONFIDENT else ENGLISH
+    return read(text).language
 
 
 def named_language(text: str) -> str | None:
@@ -91,9 +108,6 @@ def answer_language(text: str) -> str | None:
     """The answered language a message is surely written in, or None (unsure, too short, another language).
 
     The conversation is answered in it from then on unless the patient chose a language. Two words
-    at least, so "ok" or "no" never turns a Spanish conversation English.
+    at least, so "ok" or "no" never turns a Spanish conversation English; or a one-word greeting ("hola").
     """
-    if len(re.findall(r"\w+", text)) < SWITCH_WORDS:
-        return None
-    best = _best(text)
-    return best[0] if best is not None and best[0] in ANSWERED and best[1] >= CONFIDENT else None
+    return read(text).answered

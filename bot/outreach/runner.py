@@ -34,9 +34,9 @@ from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import MAX_SMS_CHARS, sms_reply, split_numbered
 from bot.content import languages
 from bot.content.clinic import Clinic
+from bot.content.dates import spoken_date
 from bot.invitations import IDENTITY_KEY, IDENTITY_NUMBER, PATIENT_ID_KEY, language_metadata
 from bot.invitations import store as invitations
-from bot.invitations.send import spoken_date
 from bot.invitations.store import Invitation
 from bot.outreach import KIND_COPY, KIND_REMINDER, PROCEDURE_DATE_KEY, RECHECK_PAYLOAD, REMINDER_KEY, store, timing
 from bot.outreach.store import Outreach

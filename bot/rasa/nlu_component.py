@@ -152,13 +152,14 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
                 if not words:
                     continue
                 doc = model.model(words)
-            language = language_id.detect(words)
+            reading = language_id.read(words)
+            language = reading.language
             flags, dismissed = safety.rule_flags(self._rules_for(doc.vocab), doc, language)
             check = safety.decide(flags, self._model.judge(words), dismissed, self._config["conditional_advice"])
             if check.verdict is None:
                 self._doubt_classifier(message, dismissed)
                 self._take_language_request(message, words)
-                self._add_language(message, words)
+                self._add_language(message, reading.answered, words)
                 continue
             if words != text:
                 # Without its payload the message is the patient's words, which Rasa's
@@ -171,12 +172,11 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             self._add_entities(message, self._entities(message, flags, check, language))
-            self._add_language(message, words)
+            self._add_language(message, reading.answered, words)
         return messages
 
-    def _add_language(self, message: Message, words: str) -> None:
+    def _add_language(self, message: Message, detected: str | None, words: str) -> None:
         """The ``detected_language`` entity when the message is surely in a language the assistant answers in."""
-        detected = language_id.answer_language(words)
         if detected:
             self._add_entities(message, [self._entity(DETECTED_LANGUAGE_ENTITY, detected, 0, len(words))])
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from bot import notify, settings
-from bot.content.clinic import Clinic, clock
+from bot.content.clinic import Clinic
+from bot.content.dates import spoken_opening
 from bot.records import db
 
 KINDS = ("emergency", "callback", "medication", "candidacy", "teachback", "decision")
@@ -253,4 +254,4 @@ def callback_message(written: bool, clinic: Clinic, now: dt.datetime) -> tuple[s
     if clinic.is_open(now):
         return "callback_open", {}
     opening = clinic.next_opening(now)
-    return "callback_closed", {"next_opening": f"{opening:%A} at {clock(opening.time())}"}
+    return "callback_closed", {"next_opening": spoken_opening(opening)}

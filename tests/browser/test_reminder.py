@@ -30,8 +30,9 @@ from bot.invitations import store as invitations
 from bot.records import consent_store, flags, recheck_store
 from devtools import launch
 from tests.helpers.conversations import CANDIDACY_ANSWERS, RIGHT_TEACHBACK
+from tests.helpers.servers import quick_channels
 from tests.helpers.sms_thread import Text, screenshot_thread
-from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, quick_texter, text_the_assistant
+from tests.helpers.twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, text_the_assistant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -72,7 +73,7 @@ def two_servers(tmp_path: Path, fake_twilio: FakeTwilio, monkeypatch: pytest.Mon
         monkeypatch.setenv(name, value)
     clinic.cache_clear()  # this process reads the same clinic file as the servers
     try:
-        with launch.assistant(tmp_path / "assistant", servers=2, credentials=quick_texter(tmp_path)) as running:
+        with launch.assistant(tmp_path / "assistant", servers=2, credentials=quick_channels(tmp_path)) as running:
             yield running
     finally:
         monkeypatch.undo()

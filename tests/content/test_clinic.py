@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.content import ContentError
-from bot.content.clinic import clinic, clock, parse_clinic
+from bot.content.clinic import clinic, parse_clinic
+from bot.content.dates import clock
 
 RAW = {
     "clinic_name": "Test Clinic",

@@ -7,7 +7,7 @@ that was sent (bot.content), never with a sentence written here.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,8 +20,10 @@ from bot.content.sms import sms_texts_in
 from bot.records import consent_store
 from devtools import launch
 from devtools.launch import Running
+from tests.helpers.chat_client import ChatClient
 from tests.helpers.conversations import new_sender, sent_names
-from tests.helpers.twilio import quick_texter, text_the_assistant
+from tests.helpers.servers import quick_channels
+from tests.helpers.twilio import text_the_assistant
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +50,13 @@ def test_a_spanish_question_is_answered_in_spanish(assistant: Running) -> None:
     reply = assistant.say(sender, "cuanto tiempo dura el procedimiento de la inyeccion?")
     assert sent_names(assistant, sender)[0] == "utter_ask_duration"
     assert texts(reply)[0] == spanish_response("utter_ask_duration")
+
+
+def test_hola_alone_is_greeted_in_spanish(assistant: Running) -> None:
+    sender = new_sender()
+    reply = assistant.say(sender, "hola")
+    assert sent_names(assistant, sender)[0] == "utter_greet"
+    assert texts(reply)[0] == spanish_response("utter_greet")
 
 
 def test_the_spanish_button_switches_and_english_switches_back(assistant: Running) -> None:
@@ -153,23 +162,66 @@ def test_switching_to_spanish_in_the_middle_of_the_questions_asks_again_in_spani
     assert any(first_es in text for text in texts(switched)), texts(switched)
 
 
-def test_a_whole_consent_in_spanish_over_sms(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def quick_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """Its own assistant, whose SMS and socket rate limits let a whole consent be sent in a minute."""
+    folder = tmp_path_factory.mktemp("quick")
+    with launch.assistant(folder / "assistant", credentials=quick_channels(folder)) as running:
+        yield running
+
+
+def test_a_whole_consent_in_spanish_over_sms(quick_assistant: Running) -> None:
     """Texted in Spanish: every question in Spanish with Spanish numbered choices, answers by number and in
-    words, a Spanish record. Its own server, whose SMS rate limit lets a whole consent be texted in a minute."""
-    with launch.assistant(tmp_path / "assistant", credentials=quick_texter(tmp_path)) as running:
-        patient = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
-        questions = consent_content_in(languages.SPANISH).questions
-        opened = " ".join(text_the_assistant(running.base_url, patient, "quiero empezar el consentimiento por favor"))
-        assert questions[0].text in opened
-        assert sms_texts_in(languages.SPANISH)["choices"].split("{")[0] in opened  # "Responda 1 para ..."
-        chosen = {"purpose": "1", "treatments_helped": "2", "pregnancy": "3"}  # Dolor, Un poco, No aplica
-        for question in questions:  # a yes/no question's "2" is No
-            text_the_assistant(
-                running.base_url, patient, SPANISH_TYPED.get(question.id) or chosen.get(question.id, "2")
-            )
-        for answer in RIGHT_TEACHBACK_ES:
-            text_the_assistant(running.base_url, patient, answer)
-        text_the_assistant(running.base_url, patient, "1")  # Seguir adelante
-        (record,) = consent_store.records(running.database_url)
-    assert record.channel == "sms" and record.decision == "go_ahead" and record.payload.language == languages.SPANISH
+    words, a Spanish record."""
+    patient = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
+    questions = consent_content_in(languages.SPANISH).questions
+    url = quick_assistant.base_url
+    opened = " ".join(text_the_assistant(url, patient, "quiero empezar el consentimiento por favor"))
+    assert questions[0].text in opened
+    assert sms_texts_in(languages.SPANISH)["choices"].split("{")[0] in opened  # "Responda 1 para ..."
+    chosen = {"purpose": "1", "treatments_helped": "2", "pregnancy": "3"}  # Dolor, Un poco, No aplica
+    for question in questions:  # a yes/no question's "2" is No
+        text_the_assistant(url, patient, SPANISH_TYPED.get(question.id) or chosen.get(question.id, "2"))
+    for answer in RIGHT_TEACHBACK_ES:
+        text_the_assistant(url, patient, answer)
+    text_the_assistant(url, patient, "1")  # Seguir adelante
+    (record,) = [r for r in consent_store.records(quick_assistant.database_url) if r.channel == "sms"]
+    assert record.decision == "go_ahead" and record.payload.language == languages.SPANISH
     assert {answer.id: answer.said for answer in record.payload.candidacy}["condition"] == SPANISH_TYPED["condition"]
+
+
+@pytest.mark.asyncio
+async def test_a_whole_consent_in_spanish_over_the_website_socket(quick_assistant: Running) -> None:
+    """A page in Spanish (the widget's ``lang``): the greeting, every question and the teach-back in Spanish,
+    choices tapped as buttons, a Spanish record from the socket channel."""
+    client = ChatClient(quick_assistant.base_url)
+    await client.connect()
+    try:
+        await client.start_session(lang=languages.SPANISH)
+        greeted = await client.say("hola")
+        assert texts(greeted)[0] == spanish_response("utter_greet")
+        questions = consent_content_in(languages.SPANISH).questions
+        opened = await client.say("quiero empezar con el consentimiento")
+        assert any(questions[0].text in text for text in texts(opened)), texts(opened)
+        for question in questions:
+            if question.id in SPANISH_TYPED:
+                await client.say(SPANISH_TYPED[question.id])
+                continue
+            wanted = SPANISH_CHOSEN.get(question.id, "no")
+            (button,) = [option for option in question.options if option.value == wanted]
+            asked = [message for message in client.bot_messages if message.get("quick_replies")][-1]
+            payloads = {str(b.get("title")): str(b.get("payload")) for b in asked["quick_replies"]}
+            await client.say(payloads[button.title])
+        for answer in RIGHT_TEACHBACK_ES:
+            await client.say(answer)
+        go_ahead = consent_content_in(languages.SPANISH).decision("go_ahead")
+        assert go_ahead is not None
+        done = await client.say(go_ahead.title)
+        assert in_spanish("recorded_go_ahead") in texts(done)
+    finally:
+        await client.close()
+    (record,) = [r for r in consent_store.records(quick_assistant.database_url) if r.channel == "socketio"]
+    assert record.decision == "go_ahead" and record.payload.language == languages.SPANISH
+    said = {answer.id: answer.said for answer in record.payload.candidacy}
+    assert said["condition"] == SPANISH_TYPED["condition"]
+    assert [item.result for item in record.payload.teachback] == [UNDERSTOOD] * len(RIGHT_TEACHBACK_ES)

@@ -10,15 +10,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import requests
-import yaml
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot.channels.sms.twilio import DEV_AUTH_TOKEN
-from bot.settings import PROJECT_ROOT
 from tests.helpers.servers import http_server
 
 ACCOUNT = "AC" + "1" * 32
@@ -129,12 +126,3 @@ def fake_twilio_server() -> Iterator[FakeTwilio]:
     with http_server(Handler) as url:
         fake.base = url
         yield fake
-
-
-def quick_texter(folder: Path) -> Path:
-    """The project's channels, with an SMS rate limit that lets a whole consent be texted within a minute."""
-    channels = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    channels["bot.channels.sms.channel.SmsInput"]["rate_limit_messages"] = 100
-    path = folder / "credentials.yml"
-    path.write_text(yaml.safe_dump(channels), encoding="utf-8")
-    return path

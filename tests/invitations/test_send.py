@@ -17,6 +17,7 @@ from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import plain_text
 from bot.channels.sms.twilio import SmsConfig, TwilioApiError
 from bot.content import ContentError, languages
+from bot.content.dates import spoken_date
 from bot.content.files import load_yaml
 from bot.content.messages import fill
 from bot.content.sms import SMS_FILE, parse_sms_texts
@@ -74,7 +75,7 @@ def test_the_command_texts_the_link_through_twilio(env: dict[str, str], fake_twi
     assert form["To"] == PHONE and form["From"] == FROM
     body = str(form["Body"])
     assert content.clinic().name in body and "HELP" in body and "STOP" in body
-    assert send.spoken_date(procedure) in body
+    assert spoken_date(procedure) in body
     address = body.rsplit(" ", 1)[-1]
     assert address.startswith("https://chat.example-clinic.org/i/")
     (row,) = stored(env["DATABASE_URL"])
@@ -173,10 +174,6 @@ def test_invite_returns_what_was_sent(
         asyncio.run(send.invite(PHONE, "MRN-999", dry_run=True, url=env["DATABASE_URL"]))
 
 
-def test_the_spoken_date_does_not_depend_on_the_locale() -> None:
-    assert send.spoken_date(dt.date(2026, 3, 10)) == "Tuesday, March 10"
-
-
 @pytest.mark.parametrize(
     ("name", "drop"),
     [("invitation", "{link}"), ("invitation", "STOP"), ("invitation_dated", "{date}"), ("invitation", "HELP")],
@@ -205,7 +202,7 @@ def test_a_spanish_invitation_is_texted_in_spanish_and_stored_as_spanish(
     assert done.returncode == 0, done.stderr
     body = str(fake_twilio.requests[0]["form"]["Body"])  # type: ignore[index]
     address = body.rsplit(" ", 1)[-1]
-    assert body == spanish_sms("invitation_dated", link=address, date=send.spoken_date(procedure, "es"))
+    assert body == spanish_sms("invitation_dated", link=address, date=spoken_date(procedure, "es"))
     assert body != send.compose(address.rsplit("/", 1)[-1], procedure)  # not the English text
     (row,) = stored(env["DATABASE_URL"])
     assert row["language"] == "es"
@@ -234,13 +231,13 @@ def test_a_spanish_dry_run_shows_the_spanish_text(
 
 
 def test_the_spoken_date_in_spanish() -> None:
-    assert send.spoken_date(dt.date(2026, 9, 30), "es") == "miércoles 30 de septiembre"
+    assert spoken_date(dt.date(2026, 9, 30), "es") == "miércoles 30 de septiembre"
     with languages.use(languages.SPANISH):
-        assert send.spoken_date(dt.date(2026, 3, 10)) == "martes 10 de marzo"
-    assert send.spoken_date(dt.date(2026, 3, 10), "en") == "Tuesday, March 10"
-    week = [send.spoken_date(dt.date(2026, 3, 9) + dt.timedelta(days=n), "es").split()[0] for n in range(7)]
+        assert spoken_date(dt.date(2026, 3, 10)) == "martes 10 de marzo"
+    assert spoken_date(dt.date(2026, 3, 10), "en") == "Tuesday, March 10"
+    week = [spoken_date(dt.date(2026, 3, 9) + dt.timedelta(days=n), "es").split()[0] for n in range(7)]
     assert week == ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-    months = [send.spoken_date(dt.date(2026, month, 1), "es").rsplit(" ", 1)[-1] for month in range(1, 13)]
+    months = [spoken_date(dt.date(2026, month, 1), "es").rsplit(" ", 1)[-1] for month in range(1, 13)]
     assert months == [
         "enero", "febrero", "marzo", "abril", "mayo", "junio",
         "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",

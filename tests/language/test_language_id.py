@@ -111,9 +111,19 @@ def test_only_a_bare_name_is_a_request_without_the_classifier() -> None:
     assert language_id.only_names_language("my mom speaks spanish") is None
 
 
-@pytest.mark.parametrize("text", ["ok", "no", "gracias", "si"])
+@pytest.mark.parametrize("text", ["ok", "no", "gracias", "si", "hi", "hello"])
 def test_one_word_never_changes_the_language(text: str) -> None:
     assert language_id.answer_language(text) is None
+
+
+@pytest.mark.parametrize("text", ["hola", "Hola!", "HOLAA", "buenas"])
+def test_a_one_word_greeting_only_spanish_uses_gives_spanish(text: str) -> None:
+    """The model reads "hola" as English; it opens many Spanish conversations."""
+    assert language_id.answer_language(text) == "es"
+
+
+def test_the_safety_nets_reading_is_the_models_alone() -> None:
+    assert language_id.read("hola") == language_id.Reading(language="en", answered="es")
 
 
 def test_a_sure_sentence_gives_its_language() -> None:

@@ -13,10 +13,10 @@ from bot.channels.sms.store import SmsStore
 from bot.channels.sms.text import plain_text, sms_reply
 from bot.channels.sms.twilio import SmsConfig
 from bot.content import languages
+from bot.content.dates import spoken_date
 from bot.content.messages import fill
 from bot.invitations import IDENTITY_NUMBER
 from bot.invitations import store as invitations
-from bot.invitations.send import spoken_date
 from bot.outreach import (
     KIND_INVITATION,
     KIND_REMINDER,

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import cli, settings
+from bot.content import languages
 from bot.records import db, flags
 
 
@@ -105,6 +106,9 @@ def test_a_callback_is_honest_about_when_staff_see_it() -> None:
     assert flags.callback_message(True, clinic, sunday) == ("callback_closed", {"next_opening": "Monday at 8am"})
     assert flags.callback_message(True, clinic, monday_noon) == ("callback_open", {})
     assert flags.callback_message(False, clinic, monday_noon) == ("callback_failed", {})
+    with languages.use(languages.SPANISH):
+        spanish = flags.callback_message(True, clinic, sunday)
+    assert spanish == ("callback_closed", {"next_opening": "el lunes a las 8 a. m."})
 
 
 # --- a flood of emergencies from one source (issue 14, finding 5) -----------------------------

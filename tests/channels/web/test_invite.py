@@ -30,8 +30,8 @@ from bot.channels.web.session import TokenError
 from bot.content import languages
 from bot.invitations import IDENTITY_LINK, IDENTITY_LINK_DOB, IDENTITY_PORTAL, link, store
 from devtools.widget_devserver import ScriptedAgent
-from tests.channels.web.test_channel import ChatClient, socket_io_connect_reply, texts
 from tests.helpers.channel_app import serve_channels
+from tests.helpers.chat_client import ChatClient, socket_io_connect_reply, texts
 from tests.helpers.invitations import use_invitation_env
 
 pytestmark = pytest.mark.asyncio
