@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy
+from rapidfuzz import fuzz, process
+
 from bot.content import languages
 from bot.content.files import load_yaml
 from bot.language import red_flags, teachback
@@ -28,6 +31,7 @@ from bot.language.text import normalise
 
 EMERGENCY = "emergency"
 NEAR_COPY_RATIO = 0.85
+_CHUNK = 500  # evaluation lines compared at once: 500 x 20,000 one-byte scores
 SHORT_WORDS = 4  # a message of at most this many words is "short" for the language figures
 
 
@@ -43,18 +47,33 @@ def nlu_examples(path: Path) -> list[tuple[str, str]]:
 
 
 def near_copies(held_out: list[str], training: list[str], ratio: float = NEAR_COPY_RATIO) -> list[tuple[str, str]]:
-    """Held-out messages that are copies or near-copies of a training line, with the line they copy."""
+    """Held-out messages that are copies or near-copies of a training line, with the line they copy.
+
+    The verdict is difflib's (``get_close_matches``: the closest line whose ratio reaches ``ratio``), but
+    difflib compares every pair in Python: 20,000 training lines against 5,000 evaluation ones took 7 minutes
+    of ``make test``. RapidFuzz's Indel ratio is 2 * LCS / total length, never below difflib's ratio (difflib's
+    matching blocks are one common subsequence), so it finds every candidate pair in C++ and difflib judges
+    only those.
+    """
     train = [normalise(text) for text in training]
     exact = set(train)
+    texts = [normalise(text) for text in held_out]
     found = []
-    for text in held_out:
-        normal = normalise(text)
-        if normal in exact:
-            found.append((text, text))
-            continue
-        close = difflib.get_close_matches(normal, train, n=1, cutoff=ratio)
-        if close:
-            found.append((text, close[0]))
+    for start in range(0, len(texts), _CHUNK):
+        chunk = texts[start : start + _CHUNK]
+        # A hair under the cutoff so that rounding in either library never drops a pair difflib would keep.
+        scores = process.cdist(
+            chunk, train, scorer=fuzz.ratio, score_cutoff=ratio * 100 - 0.5, dtype=numpy.uint8, workers=-1
+        )
+        for offset, normal in enumerate(chunk):
+            text = held_out[start + offset]
+            if normal in exact:
+                found.append((text, text))
+                continue
+            candidates = [train[i] for i in numpy.flatnonzero(scores[offset])]
+            close = difflib.get_close_matches(normal, candidates, n=1, cutoff=ratio)
+            if close:
+                found.append((text, close[0]))
     return found
 
 
@@ -259,7 +278,12 @@ def teachback_report(set_dirs: list[Path], minimum: float | None, show: int = 4)
 
 
 def safety_report(
-    set_dirs: list[Path], min_recall: float, max_false_alarms: float, conditional_advice: bool = True, show: int = 8
+    set_dirs: list[Path],
+    min_recall: float,
+    max_false_alarms: float,
+    conditional_advice: bool = True,
+    show: int = 8,
+    min_crisis_line: float = 0.0,
 ) -> bool:
     """Rules alone, the learned layer alone and the combined decision on labelled sets, per category.
 
@@ -331,7 +355,8 @@ def safety_report(
         print(f"  false alarm [{examples[i].kind}]: {examples[i].text[:100]}")
     recall = sum(1 for i in emergencies if checks[i].verdict is not None) / max(len(emergencies), 1)
     false_alarms = len(alarmed) / max(len(lookalikes), 1)
-    return recall >= min_recall and false_alarms <= max_false_alarms
+    crisis_line = sum(1 for i in self_harm if checks[i].self_harm) / max(len(self_harm), 1)
+    return recall >= min_recall and false_alarms <= max_false_alarms and crisis_line >= min_crisis_line
 
 
 def candidacy_report(set_dirs: list[Path], max_wrong: int | None, show: int = 10) -> bool:
@@ -498,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     net.add_argument("sets", type=Path, nargs="+", help="folders of writers' files (tests/data/safety/heldout ...)")
     net.add_argument("--min-recall", type=float, default=0.0, help="gate: emergencies told 911 or conditionally")
     net.add_argument("--max-false-alarms", type=float, default=1.0, help="gate: look-alikes told to call 911")
+    net.add_argument("--min-crisis-line", type=float, default=0.0, help="gate: self-harm messages offered 988")
     net.add_argument(
         "--no-conditional-advice",
         dest="conditional_advice",
@@ -540,7 +566,13 @@ def _run(args: Any) -> bool:
     elif args.command == "red-flags":
         ok = red_flag_gate(args.set, args.model, args.min_recall, args.max_false_alarms)
     elif args.command == "safety":
-        ok = safety_report(args.sets, args.min_recall, args.max_false_alarms, args.conditional_advice)
+        ok = safety_report(
+            args.sets,
+            args.min_recall,
+            args.max_false_alarms,
+            args.conditional_advice,
+            min_crisis_line=args.min_crisis_line,
+        )
     elif args.command == "ordinary":
         ok = ordinary_answers_report(args.sets, args.max_advice, args.max_911)
     elif args.command == "candidacy":

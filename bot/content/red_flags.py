@@ -17,6 +17,7 @@ from bot.content.files import ContentError, load_yaml
 from bot.settings import CONTENT_DIR
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
+SPANISH_RULES = "spanish"  # the same shape again, for Spanish messages (bot/language/red_flags.py)
 CATEGORY_KEYS = ("phrases", "all_of", "always", "past_only")
 NOT_NOW_LISTS = ("before", "anywhere", "question_openers", "first_person")
 _ENTITY = re.compile(r"\bENT:([A-Za-z_]+)")
@@ -64,6 +65,8 @@ def parse_red_flags(raw: Any, source: str = str(RED_FLAGS_FILE)) -> dict[str, An
         raise ContentError(f"{source}: 'not_now' is missing")
     for key in NOT_NOW_LISTS:
         _phrases(not_now.get(key), f"{source}: not_now: {key}", may_be_empty=True)
+    if SPANISH_RULES in raw:
+        parse_red_flags(raw[SPANISH_RULES], f"{source}: {SPANISH_RULES}")
     return raw
 
 
@@ -76,6 +79,8 @@ def phrases(rules: dict[str, Any]) -> Iterator[str]:
                 yield from group
     for key in NOT_NOW_LISTS:
         yield from rules["not_now"][key]
+    if SPANISH_RULES in rules:
+        yield from phrases(rules[SPANISH_RULES])
 
 
 def check_entity_labels(rules: dict[str, Any], labels: set[str], source: str = str(RED_FLAGS_FILE)) -> None:

@@ -8,7 +8,9 @@ Content files write a phrase as space-separated token slots:
 - ``*3``: a gap of up to three tokens (commas included, never across a sentence end);
 - ``ENT:MEDICINE``: any token that the entity ruler tagged with that label;
 - ``YEAR``: a year written in digits, 1900 to 2099 ("in 2009");
-- ``=had|was``: these exact words, not compared by lemma (a tense matters: "was" is not "is").
+- ``=had|was``: these exact words, not compared by lemma (a tense matters: "was" is not "is");
+- ``^`` first and ``$`` last: the phrase opens or closes the message (punctuation aside), so that
+  "^ where am i $" is the whole message and "where am I supposed to park" is not it.
 
 The spec is compiled into a spaCy ``Matcher`` pattern, so matching stays fast and
 a clinic edits words, not code. Negation is checked in the clause before a match:
@@ -62,10 +64,13 @@ _ANSWER_FOLLOWERS = frozenset(
         "probably",
         "definitely",
         "of",
+        "wait",  # "no wait, he's seizing": taking back what was being said
         "-",
         ".",
     }
 )
+# What an answer particle may follow: a sentence end, or a dash that breaks off ("is it normal - no wait, ...").
+_ANSWER_OPENS = frozenset({".", "!", "?", "-", "--", "\u2013", "\u2014"})
 # Typos: an unknown word of at least this length may stand for a pattern word
 # one edit away (two edits from FUZZY_TWO_EDITS letters on), same first letter.
 FUZZY_MIN_LENGTH = 5
@@ -143,10 +148,15 @@ def _key(lower: str, vocabulary_size: int) -> str:
     return word_key(_correct(lower, vocabulary_size))
 
 
+ANCHORS = ("^", "$")
+
+
 def compile_phrase(spec: str) -> list[dict[str, Any]]:
-    """Turn one phrase spec into a spaCy Matcher token pattern."""
+    """Turn one phrase spec into a spaCy Matcher token pattern (its anchors are checked on each hit)."""
     pattern: list[dict[str, Any]] = []
     for slot in spec.split():
+        if slot in ANCHORS:
+            continue
         if slot.startswith("*"):
             gap = int(slot[1:] or 1)
             pattern.extend({"TEXT": {"NOT_IN": [".", "!", "?", "\n"]}, "OP": "?"} for _ in range(gap))
@@ -203,7 +213,7 @@ def _is_answer_particle(doc: Any, index: int) -> bool:
     """A sentence-initial "no" that answers a question ("No, it can wear off")."""
     if doc[index].lower_ not in ANSWER_PARTICLES or index + 1 >= len(doc):
         return False
-    at_start = index == 0 or doc[index - 1].text in {".", "!", "?"}
+    at_start = index == 0 or doc[index - 1].text in _ANSWER_OPENS
     return at_start and doc[index + 1].lower_ in _ANSWER_FOLLOWERS
 
 
@@ -219,7 +229,16 @@ class Hit:
 
 
 def _phrase_words(spec: str) -> frozenset[str]:
-    return frozenset(word_key(word) for slot in spec.split() for word in slot.rstrip("?").split("|") if word)
+    return frozenset(
+        word_key(word) for slot in spec.split() if slot not in ANCHORS for word in slot.rstrip("?").split("|") if word
+    )
+
+
+def _anchored(doc: Any, start: int, end: int, opens: bool, closes: bool) -> bool:
+    """Whether a hit at ``start:end`` opens and closes the message where its phrase asks (``^`` / ``$``)."""
+    return (not opens or all(token.is_punct or token.is_space for token in doc[:start])) and (
+        not closes or all(token.is_punct or token.is_space for token in doc[end:])
+    )
 
 
 class PhraseMatcher:
@@ -229,12 +248,13 @@ class PhraseMatcher:
         from spacy.matcher import Matcher
 
         self._matcher = Matcher(vocab)
-        self._phrases: dict[str, tuple[str, frozenset[str]]] = {}
+        self._phrases: dict[str, tuple[str, frozenset[str], bool, bool]] = {}
         for label, specs in phrases.items():
             for number, spec in enumerate(specs):
                 key = f"{label}\t{number}"
                 self._matcher.add(key, [compile_phrase(spec)])
-                self._phrases[key] = (label, _phrase_words(spec))
+                slots = spec.split()
+                self._phrases[key] = (label, _phrase_words(spec), slots[:1] == ["^"], slots[-1:] == ["$"])
 
     def hits(self, doc: Any) -> list[Hit]:
         """All matches in ``doc``: per label and start, the longest one."""
@@ -242,7 +262,9 @@ class PhraseMatcher:
             token.norm_ = token_key(token)
         found: dict[tuple[str, int], Hit] = {}
         for match_id, start, end in self._matcher(doc):
-            label, words = self._phrases[doc.vocab.strings[match_id]]
+            label, words, opens, closes = self._phrases[doc.vocab.strings[match_id]]
+            if (opens or closes) and not _anchored(doc, start, end, opens, closes):
+                continue
             hit = Hit(label, start, end, doc[start:end].text, is_negated(doc, start, end, words))
             previous = found.get((label, start))
             if previous is None or hit.end > previous.end:

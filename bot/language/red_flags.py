@@ -3,7 +3,9 @@
 The categories, phrases and "not now" cues live in ``content/red_flags.yml``.
 A hit counts when it is not negated and, unless its category is marked
 ``always``, no "not now" cue (a question about risks, a past event, someone
-else) stands before it in the same sentence. Used inside Rasa by
+else) stands before it in the same sentence. A Spanish message is judged by the file's own
+``spanish`` rules (``assess(doc, "es")``): the English phrases would match cognates and miss the
+Spanish negations and past tenses around them. Used inside Rasa by
 ``bot.rasa.nlu_component.RedFlagDetector`` and alone by tests and the evaluation command.
 """
 
@@ -15,10 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.content.red_flags import RED_FLAGS_FILE, red_flag_rules
+from bot.content.languages import SPANISH
+from bot.content.red_flags import RED_FLAGS_FILE, SPANISH_RULES, red_flag_rules
 from bot.language.matching import Hit, PhraseMatcher
 
 SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})
+DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 SELF_HARM = "self_harm"
 _BEFORE = "not_now:before"
 _ANYWHERE = "not_now:anywhere"
@@ -32,16 +36,26 @@ class RedFlag:
     text: str
 
 
+def _ends_sentence(doc: Any, position: int) -> bool:
+    """A sentence end, or a dash standing alone between words: "is it normal for - no wait, he's convulsing"
+    takes the question back, so the question ("is it ...") does not explain away what follows it.
+    A hyphen inside a word ("self-harm") is not one."""
+    token = doc[position]
+    if token.text in SENTENCE_ENDS:
+        return True
+    return token.text in DASHES and (position == 0 or bool(doc[position - 1].whitespace_)) and bool(token.whitespace_)
+
+
 def _sentence_start(doc: Any, index: int) -> int:
     for position in range(index - 1, -1, -1):
-        if doc[position].text in SENTENCE_ENDS or "\n" in doc[position].text_with_ws:
+        if _ends_sentence(doc, position) or "\n" in doc[position].text_with_ws:
             return position + 1
     return 0
 
 
 def _sentence_end(doc: Any, index: int) -> int:
     for position in range(index, len(doc)):
-        if doc[position].text in SENTENCE_ENDS:
+        if _ends_sentence(doc, position):
             return position + 1
     return len(doc)
 
@@ -74,21 +88,27 @@ class RedFlagDetector:
         self._openers = frozenset(str(word).lower() for word in not_now.get("question_openers") or [])
         self._first_person = frozenset(str(word).lower() for word in not_now.get("first_person") or [])
         self._matcher = PhraseMatcher(vocab, phrases)
+        spanish = rules.get(SPANISH_RULES)
+        self._spanish = RedFlagDetector(vocab, spanish) if spanish else None
 
     @classmethod
     def from_file(cls, vocab: Any, path: Path = RED_FLAGS_FILE) -> RedFlagDetector:
         return cls(vocab, red_flag_rules(path))
 
-    def detect(self, doc: Any) -> list[RedFlag]:
+    def detect(self, doc: Any, language: str = "") -> list[RedFlag]:
         """Red flags present now in ``doc``, one per category."""
-        return self.assess(doc)[0]
+        return self.assess(doc, language)[0]
 
-    def assess(self, doc: Any) -> tuple[list[RedFlag], bool]:
+    def assess(self, doc: Any, language: str = "") -> tuple[list[RedFlag], bool]:
         """Red flags present now, and whether a red-flag phrase was seen but dismissed.
+
+        ``language`` Spanish takes the Spanish rules (none: no flags); any other keeps the English ones.
 
         Dismissed means negated ("no chest pain") or explained away ("my dad had
         chest pain last year"): the rules have an opinion, and it is "not now".
         """
+        if language == SPANISH:
+            return self._spanish.assess(doc) if self._spanish else ([], False)
         hits = self._matcher.hits(doc)
         cues = [hit for hit in hits if hit.label in (_BEFORE, _ANYWHERE)]
         live: dict[str, list[Hit]] = {}

@@ -62,7 +62,7 @@ def content_reply(name: str, language: str = languages.ENGLISH) -> dict[str, Any
     as Rasa sends a response, carrying its content name like an action's.
 
     In a conversation in another language than English, a Spanish emergency reply of the English file
-    (``emergency_es``, which says the assistant otherwise helps in English) is that language's own
+    (``emergency_es``, which tells how to go on in Spanish) is that language's own
     ``emergency``.
     """
     if language != languages.ENGLISH:

@@ -103,6 +103,17 @@ def test_the_full_consent_flow_records_a_chained_decision(assistant: Running) ->
     assert newest.decision == "talk_to_doctor" and newest.payload.supersedes == record.id
 
 
+@pytest.mark.parametrize("answer", ["I've decided to go ahead", "I have decided not to have it"])
+def test_a_decision_in_the_patients_words_never_gets_the_crisis_line(assistant: Running, answer: str) -> None:
+    """Suicide messages say "I've decided" too; the safety net learned the decision step's own words apart."""
+    sender = new_sender()
+    assistant.say(sender, "I consent")
+    for step_answer in [*CANDIDACY_ANSWERS, *RIGHT_TEACHBACK]:
+        assistant.say(sender, step_answer)
+    assistant.say(sender, answer)
+    assert not set(sent_names(assistant, sender)) & set(EMERGENCY_MESSAGES)
+
+
 def test_the_patient_gets_a_link_to_their_own_copy_that_opens_the_record(assistant: Running) -> None:
     sender = decided(assistant)
     record = consent_store.latest(sender, assistant.database_url)

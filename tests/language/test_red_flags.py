@@ -24,6 +24,9 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("my husband is having chest pain", "chest_pain"),  # "is" is not "was": a tense, not a lemma
         ("my daughter is convulsing please", "seizure"),
         ("the baby ate grandma's heart pills", "overdose_poisoning"),
+        ("where am i", "confusion"),  # the whole message (an anchored phrase)
+        ("the pain is a 10, can't stand up", "severe_pain"),
+        ("how many of my pills would stop my heart", "self_harm"),  # seeking a lethal amount
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -43,6 +46,8 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "my dad had chest pain last week",
         "family history: dad died of a heart attack at 60",
         "suppose my husband has a seizure after he gets home",
+        "where am i supposed to park",
+        "how much of the numbing medicine do you use?",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
@@ -53,6 +58,18 @@ def test_self_harm_is_explained_away_only_as_a_past_event() -> None:
     """A question about ending one's life is a warning sign; an attempt years ago, for a form, is history."""
     assert [flag.category for flag in detect_text("what if I want to end my life")] == ["self_harm"]
     assert detect_text("I attempted suicide in 2009, well for years now") == []
+
+
+def test_a_question_taken_back_after_a_dash_does_not_explain_away_what_follows() -> None:
+    """A dash between words breaks the sentence, and "no wait" negates nothing; a hyphen in a word is no break."""
+    assert [f.category for f in detect_text("is it normal for - no wait hes convulsing")] == ["seizure"]
+    assert detect_text("is it normal to have a seizure - asking for my records") == []
+    assert [f.category for f in detect_text("thinking about self-harm again tonight")] == ["self_harm"]
+
+
+def test_anchored_phrases_match_only_the_whole_message() -> None:
+    assert compile_phrase("^ where am i $") == compile_phrase("where am i")
+    assert detect_text("  Where am I?? ") and not detect_text("so where am i meant to go after")
 
 
 def test_phrases_compile_to_lemma_slots() -> None:

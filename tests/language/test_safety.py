@@ -89,6 +89,24 @@ def test_the_reply_puts_the_crisis_line_first_then_conditional_advice_then_poiso
     assert safety.reply_name(check, language) == reply
 
 
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("prefiero estar muerto", True),
+        ("ya no quiero vivir", True),
+        ("me voy a matar", True),
+        ("no quiero morir, tengo miedo de la aguja", False),  # negated
+        ("intenté suicidarme hace años, ya estoy bien", False),  # a past event
+        ("quiero seguir con la inyección", False),
+        ("no quiero seguir con esto, prefiero hablar con el doctor", False),
+    ],
+)
+def test_spanish_messages_meet_the_spanish_self_harm_rules(text: str, flagged: bool) -> None:
+    pipeline, detector = default_detector()
+    flags, _ = safety.rule_flags(detector, pipeline(text), "es")
+    assert [flag.category for flag in flags] == (["self_harm"] if flagged else [])
+
+
 def test_the_english_rules_judge_no_spanish_message() -> None:
     """ "Mi papá nunca ha tenido convulsiones": a cognate, and a negation the rules cannot read."""
     pipeline, detector = default_detector()

@@ -67,6 +67,20 @@ def test_saved_and_loaded_it_judges_alike(model: safety_model.SafetyModel, tmp_p
     assert loaded.judge("he is not waking up") == model.judge("he is not waking up")
 
 
+def test_each_cross_validated_score_comes_from_the_fold_that_held_the_message_out() -> None:
+    """The folds train in parallel processes; each message's score is still its own fold's model's."""
+    from sklearn.model_selection import StratifiedKFold
+
+    made = examples()
+    labels = [e.category for e in made]
+    expected = [0.0] * len(made)
+    for train_index, test_index in StratifiedKFold(3, shuffle=True, random_state=7).split(labels, labels):
+        fold = safety_model.train([made[i] for i in train_index])
+        for i, score in zip(test_index, fold.scores([made[i].text for i in test_index]), strict=True):
+            expected[i] = score
+    assert safety_model.cross_validated(made, folds=3) == pytest.approx(expected)
+
+
 def test_thresholds_spend_the_false_alarm_budget_on_the_writers_look_alikes_only() -> None:
     hard = [Example(f"hard {i}", safety_model.NONE, source="w") for i in range(100)]
     easy = [Example(f"easy {i}", safety_model.NONE, source="topics.yml") for i in range(1000)]
