@@ -338,7 +338,8 @@ def safety_report(
             f"{rate(idx, layers['combined (911 or conditional)']):>6}  ({rate(idx, layers['rules alone'])})"
         )
     self_harm = [i for i in emergencies if examples[i].category == safety_model.SELF_HARM]
-    print(f"  crisis line (988) offered on self-harm messages: {rate(self_harm, lambda i: checks[i].self_harm)}")
+    crisis_line = sum(1 for i in self_harm if checks[i].self_harm) / max(len(self_harm), 1)
+    print(f"  crisis line (988) offered on self-harm messages: {f'{crisis_line:.1%}' if self_harm else '-'}")
     kinds = grouped(lookalikes, lambda example: example.kind)
     print("  false alarms per kind of look-alike: call 911 / conditional")
     for key in sorted(kinds):
@@ -355,7 +356,6 @@ def safety_report(
         print(f"  false alarm [{examples[i].kind}]: {examples[i].text[:100]}")
     recall = sum(1 for i in emergencies if checks[i].verdict is not None) / max(len(emergencies), 1)
     false_alarms = len(alarmed) / max(len(lookalikes), 1)
-    crisis_line = sum(1 for i in self_harm if checks[i].self_harm) / max(len(self_harm), 1)
     return recall >= min_recall and false_alarms <= max_false_alarms and crisis_line >= min_crisis_line
 
 

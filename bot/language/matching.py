@@ -69,8 +69,10 @@ _ANSWER_FOLLOWERS = frozenset(
         ".",
     }
 )
-# What an answer particle may follow: a sentence end, or a dash that breaks off ("is it normal - no wait, ...").
-_ANSWER_OPENS = frozenset({".", "!", "?", "-", "--", "\u2013", "\u2014"})
+# A dash standing between words breaks a sentence off ("is it normal for - no wait, he's seizing").
+DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
+# What an answer particle may follow: a sentence end, or such a dash.
+_ANSWER_OPENS = frozenset({".", "!", "?"}) | DASHES
 # Typos: an unknown word of at least this length may stand for a pattern word
 # one edit away (two edits from FUZZY_TWO_EDITS letters on), same first letter.
 FUZZY_MIN_LENGTH = 5

@@ -19,10 +19,9 @@ from typing import Any
 
 from bot.content.languages import SPANISH
 from bot.content.red_flags import RED_FLAGS_FILE, SPANISH_RULES, red_flag_rules
-from bot.language.matching import Hit, PhraseMatcher
+from bot.language.matching import DASHES, Hit, PhraseMatcher
 
 SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})
-DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 SELF_HARM = "self_harm"
 _BEFORE = "not_now:before"
 _ANYWHERE = "not_now:anywhere"
@@ -95,9 +94,9 @@ class RedFlagDetector:
     def from_file(cls, vocab: Any, path: Path = RED_FLAGS_FILE) -> RedFlagDetector:
         return cls(vocab, red_flag_rules(path))
 
-    def detect(self, doc: Any, language: str = "") -> list[RedFlag]:
-        """Red flags present now in ``doc``, one per category."""
-        return self.assess(doc, language)[0]
+    def detect(self, doc: Any) -> list[RedFlag]:
+        """Red flags present now in ``doc`` (the English rules), one per category."""
+        return self.assess(doc)[0]
 
     def assess(self, doc: Any, language: str = "") -> tuple[list[RedFlag], bool]:
         """Red flags present now, and whether a red-flag phrase was seen but dismissed.
