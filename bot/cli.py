@@ -269,12 +269,13 @@ def safety_train(args: argparse.Namespace) -> int:
         print(f"safety classifier up to date: {safety_model.MODEL_FILE.relative_to(safety_model.PROJECT_ROOT)}")
         return 0
     examples = safety_model.training_examples()
-    print(f"==> cross-validating on {len(examples)} training messages to choose the thresholds")
-    scores = safety_model.cross_validated(examples)
+    print(f"==> training on {len(examples)} messages, and cross-validating them to choose the thresholds (minutes)")
+    trained, scores = safety_model.train_cross_validated(examples)
     emergency_at, possible_at = safety_model.choose_thresholds(examples, scores)
     print("==> running the red-flag rules on them to choose when the layer doubts a rule")
     pipeline, detector = red_flags.default_detector()
-    caught = [bool(detector.detect(doc)) for doc in pipeline.pipe(example.text for example in examples)]
+    docs = pipeline.pipe(example.text for example in examples)
+    caught = [bool(detector.assess(doc, example.lang)[0]) for doc, example in zip(docs, examples, strict=True)]
     doubt_below = safety_model.choose_doubt(examples, scores, caught)
     meta = {
         "data_sha256": safety_model.data_digest(files),
@@ -283,8 +284,7 @@ def safety_train(args: argparse.Namespace) -> int:
         "possible_at": possible_at,
         "doubt_below": doubt_below,
     }
-    model = safety_model.train(examples, emergency_at, possible_at, meta, doubt_below)
-    out = safety_model.save(model)
+    out = safety_model.save(safety_model.with_thresholds(trained, emergency_at, possible_at, doubt_below, meta))
     print(
         f"safety classifier built: {out.relative_to(safety_model.PROJECT_ROOT)} "
         f"(emergency at {emergency_at}, possible at {possible_at}, doubts a rule below {doubt_below})"

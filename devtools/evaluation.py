@@ -338,8 +338,13 @@ def safety_report(
             f"{rate(idx, layers['combined (911 or conditional)']):>6}  ({rate(idx, layers['rules alone'])})"
         )
     self_harm = [i for i in emergencies if examples[i].category == safety_model.SELF_HARM]
-    crisis_line = sum(1 for i in self_harm if checks[i].self_harm) / max(len(self_harm), 1)
+    crisis_line = sum(1 for i in self_harm if checks[i].offers_crisis_line) / max(len(self_harm), 1)
     print(f"  crisis line (988) offered on self-harm messages: {f'{crisis_line:.1%}' if self_harm else '-'}")
+    print(
+        "  look-alikes offered 988: as a crisis "
+        f"{rate(lookalikes, lambda i: checks[i].self_harm)}, conditionally "
+        f"{rate(lookalikes, lambda i: checks[i].offers_crisis_line and not checks[i].self_harm)}"
+    )
     kinds = grouped(lookalikes, lambda example: example.kind)
     print("  false alarms per kind of look-alike: call 911 / conditional")
     for key in sorted(kinds):
@@ -352,6 +357,8 @@ def safety_report(
     alarmed = [i for i in lookalikes if checks[i].verdict == safety.EMERGENCY]
     for i in missed[:show]:
         print(f"  missed [{examples[i].category}]: {examples[i].text[:100]}")
+    for i in [i for i in self_harm if checks[i].verdict is not None and not checks[i].offers_crisis_line][:show]:
+        print(f"  no 988 [self_harm]: {examples[i].text[:100]}")
     for i in alarmed[:show]:
         print(f"  false alarm [{examples[i].kind}]: {examples[i].text[:100]}")
     recall = sum(1 for i in emergencies if checks[i].verdict is not None) / max(len(emergencies), 1)

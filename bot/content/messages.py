@@ -33,10 +33,12 @@ EMERGENCY_MESSAGES: dict[str, tuple[str, ...]] = {
     "emergency": ("{emergency_number}",),
     "emergency_self_harm": ("{crisis_line}", "{emergency_number}"),
     "emergency_possible": ("{emergency_number}", "{clinic_phone}"),
+    "emergency_possible_self_harm": ("{crisis_line}", "{emergency_number}", "{clinic_phone}"),
     "emergency_poisoning": ("{poison_control}", "{emergency_number}"),
     "emergency_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
     "emergency_self_harm_es": ("{crisis_line}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
     "emergency_possible_es": ("{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
+    "emergency_possible_self_harm_es": ("{crisis_line}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
     "emergency_poisoning_es": ("{poison_control}", "{emergency_number}", "{clinic_phone}", "{clinic_hours_es}"),
 }
 # The first text of a reminder the assistant starts itself (bot/consent/recheck.py, texted by bot/outreach/):

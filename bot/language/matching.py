@@ -19,6 +19,7 @@ a clinic edits words, not code. Negation is checked in the clause before a match
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -153,6 +154,9 @@ def _key(lower: str, vocabulary_size: int) -> str:
 ANCHORS = ("^", "$")
 
 
+_HYPHENATED = re.compile(r"\w-\w")
+
+
 def compile_phrase(spec: str) -> list[dict[str, Any]]:
     """Turn one phrase spec into a spaCy Matcher token pattern (its anchors are checked on each hit)."""
     pattern: list[dict[str, Any]] = []
@@ -173,6 +177,10 @@ def compile_phrase(spec: str) -> list[dict[str, Any]]:
             token = {"LOWER": {"IN": [word.lower() for word in slot[1:].split("|") if word]}}
         else:
             alternatives = [word.lower() for word in slot.split("|") if word]
+            joined = [word for word in alternatives if _HYPHENATED.search(word)]
+            if joined:
+                # the tokenizer splits "short-term" into three tokens, so the word would never match
+                raise ValueError(f"phrase '{spec}': write '{joined[0]}' as '{' -? '.join(joined[0].split('-'))}'")
             _PATTERN_WORDS.update(alternatives)
             words = sorted({word_key(word) for word in alternatives})
             token = {"NORM": {"IN": words}}  # PhraseMatcher.hits sets each token's norm to its key

@@ -33,6 +33,16 @@ class SafetyCheck:
     self_harm: bool
     source: str  # "rules", "model" or ""
 
+    @property
+    def offers_crisis_line(self) -> bool:
+        """Whether the reply gives 988: a self-harm verdict, or an unsure one whose likeliest kind is self-harm.
+
+        The unsure one's reply is conditional ("if you are having thoughts of suicide..."), so a veiled
+        farewell the layer cannot be sure of still hears of the crisis line, and a worry it mistook
+        for one is not told it is in crisis.
+        """
+        return self.self_harm or (self.verdict == POSSIBLE and SELF_HARM in self.categories)
+
 
 def rule_flags(detector: RedFlagDetector, doc: Any, language: str) -> tuple[list[RedFlag], bool]:
     """The rules' red flags in ``doc`` and whether they dismissed one, by the rules of its language.
@@ -40,7 +50,8 @@ def rule_flags(detector: RedFlagDetector, doc: Any, language: str) -> tuple[list
     The English rules are English words and English cues ("no", "last year"): on a Spanish message they
     would match cognates ("convulsiones") and miss the negation around them ("nunca ha tenido"), so a
     Spanish message meets only the Spanish rules (content/red_flags.yml ``spanish``: direct statements of
-    self-harm, which the learned layer once missed) and the learned layer, trained on Spanish too. Any
+    self-harm, someone who does not respond, a bone that shows, which the learned layer once missed) and
+    the learned layer, trained on Spanish too. Any
     other language keeps the English rules: short English is sometimes taken for another language
     ("slurred speech"), and there the rules can only add a catch.
     """
@@ -90,6 +101,7 @@ def decide(
 REPLY_EMERGENCY = "emergency"
 REPLY_SELF_HARM = "emergency_self_harm"
 REPLY_POSSIBLE = "emergency_possible"
+REPLY_POSSIBLE_SELF_HARM = "emergency_possible_self_harm"
 REPLY_POISONING = "emergency_poisoning"
 POISONING = "overdose_poisoning"
 REPLY_LANGUAGES = (SPANISH,)
@@ -99,12 +111,13 @@ def reply_name(check: SafetyCheck, language: str = ENGLISH) -> str:
     """The message that answers ``check``: the crisis line, Poison Control or conditional advice first.
 
     Self-harm outranks the rest (988 as well as 911); a poisoning adds Poison Control; an
-    unsure verdict gets the conditional advice. Spanish gets the Spanish message.
+    unsure verdict gets the conditional advice, with 988 when its likeliest kind is self-harm.
+    Spanish gets the Spanish message.
     """
     if check.self_harm:
         name = REPLY_SELF_HARM
     elif check.verdict == POSSIBLE:
-        name = REPLY_POSSIBLE
+        name = REPLY_POSSIBLE_SELF_HARM if check.offers_crisis_line else REPLY_POSSIBLE
     elif POISONING in check.categories:
         name = REPLY_POISONING
     else:

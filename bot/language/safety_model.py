@@ -262,6 +262,15 @@ def train(
     return SafetyModel(features, emergency, category, self_harm, emergency_at, possible_at, meta, doubt_below)
 
 
+def with_thresholds(
+    model: SafetyModel, emergency_at: float, possible_at: float, doubt_below: float, meta: dict[str, Any]
+) -> SafetyModel:
+    """The same trained heads with the thresholds chosen on the cross-validated scores."""
+    return SafetyModel(
+        model.features, model.emergency, model.category, model.self_harm, emergency_at, possible_at, meta, doubt_below
+    )
+
+
 def save(model: SafetyModel, path: Path = MODEL_FILE) -> Path:
     heads = {"features": model.features, "emergency": model.emergency, "category": model.category}
     thresholds = {
@@ -298,24 +307,41 @@ def _fold_scores(examples: Sequence[Example], train_index: Sequence[int], test_i
 
 
 def cross_validated(examples: Sequence[Example], folds: int = 5) -> list[float]:
-    """Each example's emergency probability from a model that did not see it (stratified folds).
+    """Each example's emergency probability from a model that did not see it (stratified folds)."""
+    return _fit(examples, folds, final=False)[1]
 
-    The folds train at once, one per core (joblib's processes): on a fresh CI machine they were 10 of
-    ``make test``'s minutes one after another. Each fold is seeded, so the scores do not depend on the order.
+
+def train_cross_validated(examples: Sequence[Example], folds: int = 5) -> tuple[SafetyModel, list[float]]:
+    """The layer trained on every example, and each example's cross-validated score (to choose its thresholds).
+
+    The final fit does not need the scores, so it trains beside the folds: five folds and it fill two
+    cores in three rounds, where after the folds it took a fourth. Set the thresholds with ``with_thresholds``.
+    """
+    model, scores = _fit(examples, folds, final=True)
+    assert model is not None
+    return model, scores
+
+
+def _fit(examples: Sequence[Example], folds: int, final: bool) -> tuple[SafetyModel | None, list[float]]:
+    """The folds (and with ``final`` the model on every example) at once, one per core (joblib's processes).
+
+    One after another they were 10 of ``make test``'s minutes on a fresh CI machine. Each fit is
+    seeded, so neither the scores nor the model depend on the order.
     """
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
 
     labels = [e.category for e in examples]
     splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=7).split(labels, labels))
-    by_fold = Parallel(n_jobs=min(folds, os.cpu_count() or 1))(
-        delayed(_fold_scores)(examples, train_index, test_index) for train_index, test_index in splits
-    )
+    jobs = [delayed(_fold_scores)(examples, train_index, test_index) for train_index, test_index in splits]
+    if final:
+        jobs.append(delayed(train)(examples))
+    done = Parallel(n_jobs=min(len(jobs), os.cpu_count() or 1))(jobs)
     scores = [0.0] * len(examples)
-    for (_, test_index), fold_scores in zip(splits, by_fold, strict=True):
+    for (_, test_index), fold_scores in zip(splits, done[:folds], strict=True):
         for i, score in zip(test_index, fold_scores, strict=True):
             scores[i] = score
-    return scores
+    return (done[folds] if final else None), scores
 
 
 def choose_doubt(

@@ -27,6 +27,10 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("where am i", "confusion"),  # the whole message (an anchored phrase)
         ("the pain is a 10, can't stand up", "severe_pain"),
         ("how many of my pills would stop my heart", "self_harm"),  # seeking a lethal amount
+        ("i keep thinking about death and i have a plan now", "self_harm"),  # a plan
+        ("thats it for me, for good this time", "self_harm"),  # a farewell that is not the chat's
+        ("I want it over with. not the injection, I mean me", "self_harm"),
+        ("been cutting my thighs again", "self_harm"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -48,6 +52,11 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "suppose my husband has a seizure after he gets home",
         "where am i supposed to park",
         "how much of the numbing medicine do you use?",
+        "scared im gonna be paralyzed after it",  # a fear, typed as one says it ("gon na")
+        "so scared ill be numb forever",  # "I'll" typed without its apostrophe
+        "the traffic on 5th gives me a heart attack",  # a figure of speech
+        "so the numbness is gone for good?",
+        "thats it for me tonight, bye",  # leaving the chat
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
@@ -79,6 +88,12 @@ def test_phrases_compile_to_lemma_slots() -> None:
     assert word_key("Passed") == "pass" and word_key("n't") == "not"
     with pytest.raises(ValueError):
         compile_phrase("word? *2")
+
+
+def test_a_hyphenated_word_is_refused_with_the_spelling_that_matches() -> None:
+    """spaCy splits "short-term" into three tokens: as one slot word it would silently never match."""
+    with pytest.raises(ValueError, match="short -\\? term"):
+        compile_phrase("temporary|short-term")
 
 
 def test_years_and_exact_words_compile_to_their_own_slots() -> None:

@@ -80,6 +80,8 @@ def test_without_conditional_advice_an_unsure_verdict_says_nothing() -> None:
         (safety.SafetyCheck(safety.EMERGENCY, ("overdose_poisoning",), False, "model"), "en", "emergency_poisoning"),
         (safety.SafetyCheck(safety.POSSIBLE, ("overdose_poisoning",), False, "model"), "en", "emergency_possible"),
         (safety.SafetyCheck(safety.POSSIBLE, ("bleeding",), False, "model"), "es", "emergency_possible_es"),
+        (safety.SafetyCheck(safety.POSSIBLE, ("self_harm",), False, "model"), "en", "emergency_possible_self_harm"),
+        (safety.SafetyCheck(safety.POSSIBLE, ("self_harm",), False, "model"), "es", "emergency_possible_self_harm_es"),
         (safety.SafetyCheck(safety.EMERGENCY, ("breathing",), False, "model"), "fr", "emergency"),
     ],
 )
@@ -105,6 +107,22 @@ def test_spanish_messages_meet_the_spanish_self_harm_rules(text: str, flagged: b
     pipeline, detector = default_detector()
     flags, _ = safety.rule_flags(detector, pipeline(text), "es")
     assert [flag.category for flag in flags] == (["self_harm"] if flagged else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("mi abuela no reacciona, ayuda", "unresponsive"),
+        ("mi esposo no responde, esta tirado en el piso", "unresponsive"),
+        ("se cayo de la escalera y se le ve el hueso", "injury"),
+        ("la clinica no responde mis mensajes", None),  # not a person
+        ("me rompi el brazo hace años, se me ve la cicatriz", None),
+    ],
+)
+def test_spanish_messages_meet_the_spanish_rules_of_other_emergencies(text: str, category: str | None) -> None:
+    pipeline, detector = default_detector()
+    flags, _ = safety.rule_flags(detector, pipeline(text), "es")
+    assert [flag.category for flag in flags] == ([category] if category else [])
 
 
 def test_the_english_rules_judge_no_spanish_message() -> None:

@@ -81,6 +81,19 @@ def test_each_cross_validated_score_comes_from_the_fold_that_held_the_message_ou
     assert safety_model.cross_validated(made, folds=3) == pytest.approx(expected)
 
 
+def test_the_model_trained_beside_the_folds_is_the_one_trained_alone() -> None:
+    """``bot safety train`` fits the final model in the folds' processes; it must be the same fit."""
+    made = examples()
+    trained, scores = safety_model.train_cross_validated(made, folds=3)
+    alone = safety_model.train(made)
+    texts = [e.text for e in made]
+    assert trained.scores(texts) == pytest.approx(alone.scores(texts))
+    assert scores == pytest.approx(safety_model.cross_validated(made, folds=3))
+    placed = safety_model.with_thresholds(trained, 0.6, 0.3, 0.1, {"examples": len(made)})
+    assert (placed.emergency_at, placed.possible_at, placed.doubt_below) == (0.6, 0.3, 0.1)
+    assert placed.scores(texts) == pytest.approx(alone.scores(texts))
+
+
 def test_thresholds_spend_the_false_alarm_budget_on_the_writers_look_alikes_only() -> None:
     hard = [Example(f"hard {i}", safety_model.NONE, source="w") for i in range(100)]
     easy = [Example(f"easy {i}", safety_model.NONE, source="topics.yml") for i in range(1000)]

@@ -160,7 +160,9 @@ def test_the_test_and_bench_launcher_names_it_too(tmp_path: Path) -> None:
 SAFETY_CHECKS = [
     safety.SafetyCheck(verdict, categories, self_harm, "rules")
     for verdict, categories, self_harm in itertools.product(
-        (safety.EMERGENCY, safety.POSSIBLE), ((), ("breathing",), ("overdose_poisoning",)), (False, True)
+        (safety.EMERGENCY, safety.POSSIBLE),
+        ((), ("breathing",), ("overdose_poisoning",), ("self_harm",)),
+        (False, True),
     )
 ]
 
