@@ -181,6 +181,10 @@ def compile_phrase(spec: str) -> list[dict[str, Any]]:
             if joined:
                 # the tokenizer splits "short-term" into three tokens, so the word would never match
                 raise ValueError(f"phrase '{spec}': write '{joined[0]}' as '{' -? '.join(joined[0].split('-'))}'")
+            exact = [word for word in alternatives if word.startswith("=")]
+            if exact:
+                # "=" makes a whole slot exact; inside one ("done|=gone") it would be a word that never occurs
+                raise ValueError(f"phrase '{spec}': '{exact[0]}' inside a slot; put '=' before the slot's first word")
             _PATTERN_WORDS.update(alternatives)
             words = sorted({word_key(word) for word in alternatives})
             token = {"NORM": {"IN": words}}  # PhraseMatcher.hits sets each token's norm to its key

@@ -57,6 +57,7 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "the traffic on 5th gives me a heart attack",  # a figure of speech
         "so the numbness is gone for good?",
         "thats it for me tonight, bye",  # leaving the chat
+        "say my husband has a seizure on the drive home, what do I do",  # a hypothetical
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
@@ -94,6 +95,12 @@ def test_a_hyphenated_word_is_refused_with_the_spelling_that_matches() -> None:
     """spaCy splits "short-term" into three tokens: as one slot word it would silently never match."""
     with pytest.raises(ValueError, match="short -\\? term"):
         compile_phrase("temporary|short-term")
+
+
+def test_an_exact_word_inside_a_slot_is_refused() -> None:
+    """ "=" makes the whole slot exact; "suppose|=say" once meant a cue that never matched "say"."""
+    with pytest.raises(ValueError, match="inside a slot"):
+        compile_phrase("suppose|=say my")
 
 
 def test_years_and_exact_words_compile_to_their_own_slots() -> None:

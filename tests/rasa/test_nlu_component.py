@@ -60,12 +60,17 @@ def test_the_learned_layer_catches_what_no_rule_names() -> None:
     assert entities["safety_verdict"] == "emergency" and "red_flag" in entities
 
 
-@pytest.mark.parametrize(
-    "text", ["can I overdose on the numbing medicine?", "im so scared ill pass out when i see the needle"]
-)
+@pytest.mark.parametrize("text", ["can I overdose on the numbing medicine?", "needles make me pass out every time"])
 def test_a_rule_on_a_look_alike_the_learned_layer_knows_gets_conditional_advice(text: str) -> None:
     """The rules see "overdose" and "pass out"; the learned layer knows a dosing question and a fear."""
     assert entities(run(parsed(text, "ask_medicines", 0.7)))["safety_verdict"] == "possible"
+
+
+def test_a_fear_typed_as_people_type_it_is_not_an_emergency() -> None:
+    """ "scared ill pass out": the rules read "ill" as "I'll" (a fear), and the learned layer agrees."""
+    assert "safety_verdict" not in entities(
+        run(parsed("im so scared ill pass out at the needle", "ask_medicines", 0.7))
+    )
 
 
 def test_an_ordinary_question_stays_what_the_classifier_said() -> None:
