@@ -119,6 +119,11 @@ def topic_questions(set_dirs: list[Path]) -> list[dict[str, Any]]:
     return found
 
 
+# The writers label a belief by what it gets wrong; the correction is the teach-back point that puts it right
+# ("no risk at all" is put right by the rare problems to call about).
+BELIEF_POINTS = {"has_risks": "rare_complication"}
+
+
 def topics_report(set_dirs: list[Path], also: list[Path], model: Path, minimum: float | None, show: int = 12) -> bool:
     """Topic questions by independent writers: the intent the trained assistant reads, per style and per
     intent, and the mistaken beliefs (``misconception``) the answer's follow-up corrects.
@@ -160,10 +165,11 @@ def topics_report(set_dirs: list[Path], also: list[Path], model: Path, minimum: 
     ]
     for belief in beliefs:
         held = [i for i, item in enumerate(items) if item.get("misconception") == belief]
-        if belief not in topics.corrections:
+        point = BELIEF_POINTS.get(belief, belief)
+        if point not in topics.corrections:
             print(f"  mistaken belief {belief}: {len(held)} messages, no correction for it in content/topics.yml")
             continue
-        own = [i for i in held if belief in corrected[i] or items[i]["intent"] in topics.corrections[belief]]
+        own = [i for i in held if point in corrected[i] or items[i]["intent"] in topics.corrections[point]]
         caught = [
             i for i in held if corrected[i] or any(items[i]["intent"] in skip for skip in topics.corrections.values())
         ]

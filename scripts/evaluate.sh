@@ -4,6 +4,8 @@
 # written after its last change and never tuned on (the honest number).
 set -euo pipefail
 BIN=.venv/bin
+# pyparsing (under packaging, under Rasa) warns of its renamed methods on import: noise in the report
+export PYTHONWARNINGS="ignore::DeprecationWarning"
 MODEL=models/rhizotomy.tar.gz
 mkdir -p results
 echo "==> NLU evaluation on the held-out set (tests/nlu/heldout.yml)"
@@ -12,9 +14,9 @@ echo "==> NLU evaluation on the held-out set (tests/nlu/heldout.yml)"
 status=0
 "$BIN/python" -m devtools.evaluation nlu results/nlu/intent_report.json --min 0.95 || status=1
 echo "==> topic questions by new independent writers (tests/data/nlu/heldout: caregivers, older, non-native, texting) with the first set"
-echo "    gate: a floor against regressions (89% with the first set), not issue 15's 95%; figures: mistaken beliefs corrected"
-echo "    (90% until the fresh writers nf1 and nf2, whose questions were read right 84.0% of the time, joined the held-out set)"
-"$BIN/python" -m devtools.evaluation topics tests/data/nlu/heldout --also tests/nlu/heldout.yml --min 0.89 \
+echo "    gate: a floor against regressions (90% with the first set), not issue 15's 95%; figures: mistaken beliefs corrected"
+echo "    (89% before four training writers of caregivers', older, second-language and hopeful voices, tn1-tn4)"
+"$BIN/python" -m devtools.evaluation topics tests/data/nlu/heldout --also tests/nlu/heldout.yml --min 0.90 \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX|Warning|^  (from|self|cli|REQUIREMENT)" >&2) || status=1
 echo "==> topic questions on the fresh set (tests/data/nlu/fresh: written after the last change, never tuned on)"
 "$BIN/python" -m devtools.evaluation topics tests/data/nlu/fresh \

@@ -91,6 +91,11 @@ def decide(
         not model_self_harm and (judgement.verdict is None or (dismissed and judgement.verdict == POSSIBLE))
     ):
         return SafetyCheck(None, (), False, "")
+    if model_self_harm and conditional_advice and judgement.verdict is None:
+        # The self-harm head alone, the emergency head below even "unsure": low mood, a goodbye, a decision
+        # that sounds final. 988 is offered conditionally (with 911 if in danger), not as a crisis: on the
+        # held-out set that took 14 look-alikes off "call 911" and left one self-harm message with 988.
+        return SafetyCheck(POSSIBLE, (SELF_HARM,), False, "model")
     category = SELF_HARM if model_self_harm else judgement.category
     verdict = EMERGENCY if model_self_harm else judgement.verdict
     return SafetyCheck(verdict, (category,), model_self_harm, "model")

@@ -45,6 +45,12 @@ def test_the_clinics_own_instruction_follows_when_it_wrote_one(
         ("will it cure me for good", "ask_cure", []),  # the answer to that topic says it
         ("i know it's not a cure, how long does it take", "ask_duration", []),
         ("how long does it take", "ask_duration", []),
+        ("since there's zero risk, how long will my mum be in there", "ask_duration", ["rare_complication"]),
+        ("it's totally safe so what do they inject", "ask_medicines", ["rare_complication"]),
+        ("theres no side effects at all right, how long is it", "ask_duration", ["rare_complication"]),
+        ("is it risk free?", "ask_safety", []),  # the answer to that topic names the rare problems
+        ("she had no side effects last time, how long is it", "ask_duration", []),  # a past event, not a belief
+        ("no idea how long it takes, do you know", "ask_duration", []),  # a "no" says nothing about risk
     ],
 )
 def test_a_mistaken_belief_in_the_question_is_corrected_after_the_answer(

@@ -22,6 +22,7 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("i want to kill myself", "self_harm"),
         ("Passed out in the kitchen", "fainting"),
         ("my husband is having chest pain", "chest_pain"),  # "is" is not "was": a tense, not a lemma
+        ("a heavy pressure in the centre of my chest for an hour", "chest_pain"),  # where in the chest, as people say
         ("my daughter is convulsing please", "seizure"),
         ("the baby ate grandma's heart pills", "overdose_poisoning"),
         ("where am i", "confusion"),  # the whole message (an anchored phrase)
@@ -31,6 +32,8 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("thats it for me, for good this time", "self_harm"),  # a farewell that is not the chat's
         ("I want it over with. not the injection, I mean me", "self_harm"),
         ("been cutting my thighs again", "self_harm"),
+        ("honestly they'd all be better off without me", "self_harm"),  # a burden (NIMH)
+        ("if it goes wrong in there, do me a favour and don't save me", "self_harm"),  # asking not to be saved
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -41,6 +44,7 @@ def test_red_flags_are_found(text: str, category: str) -> None:
     "text",
     [
         "no chest pain, just sore",
+        "no pain in the middle of my chest, only where the needle went",
         "can it cause nerve damage?",
         "what if I feel numb afterwards?",
         "I had an allergic reaction to penicillin years ago",

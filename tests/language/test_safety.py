@@ -54,10 +54,21 @@ def test_signs_of_self_harm_are_never_doubted() -> None:
     assert (check.verdict, check.self_harm) == (safety.EMERGENCY, True)
 
 
-def test_the_self_harm_head_alone_offers_the_crisis_line() -> None:
-    """ "how many of my pills would it take": unsure it is an emergency, fairly sure it is self-harm."""
+def test_the_self_harm_head_alone_offers_the_crisis_line_conditionally() -> None:
+    """ "feel useless, can't even mow the lawn": below even unsure as an emergency, fairly sure of self-harm."""
     check = safety.decide([], Judgement(0.2, "overdose_poisoning", 0.7, None))
-    assert (check.verdict, check.self_harm, check.categories) == (safety.EMERGENCY, True, ("self_harm",))
+    assert (check.verdict, check.self_harm, check.categories) == (safety.POSSIBLE, False, ("self_harm",))
+    assert check.offers_crisis_line and safety.reply_name(check) == safety.REPLY_POSSIBLE_SELF_HARM
+
+
+def test_the_self_harm_head_offers_the_crisis_line_itself_beside_an_unsure_emergency() -> None:
+    check = safety.decide([], Judgement(0.4, "overdose_poisoning", 0.7, safety.POSSIBLE))
+    assert (check.verdict, check.self_harm) == (safety.EMERGENCY, True)
+
+
+def test_without_conditional_advice_the_self_harm_head_alone_is_the_crisis_line() -> None:
+    check = safety.decide([], Judgement(0.2, "overdose_poisoning", 0.7, None), conditional_advice=False)
+    assert (check.verdict, check.self_harm) == (safety.EMERGENCY, True)
 
 
 def test_an_unsure_self_harm_category_is_not_the_crisis_line() -> None:
@@ -101,6 +112,9 @@ def test_the_reply_puts_the_crisis_line_first_then_conditional_advice_then_poiso
         ("intenté suicidarme hace años, ya estoy bien", False),  # a past event
         ("quiero seguir con la inyección", False),
         ("no quiero seguir con esto, prefiero hablar con el doctor", False),
+        ("ya me quiero ir de este mundo", True),  # wanting to leave this world
+        ("si me tomo todo el frasco, ¿me muero?", True),  # a whole bottle and dying
+        ("¿cuántas pastillas de ibuprofeno puedo tomar al día?", False),  # an honest dosing question
     ],
 )
 def test_spanish_messages_meet_the_spanish_self_harm_rules(text: str, flagged: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.content import languages
 from bot.language import teachback, teachback_model
 from bot.language.teachback import default_judge, judge_text
 from bot.settings import PROJECT_ROOT
@@ -80,3 +81,25 @@ def test_the_clinics_short_right_answers_pass_whatever_the_learned_layer_says(mo
 
 def test_labelled_answers_are_judged_accurately(capsys: pytest.CaptureFixture[str]) -> None:
     assert evaluation.teachback_gate(LABELLED, minimum=0.9), capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("en", "is it risk-free?", True),
+        ("en", "my son read online that there's no side effects at all", True),
+        ("en", "since there's zero risk, how long is it", True),
+        ("en", "no idea how long it takes", False),  # a "no" about something else
+        ("en", "what are the risks?", False),
+        ("es", "como no tiene ningún riesgo, ¿cuánto dura?", True),
+        ("es", "es totalmente seguro verdad? que medicina usan", True),
+        ("es", "no entiendo nada, ¿cuánto dura?", False),
+        ("es", "¿hay algún riesgo?", False),
+    ],
+)
+def test_a_question_that_presumes_no_risk_says_the_rare_problems_wrong_idea(
+    language: str, text: str, said: bool
+) -> None:
+    """The topics' correction of "no risk at all" (content/topics.yml) reads the rare-problem point's wrong ideas."""
+    with languages.use(language):
+        assert ("rare_complication" in teachback.wrong_ideas(text)) is said
