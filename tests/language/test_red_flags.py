@@ -61,6 +61,8 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "the traffic on 5th gives me a heart attack",  # a figure of speech
         "so the numbness is gone for good?",
         "thats it for me tonight, bye",  # leaving the chat
+        "I think the best thing I can do is go through with it",  # a decision, not the self going
+        "the best thing for me is for it to disappear",  # the pain, not the self
         "say my husband has a seizure on the drive home, what do I do",  # a hypothetical
     ],
 )
