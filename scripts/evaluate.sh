@@ -76,8 +76,8 @@ echo "==> teach-back judge on the project's first labelled answers (tests/data/t
 "$BIN/python" -m devtools.evaluation teachback tests/data/teachback_answers.yml --min 0.9 \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
 echo "==> teach-back judge on the held-out answers by independent writers (tests/data/teachback/heldout)"
-echo "    gate: a floor against regressions (90% each side), not issue 15's 95%"
-"$BIN/python" -m devtools.evaluation teachback tests/data/teachback/heldout --min 0.9 \
+echo "    gate: a floor against regressions (94% each side); issue 15's target, 95% each side, is met on this set"
+"$BIN/python" -m devtools.evaluation teachback tests/data/teachback/heldout --min 0.94 \
   2> >(grep -vE "tensorflow|oneDNN|cuda|cpu_feature|TensorRT|AVX" >&2) || status=1
 echo "==> teach-back judge on the fresh answers (tests/data/teachback/fresh: written after the last change)"
 "$BIN/python" -m devtools.evaluation teachback tests/data/teachback/fresh \

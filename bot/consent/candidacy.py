@@ -70,6 +70,9 @@ _WH_WORDS = {"what", "why", "how", "which", "who", "whats", "what's", "hows", "h
 _STOP_WORDS = {languages.ENGLISH: ENGLISH_STOP_WORDS, languages.SPANISH: ENGLISH_STOP_WORDS | SPANISH_STOP_WORDS}
 
 
+_SET_OFF = re.compile(r"^\W*\w+\s*[,.;:!\u2013\u2014-]")  # a first word set off by punctuation
+
+
 def _stop_words() -> frozenset[str] | set[str]:
     return _STOP_WORDS.get(languages.current(), ENGLISH_STOP_WORDS)
 
@@ -247,7 +250,7 @@ def read_choice(question: Question, text: str, reading: Reading) -> Answer:
         if not _about_the_question(question, reading, said):
             reason = "says_more"  # "yes I got the instructions": a yes, but not to this question
         else:
-            reason = _says_more(question, reading, value, extra, leading=bool(taken) and min(taken)[0] == 0)
+            reason = _says_more(question, reading, value, extra, leading=_answers_first(question, text, said, taken))
     if reason:
         return Answer(CONFIRM, value=value if len(values) == 1 else "", reason=reason, extra=extra)
     answer = _flagged(question, value)
@@ -281,6 +284,21 @@ def _says_more(question: Question, reading: Reading, value: str, extra: tuple[st
     if question.flag_if and value not in question.flag_if and value != DONT_KNOW:
         return "says_more"
     return "" if leading or len(extra) <= reading.max_extra_words else "says_more"
+
+
+def _answers_first(question: Question, text: str, said: str, taken: list[tuple[int, int]]) -> bool:
+    """Whether the answer is given first and the rest are its details ("yes, eliquis 5 mg"; "pain - mostly my back").
+
+    Only a one-word choice at the start, and for a choice question only one set off by punctuation:
+    a choice said as the start of a sentence is no answer given first ("I have my blood test next
+    week", "pain clinic called about my appointment"), what follows can be about anything.
+    """
+    if not taken:
+        return False
+    start, end = min(taken)
+    if start != 0 or len(said[start:end].split()) != 1:
+        return False
+    return question.type == "yes_no" or _SET_OFF.match(text) is not None
 
 
 def _blank(said: str, spans: list[tuple[int, int]]) -> str:

@@ -20,10 +20,15 @@ SIDES = ("right", "wrong")
 
 @dataclass(frozen=True)
 class Concept:
-    """Phrases that carry one idea; ``negated`` ones count only when negated ("not permanent")."""
+    """Phrases that carry one idea; ``negated`` ones count only when negated ("not permanent").
+
+    ``answers_only``: a wrong idea in an answer that is no belief in a question ("do I just wait
+    and see?" asks; "I'd just wait and see" after naming a rare problem is wrong).
+    """
 
     phrases: tuple[str, ...]
     negated: bool = False
+    answers_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,10 @@ def _concepts(raw: Any, where: str) -> tuple[Concept, ...]:
         return ()
     if not isinstance(raw, list) or not all(isinstance(item, dict) and item.get("phrases") for item in raw):
         raise ContentError(f"{where}: needs a list of concepts, each with phrases")
-    return tuple(Concept(tuple(str(p) for p in item["phrases"]), bool(item.get("negated"))) for item in raw)
+    return tuple(
+        Concept(tuple(str(p) for p in item["phrases"]), bool(item.get("negated")), bool(item.get("answers_only")))
+        for item in raw
+    )
 
 
 def parse_points(raw: dict[str, Any], source: str = str(TEACHBACK_FILE)) -> tuple[Point, ...]:

@@ -57,12 +57,32 @@ NEGATIONS = frozenset(
         "nada",
     ]
 )
+# The teach-back judge reads claims, not symptoms: there "it won't wear off" and "it can't be undone"
+# deny what follows (held-out teach-back answers: 0.4-1.6 points better on most points and sides).
+CLAIM_NEGATIONS = NEGATIONS | frozenset(
+    [
+        "won't",
+        "wont",
+        "can't",
+        "cant",
+        "cannot",
+        "couldn't",
+        "couldnt",
+        "wouldn't",
+        "wouldnt",
+        "shouldn't",
+        "shouldnt",
+        "aren't",
+        "ain't",
+        "aint",
+    ]
+)
 NEGATION_SCOPE = 4  # words after a negation that it covers, unless a clause ends first
 _CLAUSE_ENDS = frozenset({".", ",", ";", "!", "?", "but", "pero"})
 _TOKENS = re.compile(r"\w+(?:'\w+)?|[.,;!?]")
 
 
-def mark_negation(text: str) -> str:
+def mark_negation(text: str, negations: frozenset[str] = NEGATIONS) -> str:
     """The text lower-cased, accents folded, with each word in a negation's scope written ``neg_<word>``.
 
     A bag of words cannot tell "no chest pain" from "chest pain"; marked, "neg_chest neg_pain"
@@ -75,7 +95,7 @@ def mark_negation(text: str) -> str:
     for token in _TOKENS.findall(strip_accents_unicode(text.lower())):
         if token in _CLAUSE_ENDS:
             scope = 0
-        elif token in NEGATIONS:
+        elif token in negations:
             scope = NEGATION_SCOPE
         elif scope:
             token, scope = f"neg_{token}", scope - 1
@@ -83,11 +103,13 @@ def mark_negation(text: str) -> str:
     return " ".join(words)
 
 
-def make_features() -> Any:
+def make_features(negations: frozenset[str] = NEGATIONS) -> Any:
     """Character (2-5, within words) and word (1-2) TF-IDF features, accents folded (Spanish typed without them).
 
-    The words are read with their negations marked (``mark_negation``).
+    The words are read with the ``negations`` marked (``mark_negation``).
     """
+    from functools import partial
+
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -98,7 +120,8 @@ def make_features() -> Any:
         ngram_range=(1, 2),
         min_df=1,
         token_pattern=r"(?u)\b\w+\b",
-        preprocessor=mark_negation,  # lower-cases and folds accents itself
+        # lower-cases and folds accents itself
+        preprocessor=mark_negation if negations is NEGATIONS else partial(mark_negation, negations=negations),
         sublinear_tf=True,
     )
     return FeatureUnion([("chars", chars), ("words", words)])

@@ -14,7 +14,9 @@ Content files write a phrase as space-separated token slots:
 
 The spec is compiled into a spaCy ``Matcher`` pattern, so matching stays fast and
 a clinic edits words, not code. Negation is checked in the clause before a match:
-"no chest pain" is negated, "I can't breathe" is not (its "not" is inside the phrase).
+"no chest pain" is negated, "I can't breathe" is not (its "not" is inside the phrase);
+and, for answers (``PhraseMatcher(denied_after=True)``), right after it where a "no" closes the clause,
+as Spanish says it ("para siempre no").
 """
 
 from __future__ import annotations
@@ -28,8 +30,32 @@ from typing import Any
 # Pieces of English contractions whose lemma is not a word: "ca" + "n't" -> can not.
 _CONTRACTION_NORMS = {"ca": "can", "wo": "will", "sha": "shall", "n't": "not", "nt": "not"}
 
-NEGATION_CUES = frozenset({"no", "not", "never", "without", "deny", "nor", "neither", "none", "nothing", "zero"})
-CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "but", "though", "although", "however", "except", "and"})
+# Spanish "ni", "nunca", "tampoco" negate as "nor", "never" do ("ni me cura"); "sin" is left out on
+# purpose, as "without" would be if an emergency read "sin poder respirar".
+NEGATION_CUES = frozenset(
+    {"no", "not", "never", "without", "deny", "nor", "neither", "none", "nothing", "zero", "ni", "nunca", "tampoco"}
+)
+CLAUSE_BREAKS = frozenset(
+    {
+        ",",
+        ".",
+        ";",
+        "!",
+        "?",
+        "...",
+        "\u2026",
+        "but",
+        "though",
+        "although",
+        "however",
+        "except",
+        "and",
+        "pero",
+        "aunque",
+    }
+)
+# Spanish puts a "no" after what it denies when it ends the clause: "para siempre no", "cura no, alivio sí".
+POSTPOSED_NEGATIONS = frozenset({"no", "tampoco"})
 NEGATION_WINDOW = 5
 # "No, it can wear off": a sentence-initial "no" before these answers a yes/no
 # question and negates nothing ("no chest pain" still negates).
@@ -66,6 +92,10 @@ _ANSWER_FOLLOWERS = frozenset(
         "definitely",
         "of",
         "wait",  # "no wait, he's seizing": taking back what was being said
+        "porque",  # "no porque se va pasando": the reason for the answer
+        "xq",
+        "pq",
+        "pues",
         "-",
         ".",
     }
@@ -223,6 +253,19 @@ def is_negated(
     return False
 
 
+def denied_after(doc: Any, end: int) -> bool:
+    """A negation right after the match that closes its clause ("para siempre no, se quita").
+
+    Not before a question mark: "me quiero matar no?" asks for agreement (a tag question), it denies nothing.
+    """
+    if end >= len(doc) or doc[end].lower_ not in POSTPOSED_NEGATIONS:
+        return False
+    if end + 1 == len(doc):
+        return True
+    after = doc[end + 1]
+    return after.text != "?" and (after.text in CLAUSE_BREAKS or token_key(after) in CLAUSE_BREAKS)
+
+
 def _is_answer_particle(doc: Any, index: int) -> bool:
     """A sentence-initial "no" that answers a question ("No, it can wear off")."""
     if doc[index].lower_ not in ANSWER_PARTICLES or index + 1 >= len(doc):
@@ -258,9 +301,12 @@ def _anchored(doc: Any, start: int, end: int, opens: bool, closes: bool) -> bool
 class PhraseMatcher:
     """Finds labelled phrase specs in spaCy docs, with negation marked on each hit."""
 
-    def __init__(self, vocab: Any, phrases: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, vocab: Any, phrases: Mapping[str, Iterable[str]], denied_after: bool = False) -> None:
+        """``denied_after``: a "no" closing the clause after a match negates it too ("para siempre no"), for
+        answers; the red-flag rules leave it off, so "me quiero morir no" stays an emergency."""
         from spacy.matcher import Matcher
 
+        self._denied_after = denied_after
         self._matcher = Matcher(vocab)
         self._phrases: dict[str, tuple[str, frozenset[str], bool, bool]] = {}
         for label, specs in phrases.items():
@@ -279,7 +325,8 @@ class PhraseMatcher:
             label, words, opens, closes = self._phrases[doc.vocab.strings[match_id]]
             if (opens or closes) and not _anchored(doc, start, end, opens, closes):
                 continue
-            hit = Hit(label, start, end, doc[start:end].text, is_negated(doc, start, end, words))
+            negated = is_negated(doc, start, end, words) or (self._denied_after and denied_after(doc, end))
+            hit = Hit(label, start, end, doc[start:end].text, negated)
             previous = found.get((label, start))
             if previous is None or hit.end > previous.end:
                 found[(label, start)] = hit

@@ -135,7 +135,7 @@ def teachback_examples(answers_dir: Path = TEACHBACK_ANSWERS_DIR) -> list[Exampl
     """
     paths = sorted(answers_dir.glob("*.yml"))
     return [
-        Example(answer.text, NONE, "en", "teachback", path.name)
+        Example(answer.text, NONE, answer.language, "teachback", path.name)
         for path in paths
         for answer in teachback_model.read_answers([path])
     ]

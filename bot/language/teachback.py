@@ -32,14 +32,17 @@ class TeachBackJudge:
         phrases: dict[str, list[str]] = {}
         # (point id, side) -> labels with the polarity each must have to count
         self._concepts: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+        self._answers_only: set[str] = set()  # labels that judge answers but read no belief in a question
         for point in self.points:
             for side in SIDES:
                 for number, concept in enumerate(getattr(point, side)):
                     label = f"{point.id}:{side}:{number}"
                     phrases[label] = list(concept.phrases)
                     self._concepts.setdefault((point.id, side), []).append((label, concept.negated))
+                    if concept.answers_only:
+                        self._answers_only.add(label)
         self._short_right = {point.id: frozenset(normalise(answer) for answer in point.short_right) for point in points}
-        self._matcher = PhraseMatcher(vocab, phrases)
+        self._matcher = PhraseMatcher(vocab, phrases, denied_after=True)
 
     @classmethod
     def from_file(cls, vocab: Any, path: Path = TEACHBACK_FILE) -> TeachBackJudge:
@@ -62,7 +65,7 @@ class TeachBackJudge:
 
     def wrong_ideas(self, doc: Any) -> list[str]:
         """The points one of whose wrong ideas ``doc`` says, in content order."""
-        hits = self._matcher.hits(doc)
+        hits = [hit for hit in self._matcher.hits(doc) if hit.label not in self._answers_only]
         return [point.id for point in self.points if self._found(point.id, "wrong", hits)]
 
     def _found(self, point_id: str, side: str, hits: Any) -> bool:

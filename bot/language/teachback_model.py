@@ -86,7 +86,7 @@ class TeachbackModel:
 def _fit(answers: Sequence[LabelledAnswer]) -> Any:
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(classifier.make_features(), classifier.logistic()).fit(
+    return make_pipeline(classifier.make_features(classifier.CLAIM_NEGATIONS), classifier.logistic()).fit(
         [a.text for a in answers], [a.right for a in answers]
     )
 

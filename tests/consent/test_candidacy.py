@@ -89,6 +89,8 @@ def test_hedged_mixed_or_unrelated_answers_are_confirmed_not_recorded(question: 
     [
         ("blood_thinners", "Rhizotomy blocks nerve signals that carry pain; it does not repair the spine."),
         ("bleeding", "I have my appointment next week"),
+        ("bleeding", "I have a blood draw on Friday for my sugar"),
+        ("purpose", "Pain management office rang to move me to Monday"),
     ],
 )
 def test_a_pasted_or_unrelated_sentence_with_not_in_it_is_never_a_no(question: str, text: str) -> None:
@@ -110,6 +112,12 @@ def test_a_pasted_or_unrelated_sentence_with_not_in_it_is_never_a_no(question: s
 def test_clear_answers_in_the_patients_words_are_recorded_at_once(question: str, text: str, value: str) -> None:
     result = answer(question, text)
     assert (result.status, result.value, result.flagged) == (candidacy.RECORD, value, False)
+
+
+def test_a_choice_set_off_first_keeps_its_details() -> None:
+    result = answer("purpose", "Spasms - at night they wake me up")
+    assert (result.status, result.value) == (candidacy.RECORD, "spasticity")
+    assert "night" in result.extra
 
 
 def test_names_beside_a_clear_answer_are_kept_and_flagged() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.language.matching import compile_phrase, word_key
-from bot.language.red_flags import detect_text
+from bot.language.red_flags import default_detector, detect_text
 from bot.settings import PROJECT_ROOT
 from devtools import evaluation
 
@@ -117,3 +117,10 @@ def test_years_and_exact_words_compile_to_their_own_slots() -> None:
 def test_labelled_set_meets_the_safety_targets(capsys: pytest.CaptureFixture[str]) -> None:
     """100% recall on red flags, at most 5% false alarms on look-alikes (rules alone; make test adds the model)."""
     assert evaluation.red_flag_gate(LABELLED, None, min_recall=1.0, max_false_alarms=0.05), capsys.readouterr().out
+
+
+def test_a_no_after_a_red_flag_denies_nothing() -> None:
+    """The rules read no negation after a phrase: "¿no?" asks for agreement; a bare "no" may lack its "?"."""
+    pipeline, detector = default_detector()
+    for text in ("me quiero morir", "me quiero morir no?", "me quiero morir no", "me quiero morir, no."):
+        assert detector.assess(pipeline(text), "es")[0], text

@@ -33,6 +33,8 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "teachback_answers.yml"
         ("rare_complication", "an infection"),
         ("wears_off", "No, it can wear off"),
         ("wears_off", "it won't last forever"),
+        ("wears_off", "not permanent, just temporary"),
+        ("rare_complication", "an infection, and I would not wait and see, I'd call"),
         ("not_a_cure", "it's not a cure, it eases the pain"),
     ],
 )
@@ -49,6 +51,10 @@ def test_right_answers_pass(point: str, answer: str) -> None:
         ("wears_off", "it won't wear off"),
         ("wears_off", "it's permanent"),
         ("not_a_cure", "yes it will cure my MS"),
+        ("wears_off", "it is not going to be temporary"),
+        ("wears_off", "nah it doesnt really fade"),
+        ("rare_complication", "a bad infection, but i'd just wait it out at home"),
+        ("rare_complication", "bleeding, which everybody gets so I'd ignore it"),
     ],
 )
 def test_wrong_answers_do_not_pass(point: str, answer: str) -> None:
@@ -103,3 +109,31 @@ def test_a_question_that_presumes_no_risk_says_the_rare_problems_wrong_idea(
     """The topics' correction of "no risk at all" (content/topics.yml) reads the rare-problem point's wrong ideas."""
     with languages.use(language):
         assert ("rare_complication" in teachback.wrong_ideas(text)) is said
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["after the shot do I just wait and see how it goes?", "does everyone get a sore back after?"],
+)
+def test_a_question_about_waiting_or_everyone_reads_no_wrong_idea(question: str) -> None:
+    """Waiting it out and "everyone gets it" are wrong in a rare-problem answer, no belief in a question."""
+    assert teachback.wrong_ideas(question) == []
+
+
+@pytest.mark.parametrize(
+    ("point", "text", "says_wrong"),
+    [
+        ("wears_off", "pa siempre no, con los meses se va pasando", False),  # the "no" after what it denies
+        ("wears_off", "de por vida no... se acaba y hay que repetir", False),
+        ("wears_off", "no xq se va quitando con el tiempo", False),  # "no" answering, then the reason
+        ("not_a_cure", "ni me cura ni me quita la enfermedad, solo alivia", False),
+        ("wears_off", "es para siempre, ya no se quita", True),
+        ("not_a_cure", "si, me va a curar", True),
+    ],
+)
+def test_spanish_negations_after_the_topic_or_with_ni_are_no_wrong_idea(
+    point: str, text: str, says_wrong: bool
+) -> None:
+    with languages.use("es"):
+        pipeline, judge = default_judge()
+        assert judge.contradicts(point, pipeline(text)) is says_wrong
