@@ -163,6 +163,27 @@ def test_recovery_and_duration_are_told_apart_and_caregivers_are_understood(
     assert sent_names(assistant, sender)[0] == answer
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "my brother is over the moon that this will finally sort his spasms out for good. "
+            "how long is he at the clinic on the day?",
+            "utter_ask_duration",
+        ),
+        ("since its a one off and he never needs another one, do they use an xray to guide it", "utter_ask_imaging"),
+        ("everybody tells me there is zero risk with these. what should she wear on the day?", "utter_ask_preparation"),
+    ],
+)
+def test_a_long_preamble_does_not_outweigh_the_question_after_it(
+    assistant: Running, question: str, answer: str
+) -> None:
+    """The belief is corrected after the answer; the answer is to the question (bot/rasa/intent_classifier.py)."""
+    sender = new_sender()
+    assistant.say(sender, question)
+    assert sent_names(assistant, sender)[0] == answer
+
+
 def test_a_mistaken_belief_in_a_question_is_corrected_after_the_answer(assistant: Running) -> None:
     sender = new_sender()
     assistant.say(sender, "the injection is going to cure my back, so how long does the procedure take?")

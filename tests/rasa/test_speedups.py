@@ -599,15 +599,17 @@ def test_the_coefficients_are_column_major_and_give_the_same_probabilities(agent
 
 
 def test_the_features_are_those_rasa_combines(agent: Agent) -> None:
+    """The counts the patched ``_create_X`` combines (the project's classifier weighs them afterwards)."""
     _, component = classifier(agent)
+    create_x = LogisticRegressionClassifier._create_X
     messages = featurized(agent, MESSAGES)
     expected = create_x_reference(component, messages)
-    actual = component._create_X(messages)
+    actual = create_x(component, messages)
     assert actual.shape == expected.shape and actual.shape[0] == len(MESSAGES)
     assert actual.dtype == expected.dtype and actual.format == expected.format
     assert (actual != expected).nnz == 0
     for message in messages:  # one at a time, as Rasa's process() does it
-        assert (component._create_X([message]) != create_x_reference(component, [message])).nnz == 0
+        assert (create_x(component, [message]) != create_x_reference(component, [message])).nnz == 0
 
 
 # --- 5. JSON for the action server ----------------------------------------------------------
