@@ -15,7 +15,6 @@ scikit-learn keeps them in, and Rasa's loader would then quietly return an untra
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -28,8 +27,6 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfTransformer
-
-logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "idf.npy"
 
