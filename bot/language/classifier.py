@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,6 @@ def make_features(negations: frozenset[str] = NEGATIONS) -> Any:
 
     The words are read with the ``negations`` marked (``mark_negation``).
     """
-    from functools import partial
-
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -121,7 +120,8 @@ def make_features(negations: frozenset[str] = NEGATIONS) -> Any:
         ngram_range=(1, 2),
         min_df=1,
         token_pattern=r"(?u)\b\w+\b",
-        # lower-cases and folds accents itself
+        # Lower-cases and folds accents itself. With the default negations the function itself, not a
+        # partial: the safety net's trained files refer to `mark_negation` by name (bot/language/safety_model.py).
         preprocessor=mark_negation if negations is NEGATIONS else partial(mark_negation, negations=negations),
         sublinear_tf=True,
     )
