@@ -29,21 +29,50 @@ class ActionFollowUpAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        topics = content.topics()
         intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-        if not topics.is_topic(intent):
-            say(dispatcher, "more_topics", buttons=topics.menu_buttons())
+        follow_up(dispatcher, intent, tracker.latest_message.get("text") or "")
+        return []
+
+
+def follow_up(dispatcher: CollectingDispatcher, intent: str | None, said: str) -> None:
+    """What completes the answer to ``intent`` asked in the words ``said``, then the related topics."""
+    topics = content.topics()
+    if intent is None or not topics.is_topic(intent):
+        say(dispatcher, "more_topics", buttons=topics.menu_buttons())
+        return
+    if intent in topics.instructions:
+        written = content.clinic().instructions.get(topics.instructions[intent])
+        if written:
+            say(dispatcher, "clinic_instruction", instruction=written)
+        else:
+            say(dispatcher, "ask_the_clinic")
+    for point_id in topics.corrections_after(intent, teachback.wrong_ideas(said)):
+        send(dispatcher, f"teachback:{point_id}:again", content.teachback_content().point(point_id).explain_again)
+    say(dispatcher, "more_topics", buttons=topics.buttons_after(intent))
+
+
+class ActionAnswerTopicAfterAdvice(Action):
+    """After an unsure emergency's conditional advice, the answer to the topic question asked with it.
+
+    A worried "how risky is this overall?" may get "if this is happening now and severe, call 911"
+    from the safety net; the patient still asked about the risks and hears that answer after the
+    advice: the safety net names it (the ``asked_topic`` entity, ``bot.language.safety.topic_beside_advice``)
+    only when its learned layer alone was unsure, so a red-flag phrase and a sure emergency are answered
+    with the advice alone.
+    """
+
+    def name(self) -> str:
+        return "action_answer_topic_after_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = next(tracker.get_latest_entity_values("asked_topic"), None)
+        if not content.topics().is_topic(intent):
             return []
-        if intent in topics.instructions:
-            written = content.clinic().instructions.get(topics.instructions[intent])
-            if written:
-                say(dispatcher, "clinic_instruction", instruction=written)
-            else:
-                say(dispatcher, "ask_the_clinic")
-        said = tracker.latest_message.get("text") or ""
-        for point_id in topics.corrections_after(intent, teachback.wrong_ideas(said)):
-            send(dispatcher, f"teachback:{point_id}:again", content.teachback_content().point(point_id).explain_again)
-        say(dispatcher, "more_topics", buttons=topics.buttons_after(intent))
+        say(dispatcher, "topic_after_advice")
+        dispatcher.utter_message(response=f"utter_{intent}")
+        follow_up(dispatcher, intent, tracker.latest_message.get("text") or "")
         return []
 
 

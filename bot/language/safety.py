@@ -12,6 +12,7 @@ with the crisis line. Used by the NLU component in Rasa and by the evaluation, s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.language.safety_model import EMERGENCY, POSSIBLE, Judgement
 
 # Whether an unsure verdict gets conditional advice, as served (the NLU component's default).
 CONDITIONAL_ADVICE = True
+RULES = "rules"  # a SafetyCheck's source: a red-flag rule matched
+MODEL = "model"  # the learned layer alone
 SELF_HARM_AT = 0.3  # the learned layer's self-harm probability from which the crisis line is offered
 
 
@@ -31,7 +34,7 @@ class SafetyCheck:
     verdict: str | None  # EMERGENCY, POSSIBLE or None
     categories: tuple[str, ...]
     self_harm: bool
-    source: str  # "rules", "model" or ""
+    source: str  # RULES, MODEL or ""
 
     @property
     def offers_crisis_line(self) -> bool:
@@ -86,7 +89,7 @@ def decide(
         categories = tuple(flag.category for flag in flags)
         self_harm = SELF_HARM in categories or model_self_harm
         doubted = conditional_advice and not self_harm and judgement is not None and judgement.doubts_rules
-        return SafetyCheck(POSSIBLE if doubted else EMERGENCY, categories, self_harm, "rules")
+        return SafetyCheck(POSSIBLE if doubted else EMERGENCY, categories, self_harm, RULES)
     if judgement is None or (
         not model_self_harm and (judgement.verdict is None or (dismissed and judgement.verdict == POSSIBLE))
     ):
@@ -95,10 +98,10 @@ def decide(
         # The self-harm head alone, the emergency head below even "unsure": low mood, a goodbye, a decision
         # that sounds final. 988 is offered conditionally (with 911 if in danger), not as a crisis: on the
         # held-out set that took 14 look-alikes off "call 911" and left one self-harm message with 988.
-        return SafetyCheck(POSSIBLE, (SELF_HARM,), False, "model")
+        return SafetyCheck(POSSIBLE, (SELF_HARM,), False, MODEL)
     category = SELF_HARM if model_self_harm else judgement.category
     verdict = EMERGENCY if model_self_harm else judgement.verdict
-    return SafetyCheck(verdict, (category,), model_self_harm, "model")
+    return SafetyCheck(verdict, (category,), model_self_harm, MODEL)
 
 
 # The content message (content/messages.yml) that answers each kind of verdict; a language
@@ -110,6 +113,7 @@ REPLY_POSSIBLE_SELF_HARM = "emergency_possible_self_harm"
 REPLY_POISONING = "emergency_poisoning"
 POISONING = "overdose_poisoning"
 REPLY_LANGUAGES = (SPANISH,)
+EMERGENCY_INTENT = "emergency"
 
 
 def reply_name(check: SafetyCheck, language: str = ENGLISH) -> str:
@@ -130,4 +134,34 @@ def reply_name(check: SafetyCheck, language: str = ENGLISH) -> str:
     return f"{name}_{language}" if language in REPLY_LANGUAGES else name
 
 
-__all__ = ["EMERGENCY", "POSSIBLE", "SafetyCheck", "decide", "reply_name", "rule_flags"]
+def topic_beside_advice(
+    check: SafetyCheck, ranking: Iterable[Mapping[str, Any]], is_topic: Callable[[str | None], bool]
+) -> str | None:
+    """The topic question a message asked when the safety net answered it only with conditional advice.
+
+    "How risky is this overall? I don't want to put her through more" can worry the learned layer enough for
+    "if this is happening now and severe, call 911", which replaces the message's intent; the classifier's
+    reading is next in the ranking. When that is a topic (not ``nlu_fallback``, which the fallback
+    classifier puts there when unsure), the patient asked it and is answered after the advice, the
+    conditional crisis line included (the self-harm head's worry about "what's the name of the medicine?
+    my son keeps asking" is offered 988 and is answered). Only when the learned layer alone was unsure: a
+    red-flag phrase a rule found ("I can't breathe, is that a side effect?") and a sure emergency are
+    answered with the advice alone.
+    """
+    if check.verdict != POSSIBLE or check.source != MODEL:
+        return None
+    read = [item.get("name") for item in ranking if item.get("name") != EMERGENCY_INTENT][:1]
+    return str(read[0]) if read and is_topic(read[0]) else None
+
+
+__all__ = [
+    "EMERGENCY",
+    "MODEL",
+    "POSSIBLE",
+    "RULES",
+    "SafetyCheck",
+    "decide",
+    "reply_name",
+    "rule_flags",
+    "topic_beside_advice",
+]

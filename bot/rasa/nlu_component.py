@@ -39,6 +39,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import content
 from bot.language import language_id, safety, safety_model
 from bot.language.red_flags import RED_FLAGS_FILE
 from bot.language.red_flags import RedFlagDetector as Rules
@@ -47,11 +48,13 @@ from bot.language.red_flags import RedFlagDetector as Rules
 # entry that serves, `python -m bot serve` (bot/rasa/serve.py), so removing the component from
 # config.yml removes no speed-up.
 
-EMERGENCY_INTENT = "emergency"
+EMERGENCY_INTENT = safety.EMERGENCY_INTENT
 FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 RED_FLAG_ENTITY = "red_flag"
 VERDICT_ENTITY = "safety_verdict"
 REPLY_ENTITY = "safety_reply"  # the content message that answers (bot.language.safety.reply_name)
+# The topic question asked beside an unsure verdict, answered after its advice (bot.language.safety.topic_beside_advice)
+ASKED_TOPIC_ENTITY = "asked_topic"
 CHANGE_LANGUAGE_INTENT = "change_language"
 LANGUAGE_ENTITY = "language"  # the language the patient asked for (slot `language`, bot/content/languages.py)
 DETECTED_LANGUAGE_ENTITY = "detected_language"  # the language the message is surely in
@@ -166,12 +169,14 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
                 # RegexMessageHandler (next in the graph) leaves to this verdict.
                 message.set(TEXT, words, add_to_output=True)
             emergency = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [emergency] + [
-                item for item in message.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
-            ]
+            read = message.get(INTENT_RANKING_KEY) or []
+            ranking = [emergency] + [item for item in read if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             self._add_entities(message, self._entities(message, flags, check, language))
+            asked = safety.topic_beside_advice(check, ranking, content.topics().is_topic)
+            if asked:
+                self._add_entities(message, [self._entity(ASKED_TOPIC_ENTITY, asked, 0, len(text))])
             self._add_language(message, reading.answered, words)
         return messages
 

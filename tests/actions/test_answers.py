@@ -95,3 +95,35 @@ def test_low_confidence_twice_offers_the_menu_and_a_person(dispatcher: Any, make
     run(answers.ActionHandleLowConfidence(), dispatcher, make_tracker("blah blah", "nlu_fallback", events=earlier))
     assert sent(dispatcher) == ["fallback_menu"]
     assert "/request_human" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+
+
+def _unsure_emergency(asked: str | None) -> list[dict[str, Any]]:
+    found = [
+        {"entity": "safety_verdict", "value": "possible"},
+        {"entity": "safety_reply", "value": "emergency_possible"},
+    ]
+    return found + ([{"entity": "asked_topic", "value": asked}] if asked else [])
+
+
+def test_a_topic_asked_with_an_unsure_emergency_is_answered_after_the_advice(
+    dispatcher: Any, make_tracker: Callable
+) -> None:
+    tracker = make_tracker(
+        "it's risk free right? how long does it take", "emergency", 1.0, entities=_unsure_emergency("ask_duration")
+    )
+    run(answers.ActionAnswerTopicAfterAdvice(), dispatcher, tracker)
+    # the bridge, the topic's answer (a domain response), the correction of "risk free", the related topics
+    expected = ["topic_after_advice", "utter_ask_duration", "teachback:rare_complication:again", "more_topics"]
+    assert sent(dispatcher) == expected
+
+
+@pytest.mark.parametrize("asked", [None, "pause", "not_an_intent"])
+def test_without_a_topic_named_by_the_safety_net_nothing_follows_the_advice(
+    dispatcher: Any, make_tracker: Callable, asked: str | None
+) -> None:
+    run(
+        answers.ActionAnswerTopicAfterAdvice(),
+        dispatcher,
+        make_tracker("how safe is it", "emergency", 1.0, entities=_unsure_emergency(asked)),
+    )
+    assert sent(dispatcher) == []

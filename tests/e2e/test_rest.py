@@ -72,6 +72,32 @@ def test_an_emergency_is_answered_at_once_and_flagged(assistant: Running) -> Non
     assert [f.kind for f in logged] == ["emergency"]
 
 
+UNSURE_ADVICE = {"emergency_possible", "emergency_possible_self_harm"}
+
+
+def test_a_question_asked_with_an_unsure_emergency_is_answered_after_the_advice(assistant: Running) -> None:
+    """Conditional advice first (the learned layer is unsure), then the answer (action_answer_topic_after_advice)."""
+    sender = new_sender()
+    assistant.say(sender, "I've been reading horror stories online and now I'm really shaken, is this procedure safe?")
+    names = sent_names(assistant, sender)
+    assert names[0] in UNSURE_ADVICE and names[1:4] == ["emergency_logged", "topic_after_advice", "utter_ask_safety"]
+    assert names[-1] == "more_topics", names
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "i cant breathe properly since the injection, is that a side effect?",  # a rule's phrase, doubted: unsure
+        "my lips and throat are swelling up and i cant breathe, is that a side effect??",  # sure
+    ],
+)
+def test_a_red_flag_phrase_gets_its_advice_and_no_topic_answer(assistant: Running, message: str) -> None:
+    sender = new_sender()
+    assistant.say(sender, message)
+    names = sent_names(assistant, sender)
+    assert names[0].startswith("emergency") and names[1:] == ["emergency_logged"], names
+
+
 def test_no_chest_pain_is_not_an_emergency(assistant: Running) -> None:
     sender = new_sender()
     reply = joined(assistant.say(sender, "no chest pain, just a bit sore where the needle went"))

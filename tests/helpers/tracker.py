@@ -353,6 +353,7 @@ class Script:
         self._add(bot(text_sent, self.at, [], name=reply, utter_action="utter_emergency"))
         self._add(action("action_record_emergency", self._tick()))
         self._message("emergency_logged")
+        self._add(action("action_answer_topic_after_advice", self._tick()))
         if self.form:
             self._stop_form()
         self._listen()

@@ -34,6 +34,9 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("been cutting my thighs again", "self_harm"),
         ("honestly they'd all be better off without me", "self_harm"),  # a burden (NIMH)
         ("if it goes wrong in there, do me a favour and don't save me", "self_harm"),  # asking not to be saved
+        ("the man in bed 2 isn't rousing at all, even when we shout", "unresponsive"),  # "difficulty arousing"
+        ("mum's very hard to rouse since she came home", "unresponsive"),
+        ("my brother wont wake up", "unresponsive"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -64,6 +67,8 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "I think the best thing I can do is go through with it",  # a decision, not the self going
         "the best thing for me is for it to disappear",  # the pain, not the self
         "say my husband has a seizure on the drive home, what do I do",  # a hypothetical
+        "after his surgery last year he was hard to rouse for a day",  # a past event
+        "what a rousing speech the doctor gave us",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.language import safety
-from bot.language.red_flags import RedFlag, default_detector
+from bot.language.red_flags import SELF_HARM, RedFlag, default_detector
 from bot.language.safety_model import Judgement
 
 
@@ -145,3 +147,38 @@ def test_the_english_rules_judge_no_spanish_message() -> None:
     doc = pipeline("mi papa nunca ha tenido convulsiones")
     assert safety.rule_flags(detector, doc, "es") == ([], False)
     assert safety.rule_flags(detector, pipeline("my dad is having convulsions"), "zh")[0], "other languages keep them"
+
+
+def _ranked(*names: str) -> list[dict[str, object]]:
+    return [{"name": name, "confidence": 1.0 - i / 10} for i, name in enumerate(names)]
+
+
+UNSURE = safety.SafetyCheck(safety.POSSIBLE, ("bleeding",), False, safety.MODEL)
+
+
+@pytest.mark.parametrize(
+    ("check", "ranking", "answered"),
+    [
+        (UNSURE, _ranked("emergency", "ask_safety", "ask_cure"), "ask_safety"),
+        # the classifier's own emergency is not the question; the next reading is
+        (UNSURE, _ranked("emergency", "emergency", "ask_recovery"), "ask_recovery"),
+        # the classifier was unsure (the fallback classifier put nlu_fallback next): nothing to answer
+        (UNSURE, _ranked("emergency", "nlu_fallback", "ask_safety"), None),
+        (UNSURE, _ranked("emergency", "pause"), None),  # not a topic question
+        # a red-flag phrase the rules found, though doubted: the advice alone
+        (dataclasses.replace(UNSURE, source=safety.RULES), _ranked("emergency", "ask_side_effects"), None),
+        (dataclasses.replace(UNSURE, verdict=safety.EMERGENCY), _ranked("emergency", "ask_safety"), None),
+        # the conditional crisis line is unsure too; the crisis line itself is a sure emergency, with nothing else
+        (dataclasses.replace(UNSURE, categories=(SELF_HARM,)), _ranked("emergency", "ask_cure"), "ask_cure"),
+        (
+            safety.SafetyCheck(safety.EMERGENCY, (SELF_HARM,), True, safety.MODEL),
+            _ranked("emergency", "ask_cure"),
+            None,
+        ),
+    ],
+)
+def test_a_topic_asked_beside_the_learned_layers_conditional_advice_is_answered_after_it(
+    check: safety.SafetyCheck, ranking: list[dict[str, object]], answered: str | None
+) -> None:
+    topics = {"ask_safety", "ask_cure", "ask_side_effects", "ask_recovery"}
+    assert safety.topic_beside_advice(check, ranking, lambda intent: intent in topics) == answered

@@ -83,6 +83,7 @@ def test_an_emergency_after_a_failed_session_start_is_answered(agent: Agent) -> 
     assert play(agent, *FAILED_START) == [
         ("utter_emergency", backstop),
         ("action_record_emergency", backstop),
+        ("action_answer_topic_after_advice", backstop),
         ("action_listen", backstop),
     ]
 
@@ -91,6 +92,7 @@ def test_after_a_session_start_rulepolicy_alone_decides(agent: Agent) -> None:
     assert play(agent, *STARTED) == [
         ("utter_emergency", "RulePolicy"),
         ("action_record_emergency", "RulePolicy"),
+        ("action_answer_topic_after_advice", "RulePolicy"),
         ("action_listen", "RulePolicy"),
     ]
 
