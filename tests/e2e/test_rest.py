@@ -199,12 +199,23 @@ def test_recovery_and_duration_are_told_apart_and_caregivers_are_understood(
         ),
         ("since its a one off and he never needs another one, do they use an xray to guide it", "utter_ask_imaging"),
         ("everybody tells me there is zero risk with these. what should she wear on the day?", "utter_ask_preparation"),
+        (
+            "Mum read that it gets rid of the pain for good and she'll never need another one. "
+            "Do they use an x-ray to find the spot?",
+            "utter_ask_imaging",
+        ),
+        (
+            "My friend had hers done and said it didnt hurt at all and she was back at work next day. "
+            "How long does the injection itself take?",
+            "utter_ask_duration",
+        ),
     ],
 )
 def test_a_long_preamble_does_not_outweigh_the_question_after_it(
     assistant: Running, question: str, answer: str
 ) -> None:
-    """The belief is corrected after the answer; the answer is to the question (bot/rasa/intent_classifier.py)."""
+    """The belief is corrected after the answer; the answer is to the question (bot/rasa/intent_classifier.py,
+    bot/rasa/question_featurizer.py)."""
     sender = new_sender()
     assistant.say(sender, question)
     assert sent_names(assistant, sender)[0] == answer

@@ -16,8 +16,9 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfTransformer
 
-from bot.rasa.intent_classifier import WEIGHTS_FILE, TfIdfLogisticRegressionClassifier
+from bot.rasa.intent_classifier import WEIGHTS_FILE, TfIdfLogisticRegressionClassifier, tf_idf
 
 # Four features: 0 and 1 name a topic each; 2 is a word every message has ("the"); 3 a word of preambles.
 EXAMPLES = [
@@ -70,9 +71,20 @@ def test_every_message_is_weighed_to_the_same_length(storage: LocalModelStorage)
 
 def test_a_word_every_message_has_weighs_less_than_a_topic_word(storage: LocalModelStorage) -> None:
     component = trained(storage)
-    assert component.weights is not None
-    topic, common = component.weights.idf_[0], component.weights.idf_[2]
+    assert component.idf is not None
+    topic, common = component.idf[0], component.idf[2]
     assert topic > common
+
+
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_the_weighting_is_scikit_learns(sublinear_tf: bool) -> None:
+    dense = np.ceil(scipy.sparse.random(40, 300, density=0.05, random_state=3).toarray() * 4)
+    dense[5] = 0  # a message with no known word stays all zero
+    counts = scipy.sparse.csr_matrix(dense)
+    reference = TfidfTransformer(sublinear_tf=sublinear_tf).fit(counts)
+    weighted = tf_idf(counts, reference.idf_, sublinear_tf)
+    np.testing.assert_allclose(weighted.toarray(), reference.transform(counts).toarray())
+    assert counts.max() > 1 and weighted.max() <= 1, "the counts are left as they were"
 
 
 def test_a_long_preamble_does_not_outweigh_the_topic_word(storage: LocalModelStorage) -> None:
