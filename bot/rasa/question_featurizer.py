@@ -33,18 +33,21 @@ class QuestionCountVectorsFeaturizer(CountVectorsFeaturizer):
         return [TEXT]  # intents and responses are counted by the pipeline's other featurizers
 
     def _get_message_tokens_by_attribute(self, message: Message, attribute: str) -> list[str]:
+        words = super()._get_message_tokens_by_attribute(message, attribute)  # lemmas or texts, as configured
         tokens: list[Token] = message.get(TOKENS_NAMES[attribute]) or []
-        return [tokens[i].lemma if self.use_lemma else tokens[i].text for i in asked_words([t.text for t in tokens])]
+        return [words[i] for i in asked_words([token.text for token in tokens])]
 
     def _create_features(self, attribute: str, all_tokens: list[list[str]]) -> tuple[list[Any], list[Any]]:
         """Rasa's sentence features (the joined words' counts), without the per-word counts it would throw away."""
         vectorizer = self.vectorizers.get(attribute)
         if not vectorizer:
             return [None], [None]
-        sentences = []
+        sentences: list[Any] = []
         for tokens in all_tokens:
-            counts = vectorizer.transform([" ".join(tokens)]) if tokens else None
-            if counts is not None:
-                counts.sort_indices()
-            sentences.append(None if counts is None else counts.tocoo())
+            if not tokens:
+                sentences.append(None)  # nothing to count, as Rasa leaves it
+                continue
+            counts = vectorizer.transform([" ".join(tokens)])
+            counts.sort_indices()
+            sentences.append(counts.tocoo())
         return [None] * len(all_tokens), sentences
