@@ -107,7 +107,7 @@ validate: $(VENV)/.installed ## rasa data validate --fail-on-warnings
 	@$(BIN)/rasa data validate --fail-on-warnings --quiet
 
 .PHONY: test
-test: model widget ## Set up, then every check: lint, data, pytest, NLU and safety evaluations, test stories
+test: ## Set up (venv, models, widget, PostgreSQL, Chromium), then every check: lint, data, pytest, NLU and safety evaluations, test stories
 	@scripts/test.sh
 
 .PHONY: evaluate

@@ -7,6 +7,7 @@ python -m devtools.evaluation teachback tests/data/teachback/heldout --min 0.9
 python -m devtools.evaluation candidacy tests/data/candidacy/heldout --max-wrong 0
 python -m devtools.evaluation topics tests/data/nlu/heldout --also tests/nlu/heldout.yml --min 0.95
 python -m devtools.evaluation language data/safety/train tests/data/safety/heldout --nlu data/nlu   (figures only)
+python -m devtools.evaluation plan - < gates   (many of the above in one process: see scripts/evaluate.sh)
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import functools
+import io
 import json
 import os
+import shlex
 import sys
 import time
+import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +102,9 @@ def _model_intents(model: Path, texts: list[str]) -> list[str]:
     return [str(parse["intent"]["name"]) for parse in _model_parses(model, texts)]
 
 
-def _model_parses(model: Path, texts: list[str]) -> list[dict[str, Any]]:
-    """What the full trained NLU pipeline makes of each text: intent, ranking, entities."""
+@functools.cache
+def _agent(model: Path) -> Any:
+    """The trained assistant, loaded once a process: a plan's five model evaluations share it."""
     import logging
 
     from rasa.core.agent import Agent
@@ -106,9 +113,14 @@ def _model_parses(model: Path, texts: list[str]) -> list[dict[str, Any]]:
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
+    return Agent.load(str(model))
+
+
+def _model_parses(model: Path, texts: list[str]) -> list[dict[str, Any]]:
+    """What the full trained NLU pipeline makes of each text: intent, ranking, entities."""
+    agent = _agent(model.resolve())
 
     async def parse_all() -> list[dict[str, Any]]:
-        agent = Agent.load(str(model))
         return [await agent.parse_message(text) for text in texts]
 
     return asyncio.run(parse_all())
@@ -584,12 +596,48 @@ def main(argv: list[str] | None = None) -> int:
     topic.add_argument("--also", type=Path, action="append", default=[], help="a Rasa NLU file added to the figure")
     topic.add_argument("--model", type=Path, default=Path("models/rhizotomy.tar.gz"))
     topic.add_argument("--min", type=float, help="gate: the least share of intents read right, overall")
+    plan = sub.add_parser("plan", help="many evaluations in one process, from a file of their arguments (- for stdin)")
+    plan.add_argument(
+        "file", help="a line of arguments per evaluation; lines starting with '==>' or a space are printed"
+    )
     args: Any = parser.parse_args(argv)
+    if args.command == "plan":
+        with sys.stdin if args.file == "-" else open(args.file, encoding="utf-8") as lines:
+            return 0 if run_plan(lines) else 1
     with languages.use(getattr(args, "language", languages.ENGLISH)):  # the answers are read as in that language
         ok = _run(args)
     if not ok:
         print(f"FAILED: {args.command} is below its threshold", file=sys.stderr)
     return 0 if ok else 1
+
+
+def run_plan(lines: Iterable[str]) -> bool:
+    """Run evaluations one after another in this process, so the trained model, spaCy and the safety net load
+    once instead of once per gate (twenty starts of Python and Rasa were minutes of `make test` beside pytest).
+
+    A line starting with "==>" or a space is a heading and printed as it is; "#" lines and blank ones are skipped;
+    any other line holds one evaluation's arguments, as after ``python -m devtools.evaluation``. A gate that fails
+    or breaks is reported and the rest still run; the plan passes only if every gate passed.
+    """
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # headings stay beside their figures in a redirected log
+    passed = True
+    for line in (line.rstrip("\n") for line in lines):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith(("==>", " ")):
+            print(line)
+            continue
+        try:
+            ok = main(shlex.split(line)) == 0
+        except SystemExit as stop:  # argparse's own exit on bad arguments
+            ok = stop.code == 0
+        except Exception:
+            traceback.print_exc()
+            print(f"FAILED: {line} broke (the traceback above)", file=sys.stderr)
+            ok = False
+        passed = passed and ok
+    return passed
 
 
 def _run(args: Any) -> bool:

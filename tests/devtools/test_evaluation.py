@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import json
 import random
+from pathlib import Path
+
+import pytest
 
 from bot.language.text import normalise
-from devtools.evaluation import near_copies
+from devtools.evaluation import near_copies, run_plan
 
 
 def difflib_near_copies(held_out: list[str], training: list[str], ratio: float = 0.85) -> list[tuple[str, str]]:
@@ -63,3 +67,25 @@ def test_verdicts_match_difflib_on_edited_lines() -> None:
     found = near_copies(held_out, training)
     assert found == difflib_near_copies(held_out, training)
     assert 0 < len(found) < len(held_out), "the edits straddle the cutoff"
+
+
+def test_a_plan_prints_its_headings_runs_every_gate_and_fails_if_one_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One process runs the gates of scripts/evaluate.sh: a failed or malformed gate fails the plan, the rest run."""
+    report = tmp_path / "intent_report.json"
+    report.write_text(json.dumps({"accuracy": 0.96, "macro avg": {"support": 50}, "greet": {"f1-score": 0.9}}))
+    gates = [
+        "==> first heading",
+        f"nlu {report} --min 0.99",
+        "no-such-evaluation",
+        "    an indented note",
+        "# a comment, not printed",
+        f"nlu {report} --min 0.95",
+    ]
+    assert run_plan(gates) is False
+    out = capsys.readouterr().out
+    assert out.index("==> first heading") < out.index("96.0% on 50") < out.index("an indented note")
+    assert out.count("NLU held-out intent accuracy") == 2  # the gate after the failures still ran
+    assert "a comment" not in out
+    assert run_plan([f"nlu {report} --min 0.95"]) is True
