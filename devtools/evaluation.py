@@ -185,7 +185,10 @@ def topics_report(set_dirs: list[Path], also: list[Path], model: Path, minimum: 
         intent: [i for i, item in enumerate(items) if item["intent"] == intent]
         for intent in {item["intent"] for item in items}
     }
-    weakest = sorted(per_intent, key=lambda intent: sum(right[i] for i in per_intent[intent]) / len(per_intent[intent]))
+    # ties by name, so two intents with the same share print in the same order on every run
+    weakest = sorted(
+        per_intent, key=lambda intent: (sum(right[i] for i in per_intent[intent]) / len(per_intent[intent]), intent)
+    )
     print("  weakest intents: " + ", ".join(f"{intent} {share(per_intent[intent])}" for intent in weakest[:6]))
     for i in [i for i in range(len(items)) if not right[i]][:show]:
         print(f"    {items[i]['intent']} read as {found[i]}: {str(items[i]['text'])[:90]}")

@@ -37,6 +37,11 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("the man in bed 2 isn't rousing at all, even when we shout", "unresponsive"),  # "difficulty arousing"
         ("mum's very hard to rouse since she came home", "unresponsive"),
         ("my brother wont wake up", "unresponsive"),
+        ("He is not responding", "unresponsive"),  # a person first, then not responding
+        ("my dad isnt responding to me at all", "unresponsive"),
+        ("I shot him", "harm_to_others"),  # "shot" the verb, next to the person
+        ("going to shoot them all", "harm_to_others"),
+        ("i dont want to be here anymore", "self_harm"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -58,6 +63,12 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "family history: dad died of a heart attack at 60",
         "suppose my husband has a seizure after he gets home",
         "where am i supposed to park",
+        "my back is not responding to the tablets",
+        "my husband isnt responding to the baclofen anymore",
+        "it's the same shot they gave her for her knee",  # "shot" the injection, not the verb
+        "can my mom come in the room? I don't want to be alone in there",
+        "I read online that needles near the spine can paralyze you",  # what the injection might do
+        "scary stories online about spinal injections causing paralysis",
         "how much of the numbing medicine do you use?",
         "scared im gonna be paralyzed after it",  # a fear, typed as one says it ("gon na")
         "so scared ill be numb forever",  # "I'll" typed without its apostrophe
