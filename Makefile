@@ -45,7 +45,7 @@ $(SPACY_META): $(VENV)/.installed content/entity_patterns.yml bot/language/pipel
 	@echo "==> building the spaCy pipeline (blank English + lookup lemmatizer + entity ruler)"
 	@$(PY) -m bot pipeline build
 
-$(SAFETY_MODEL): $(VENV)/.installed $(SPACY_META) $(wildcard data/safety/train/*.yml data/nlu/*.yml data/nlu/es/*.yml data/teachback/train/*.yml) content/red_flags.yml bot/language/safety_model.py bot/language/classifier.py
+$(SAFETY_MODEL): $(VENV)/.installed $(SPACY_META) $(wildcard data/safety/train/*.yml data/nlu/*.yml data/nlu/es/*.yml data/teachback/train/*.yml) content/red_flags.yml bot/language/red_flags.py bot/language/matching.py bot/language/safety_model.py bot/language/classifier.py
 	@echo "==> training the safety net's learned layer (data/safety/train/)"
 	@$(PY) -m bot safety train
 

@@ -59,6 +59,22 @@ def _sentence_end(doc: Any, index: int) -> int:
     return len(doc)
 
 
+# "I'm not worried, but I can't rouse him": what comes after "but" is not the worry or the question before it
+CONTRASTS = frozenset({"but", "however", "though"})
+_NEGATIONS = frozenset({"n't", "not"})
+
+
+def _contrast_between(doc: Any, start: int, end: int) -> bool:
+    return any(doc[i].lower_ in CONTRASTS for i in range(start, end))
+
+
+def _asks(doc: Any, start: int, end: int) -> bool:
+    """Whether a sentence that opens with a question word asks: "Don't want to be a nuisance, but the wife's
+    gasping" and "Couldn't feel my legs" drop their subject, and a negative question ends with "?"."""
+    negative = start + 1 < end and doc[start + 1].lower_ in _NEGATIONS
+    return not negative or doc[end - 1].text == "?"
+
+
 class RedFlagDetector:
     """Finds red flags in spaCy docs built by the project's pipeline."""
 
@@ -142,9 +158,13 @@ class RedFlagDetector:
                 return True
             if past_only:
                 continue
-            if cue.label == _BEFORE and start <= cue.start < hit.start:
+            if (
+                cue.label == _BEFORE
+                and start <= cue.start < hit.start
+                and not _contrast_between(doc, cue.start, hit.start)
+            ):
                 return True
-        if not past_only and doc[start].lower_ in self._openers:
+        if not past_only and doc[start].lower_ in self._openers and _asks(doc, start, end):
             return not any(doc[i].lower_ in self._first_person for i in range(start, hit.start))
         return False
 

@@ -145,9 +145,10 @@ def training_files(
     train_dir: Path = TRAIN_DIR, nlu_dir: Path = NLU_DIR, answers_dir: Path = TEACHBACK_ANSWERS_DIR
 ) -> list[Path]:
     """Every file the trained layer depends on: the writers' labelled sets, the assistant's NLU data and
-    teach-back answers, the red-flag rules (the layer doubts them only below what they caught in training),
-    and this module (its features and how it chooses thresholds)."""
-    code = [Path(__file__), Path(classifier.__file__)]
+    teach-back answers, the red-flag rules and the code that reads them (the layer doubts them only below
+    what they caught in training), and this module (its features and how it chooses thresholds)."""
+    rules_code = [PROJECT_ROOT / "bot" / "language" / name for name in ("red_flags.py", "matching.py")]
+    code = [Path(__file__), Path(classifier.__file__), *rules_code]
     ordinary = sorted(nlu_dir.rglob("*.yml")) + sorted(answers_dir.glob("*.yml"))
     return sorted(train_dir.glob("*.yml")) + ordinary + [RED_FLAGS_FILE, *code]
 

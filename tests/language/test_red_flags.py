@@ -42,6 +42,15 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("I shot him", "harm_to_others"),  # "shot" the verb, next to the person
         ("going to shoot them all", "harm_to_others"),
         ("i dont want to be here anymore", "self_harm"),
+        ("honestly kms", "self_harm"),  # texting for "kill myself", as typed
+        ("he says the neighbours are demons and he has to kill them tonight", "harm_to_others"),
+        ("his body is seizing", "seizure"),
+        ("no wee at all since this morning, my bladder feels full to bursting and I cannot go", "bladder_bowel"),
+        ("the parts i sit on have gone numb since the injection", "bladder_bowel"),  # saddle numbness
+        # a worry or a question word before "but" does not explain away what follows it
+        ("not too worried, but i cant rouse her at all tonight", "unresponsive"),
+        ("Don't mean to bother you, but he's gasping for air", "breathing"),  # "Do n't": no question
+        ("Couldn't feel my legs when I woke up just now", "weakness_numbness"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -80,6 +89,14 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "say my husband has a seizure on the drive home, what do I do",  # a hypothetical
         "after his surgery last year he was hard to rouse for a day",  # a past event
         "what a rousing speech the doctor gave us",
+        "it is 40 km to the clinic, can I drive back myself?",  # "km" is not "kms"
+        "and the nerves, does the injection kill them?",  # the injection, not a person
+        "my aunt says a needle in the spine can leave you paralysed",
+        "is there any danger of paralysis with it?",
+        "lying flat is hard, my back seizes up after ten minutes",  # a muscle that locks
+        "my bladder is full, back in a minute",
+        "Isn't shortness of breath a side effect?",  # a negative question still asks
+        "where do i sit when i get there",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:

@@ -132,6 +132,9 @@ def test_spanish_messages_meet_the_spanish_self_harm_rules(text: str, flagged: b
         ("mi esposo no responde, esta tirado en el piso", "unresponsive"),
         ("se cayo de la escalera y se le ve el hueso", "injury"),
         ("la clinica no responde mis mensajes", None),  # not a person
+        ("mi marido duerme desde anoche y no lo hemos podido despertar", "unresponsive"),
+        ("no puedo despertarla, respira muy despacio", "unresponsive"),
+        ("no pude despertar a tiempo para llamar, perdon", None),  # the writer's own waking
         ("me rompi el brazo hace años, se me ve la cicatriz", None),
     ],
 )

@@ -141,3 +141,9 @@ def test_the_rules_are_doubted_only_below_99_percent_of_the_real_emergencies_the
     assert doubt == scores[2], "the two lowest-scored true hits (1%) fall below it, get conditional advice"
     assert sum(1 for s in scores if s < doubt) == 2
     assert safety_model.choose_doubt(lookalikes, [0.5, 0.9], [True, True]) == 0.0, "no true hits: never doubt"
+
+
+def test_it_is_trained_again_when_the_code_that_reads_the_rules_changes() -> None:
+    """Its doubt of a rule is chosen by running the rules on its training messages, so their code is an input."""
+    names = {path.name for path in safety_model.training_files()}
+    assert {"red_flags.yml", "red_flags.py", "matching.py", "safety_model.py"} <= names
