@@ -51,6 +51,10 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("not too worried, but i cant rouse her at all tonight", "unresponsive"),
         ("Don't mean to bother you, but he's gasping for air", "breathing"),  # "Do n't": no question
         ("Couldn't feel my legs when I woke up just now", "weakness_numbness"),
+        # someone who suddenly becomes confused (NHS 111 Wales): on waking, or since a nap or a fall
+        ("grandpa woke up all disorientated and agitated", "confusion"),
+        ("night shift: my resident is waking up confused and pulling at things", "confusion"),
+        ("she's been muddled ever since her fall on the stairs", "confusion"),
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -97,6 +101,10 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "my bladder is full, back in a minute",
         "Isn't shortness of breath a side effect?",  # a negative question still asks
         "where do i sit when i get there",
+        "will I be confused after the procedure?",  # a question about oneself, not a sudden change
+        "I woke up confused about whether I can eat before it",  # the instructions, not the mind
+        "mum has dementia and most days she doesn't know her own name, can she still consent?",  # not sudden
+        "is it normal to feel muddled since the injection?",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
