@@ -55,6 +55,8 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("grandpa woke up all disorientated and agitated", "confusion"),
         ("night shift: my resident is waking up confused and pulling at things", "confusion"),
         ("she's been muddled ever since her fall on the stairs", "confusion"),
+        ("he's stabbing her, hurry", "harm_to_others"),  # "stabbing" after someone
+        ("tried to walk to the car and fell, legs just folded", "weakness_numbness"),  # not able to stand
     ],
 )
 def test_red_flags_are_found(text: str, category: str) -> None:
@@ -105,6 +107,11 @@ def test_red_flags_are_found(text: str, category: str) -> None:
         "I woke up confused about whether I can eat before it",  # the instructions, not the mind
         "mum has dementia and most days she doesn't know her own name, can she still consent?",  # not sudden
         "is it normal to feel muddled since the injection?",
+        "a stabbing pain down her leg when she bends",  # a kind of pain, not an attack
+        "this wait is killing him, he hates hospitals",  # a figure of speech
+        "have you ever had a reaction to local anaesthetic?",  # a question about someone's history
+        "last night I dreamt I couldn't move my legs after it",  # a dream
+        "grandad choked on a sweet last easter but he was fine",  # a past event
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:

@@ -112,6 +112,7 @@ def test_the_reply_puts_the_crisis_line_first_then_conditional_advice_then_poiso
         ("me voy a matar", True),
         ("no quiero morir, tengo miedo de la aguja", False),  # negated
         ("intenté suicidarme hace años, ya estoy bien", False),  # a past event
+        ("hace tres años quise quitarme la vida, ahora estoy en tratamiento y bien", False),  # a number of years ago
         ("quiero seguir con la inyección", False),
         ("no quiero seguir con esto, prefiero hablar con el doctor", False),
         ("ya me quiero ir de este mundo", True),  # wanting to leave this world
