@@ -56,6 +56,7 @@ LABELLED = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
         ("night shift: my resident is waking up confused and pulling at things", "confusion"),
         ("she's been muddled ever since her fall on the stairs", "confusion"),
         ("he's stabbing her, hurry", "harm_to_others"),  # "stabbing" after someone
+        ("a guy is killing her in the car park, help", "harm_to_others"),
         ("tried to walk to the car and fell, legs just folded", "weakness_numbness"),  # not able to stand
     ],
 )
