@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.content.files import load_yaml
 from bot.content.red_flags import RED_FLAGS_FILE
-from bot.language import classifier, teachback_model
+from bot.language import classifier, matching, red_flags, teachback_model
 from bot.language.classifier import data_digest, logistic, make_features, mark_negation
 
 __all__ = ["data_digest", "make_features", "mark_negation"]  # mark_negation: trained files refer to it here
@@ -147,8 +147,7 @@ def training_files(
     """Every file the trained layer depends on: the writers' labelled sets, the assistant's NLU data and
     teach-back answers, the red-flag rules and the code that reads them (the layer doubts them only below
     what they caught in training), and this module (its features and how it chooses thresholds)."""
-    rules_code = [PROJECT_ROOT / "bot" / "language" / name for name in ("red_flags.py", "matching.py")]
-    code = [Path(__file__), Path(classifier.__file__), *rules_code]
+    code = [Path(__file__), Path(classifier.__file__), Path(red_flags.__file__), Path(matching.__file__)]
     ordinary = sorted(nlu_dir.rglob("*.yml")) + sorted(answers_dir.glob("*.yml"))
     return sorted(train_dir.glob("*.yml")) + ordinary + [RED_FLAGS_FILE, *code]
 
